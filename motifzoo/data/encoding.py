@@ -1,0 +1,133 @@
+"""One-hot encoding of DNA in ACGT order, vectorised over whole datasets.
+
+Sequences are stored compactly as ``uint8`` codes (A=0, C=1, G=2, T=3, 4 for
+``N`` and every other IUPAC ambiguity code) and expanded to one-hot floats per
+batch. Ambiguous bases become an all-zero column, so they add nothing to any
+filter's score (as in tangermeme).
+"""
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+ALPHABET = "ACGT"
+N_CODE = 4
+_IUPAC_AMBIGUOUS = "NRYSWKMBDHVnryswkmbdhv"
+
+_LUT = np.full(256, 255, dtype=np.uint8)
+for _i, _b in enumerate(ALPHABET):
+    _LUT[ord(_b)] = _i
+    _LUT[ord(_b.lower())] = _i
+_LUT[ord("U")] = _LUT[ord("u")] = 3
+for _b in _IUPAC_AMBIGUOUS:
+    _LUT[ord(_b)] = N_CODE
+
+
+class SequenceError(ValueError):
+    """A sequence holds a character that is not a nucleotide (or IUPAC code)."""
+
+
+def encode(sequences, names=None) -> np.ndarray:
+    """Encode equal-length sequences as integer codes.
+
+    Parameters
+    ----------
+    sequences : list of str, length N
+        DNA sequences, upper or lower case; ``N`` and IUPAC codes allowed.
+    names : list of str, optional
+        How to name each sequence in error messages (e.g. ``"reads.tsv line 12"``).
+
+    Returns
+    -------
+    codes : numpy.ndarray, shape (N, L), uint8
+        0..3 for A, C, G, T; 4 for ambiguous bases.
+    """
+    sequences = list(sequences)
+    if not sequences:
+        return np.zeros((0, 0), dtype=np.uint8)
+    lengths = np.fromiter((len(s) for s in sequences), dtype=np.int64, count=len(sequences))
+    if (lengths != lengths[0]).any():
+        i = int(np.argmax(lengths != lengths[0]))
+        where = names[i] if names is not None else f"sequence {i}"
+        raise SequenceError(
+            f"sequences differ in length: the first has {lengths[0]} bp but {where} has {lengths[i]} bp; "
+            "pad or crop them to one length (e.g. --data.seq_len 200)"
+        )
+    try:
+        raw = np.frombuffer("".join(sequences).encode("ascii"), dtype=np.uint8)
+    except UnicodeEncodeError:
+        raw = np.frombuffer("".join(sequences).encode("utf-8", errors="replace"), dtype=np.uint8)
+        if raw.size != lengths.sum():
+            bad = next(i for i, s in enumerate(sequences) if not s.isascii())
+            where = names[bad] if names is not None else f"sequence {bad}"
+            raise SequenceError(f"{where}: non-ASCII character in sequence; expected A, C, G, T or N") from None
+    codes = _LUT[raw]
+    if (codes == 255).any():
+        flat = int(np.argmax(codes == 255))
+        i, pos = divmod(flat, int(lengths[0]))
+        where = names[i] if names is not None else f"sequence {i}"
+        raise SequenceError(
+            f"{where}: invalid character {chr(raw[flat])!r} at position {pos + 1}; "
+            "expected A, C, G, T, N or another IUPAC nucleotide code"
+        )
+    return codes.reshape(len(sequences), int(lengths[0]))
+
+
+_ONE_HOT_TABLE = torch.cat([torch.eye(4), torch.zeros(1, 4)])
+
+
+def codes_to_one_hot(codes) -> torch.Tensor:
+    """(N, L) integer codes -> (N, 4, L) float32 one-hot tensor (ambiguous bases all zero)."""
+    codes = torch.as_tensor(codes).long()
+    return _ONE_HOT_TABLE.to(codes.device)[codes].transpose(-1, -2).contiguous()
+
+
+def one_hot(sequences) -> torch.Tensor:
+    """Equal-length DNA strings -> (N, 4, L) float32 one-hot in ACGT order."""
+    if isinstance(sequences, str):
+        sequences = [sequences]
+    return codes_to_one_hot(encode(sequences))
+
+
+def decode(x) -> list[str]:
+    """(N, 4, L) one-hot (or (N, L) codes) -> DNA strings; all-zero columns become ``N``."""
+    x = torch.as_tensor(x)
+    if x.dim() == 3:
+        idx = torch.where(x.sum(1) > 0, x.argmax(1), torch.full_like(x[:, 0], N_CODE, dtype=torch.long))
+    else:
+        idx = x.long()
+    table = np.array(list(ALPHABET + "N"))
+    return ["".join(row) for row in table[idx.cpu().numpy()]]
+
+
+def reverse_complement(x: torch.Tensor) -> torch.Tensor:
+    """Reverse complement of one-hot DNA, (..., 4, L) in ACGT order."""
+    return x.flip(-1).flip(-2)
+
+
+def reverse_complement_codes(codes: np.ndarray) -> np.ndarray:
+    """Reverse complement of (N, L) uint8 codes."""
+    comp = np.array([3, 2, 1, 0, N_CODE], dtype=np.uint8)
+    return comp[codes[..., ::-1]]
+
+
+def fit_length(sequences: list[str], length: int, mode: str = "center") -> list[str]:
+    """Pad (with ``N``) or crop every sequence to ``length`` bp.
+
+    ``mode`` is ``center`` (crop/pad both ends equally), ``left`` (keep the start)
+    or ``right`` (keep the end).
+    """
+    if mode not in ("center", "left", "right"):
+        raise ValueError(f"unknown pad/crop mode {mode!r}; expected center, left or right")
+    out = []
+    for s in sequences:
+        n = len(s)
+        if n > length:
+            start = {"center": (n - length) // 2, "left": 0, "right": n - length}[mode]
+            s = s[start:start + length]
+        elif n < length:
+            gap = length - n
+            left = {"center": gap // 2, "left": 0, "right": gap}[mode]
+            s = "N" * left + s + "N" * (gap - left)
+        out.append(s)
+    return out

@@ -1,0 +1,259 @@
+"""Reading sequences and targets from TSV/CSV (optionally gzipped) and FASTA.
+
+Tabular input: a ``sequence`` column, an optional ``split`` column (``train``,
+``valid``, ``test``), an optional ``name``/``id`` column, and every other column a
+target (binary 0/1 for multi-label classification, or real-valued).
+
+FASTA input: sequences plus a targets table (TSV/CSV) whose first column (or a
+``name`` column) holds the record names.
+
+Every error names the file, the line and what was expected.
+"""
+from __future__ import annotations
+
+import gzip
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .encoding import SequenceError, encode, fit_length
+
+SPLITS = ("train", "valid", "test")
+ID_COLUMNS = ("name", "id")
+FASTA_SUFFIXES = (".fa", ".fasta", ".fna", ".fa.gz", ".fasta.gz", ".fna.gz")
+
+
+class DataError(ValueError):
+    """Input data is malformed; the message names the file, line or column."""
+
+
+@dataclass
+class SequenceTable:
+    """Sequences and targets held in memory.
+
+    Attributes
+    ----------
+    codes : numpy.ndarray, shape (N, L), uint8
+        Sequences as codes (see :mod:`motifzoo.data.encoding`).
+    targets : numpy.ndarray, shape (N, T), float32
+    target_names : list of str, length T
+    split : numpy.ndarray of str, shape (N,), or None
+    names : list of str, length N
+    """
+
+    codes: np.ndarray
+    targets: np.ndarray
+    target_names: list[str]
+    split: np.ndarray | None
+    names: list[str]
+
+    def __len__(self) -> int:
+        return len(self.codes)
+
+    @property
+    def length(self) -> int:
+        return int(self.codes.shape[1])
+
+
+def _suffix(path: Path) -> str:
+    s = "".join(path.suffixes[-2:]).lower()
+    return s if s.endswith(".gz") else path.suffix.lower()
+
+
+def _check_file(path, what: str = "data file") -> Path:
+    path = Path(path)
+    if not path.exists():
+        raise DataError(f"{what} not found: {path}")
+    if path.is_dir():
+        raise DataError(f"{what} {path} is a directory, expected a file")
+    if path.stat().st_size == 0:
+        raise DataError(f"{path}: file is empty")
+    return path
+
+
+def _read_frame(path: Path) -> pd.DataFrame:
+    suffix = _suffix(path)
+    if suffix in (".csv", ".csv.gz"):
+        sep = ","
+    elif suffix in (".tsv", ".tsv.gz", ".txt", ".txt.gz", ".tab", ".tab.gz"):
+        sep = "\t"
+    else:
+        raise DataError(f"{path}: unknown file type {suffix!r}; expected .tsv, .csv, .txt (optionally .gz) or FASTA "
+                        f"({', '.join(FASTA_SUFFIXES)})")
+    try:
+        df = pd.read_csv(path, sep=sep, dtype={"sequence": str, "split": str, "name": str, "id": str},
+                         keep_default_na=True, comment=None)
+    except pd.errors.EmptyDataError:
+        raise DataError(f"{path}: file is empty") from None
+    except (pd.errors.ParserError, UnicodeDecodeError, gzip.BadGzipFile, EOFError, OSError) as err:
+        raise DataError(f"{path}: cannot parse as {'CSV' if sep == ',' else 'TSV'}: {str(err).strip().splitlines()[-1]}") from None
+    df.columns = [str(c).strip() for c in df.columns]
+    return df
+
+
+def _numeric_targets(df: pd.DataFrame, columns: list[str], path, line_offset: int = 2) -> np.ndarray:
+    out = np.empty((len(df), len(columns)), dtype=np.float32)
+    for j, col in enumerate(columns):
+        values = pd.to_numeric(df[col], errors="coerce").to_numpy(dtype=np.float64)
+        bad = np.isnan(values) & df[col].notna().to_numpy()
+        if bad.any():
+            i = int(np.argmax(bad))
+            raise DataError(f"{path} line {i + line_offset}: target column {col!r} holds {df[col].iloc[i]!r}; "
+                            "targets must be numbers (0/1 for classification)")
+        nonfinite = ~np.isfinite(values)
+        if nonfinite.any():
+            i = int(np.argmax(nonfinite))
+            raise DataError(f"{path} line {i + line_offset}: target column {col!r} is {'missing (NaN)' if np.isnan(values[i]) else values[i]}; "
+                            "every target must be a finite number")
+        out[:, j] = values
+    return out
+
+
+def _encode_checked(seqs: list[str], path, lines: list[int], seq_len: int | None, pad_mode: str) -> np.ndarray:
+    if seq_len is not None:
+        seqs = fit_length(seqs, seq_len, pad_mode)
+    try:
+        return encode(seqs, names=[f"{path} line {n}" for n in lines])
+    except SequenceError as err:
+        raise DataError(str(err)) from None
+
+
+def read_table(path, seq_len: int | None = None, pad_mode: str = "center",
+               target_columns: list[str] | None = None) -> SequenceTable:
+    """Read a TSV/CSV (optionally gzipped) or FASTA-less table of sequences and targets.
+
+    Parameters
+    ----------
+    path : str or Path
+    seq_len : int, optional
+        Pad (with N) or crop every sequence to this length; without it, unequal
+        lengths are an error.
+    pad_mode : {"center", "left", "right"}
+    target_columns : list of str, optional
+        Use only these target columns (default: every column but sequence/split/name/id).
+    """
+    path = _check_file(path)
+    if _suffix(path) in FASTA_SUFFIXES:
+        raise DataError(f"{path} is FASTA; give the targets table too (--data.targets TABLE)")
+    df = _read_frame(path)
+    if "sequence" not in df.columns:
+        raise DataError(f"{path}: no 'sequence' column; found columns: {', '.join(df.columns)}")
+    if len(df) == 0:
+        raise DataError(f"{path}: has a header but no rows")
+    missing = df["sequence"].isna().to_numpy()
+    if missing.any():
+        raise DataError(f"{path} line {int(np.argmax(missing)) + 2}: empty sequence")
+    reserved = {"sequence", "split", *ID_COLUMNS}
+    if target_columns is None:
+        target_columns = [c for c in df.columns if c not in reserved]
+    else:
+        absent = [c for c in target_columns if c not in df.columns]
+        if absent:
+            raise DataError(f"{path}: target column(s) {', '.join(map(repr, absent))} not found; columns: {', '.join(df.columns)}")
+    if not target_columns:
+        raise DataError(f"{path}: no target columns; every column other than sequence/split/name/id is a target")
+    split = None
+    if "split" in df.columns:
+        split = df["split"].fillna("").str.strip().str.lower().to_numpy()
+        bad = ~np.isin(split, SPLITS)
+        if bad.any():
+            i = int(np.argmax(bad))
+            raise DataError(f"{path} line {i + 2}: unknown split {df['split'].iloc[i]!r}; expected one of train, valid, test")
+    targets = _numeric_targets(df, target_columns, path)
+    seqs = df["sequence"].str.strip().tolist()
+    codes = _encode_checked(seqs, path, list(range(2, len(df) + 2)), seq_len, pad_mode)
+    id_col = next((c for c in ID_COLUMNS if c in df.columns), None)
+    names = df[id_col].astype(str).tolist() if id_col else [f"{path.name}:{i + 2}" for i in range(len(df))]
+    return SequenceTable(codes, targets, list(target_columns), split, names)
+
+
+def read_fasta(path) -> tuple[list[str], list[str]]:
+    """Read a FASTA file (optionally gzipped). Returns (names, sequences); a record's name is the
+    first word of its header."""
+    names, seqs, _ = _parse_fasta(path)
+    return names, seqs
+
+
+def _parse_fasta(path) -> tuple[list[str], list[str], list[int]]:
+    path = _check_file(path, "FASTA file")
+    opener = gzip.open if path.suffix == ".gz" else open
+    names, seqs, lines_of = [], [], []
+    current: list[str] | None = None
+    try:
+        with opener(path, "rt") as fh:
+            for lineno, line in enumerate(fh, 1):
+                line = line.strip()
+                if not line:
+                    continue
+                if line.startswith(">"):
+                    name = line[1:].split()[0] if line[1:].split() else ""
+                    if not name:
+                        raise DataError(f"{path} line {lineno}: FASTA header has no name")
+                    if current is not None and not current:
+                        raise DataError(f"{path} line {lines_of[-1]}: record {names[-1]!r} has no sequence")
+                    names.append(name)
+                    lines_of.append(lineno)
+                    current = []
+                    seqs.append(current)
+                elif current is None:
+                    raise DataError(f"{path} line {lineno}: expected a FASTA header starting with '>', got {line[:20]!r}")
+                else:
+                    current.append(line)
+    except UnicodeDecodeError:
+        raise DataError(f"{path}: not a text FASTA file") from None
+    if not names:
+        raise DataError(f"{path}: no FASTA records")
+    if current is not None and not current:
+        raise DataError(f"{path} line {lines_of[-1]}: record {names[-1]!r} has no sequence")
+    dup = pd.Index(names).duplicated()
+    if dup.any():
+        i = int(np.argmax(dup))
+        raise DataError(f"{path} line {lines_of[i]}: duplicate record name {names[i]!r}")
+    return names, ["".join(s) for s in seqs], lines_of
+
+
+def read_fasta_table(fasta, targets, seq_len: int | None = None, pad_mode: str = "center") -> SequenceTable:
+    """FASTA sequences with targets from a table keyed by record name (a ``name`` column, or the first column)."""
+    names, seqs, lines_of = _parse_fasta(fasta)
+    tpath = _check_file(targets, "targets table")
+    df = _read_frame(tpath)
+    if len(df) == 0:
+        raise DataError(f"{tpath}: has a header but no rows")
+    key = "name" if "name" in df.columns else df.columns[0]
+    df[key] = df[key].astype(str)
+    dup = df[key].duplicated().to_numpy()
+    if dup.any():
+        raise DataError(f"{tpath} line {int(np.argmax(dup)) + 2}: duplicate name {df[key].iloc[int(np.argmax(dup))]!r}")
+    index = {n: i for i, n in enumerate(df[key])}
+    absent = [n for n in names if n not in index]
+    if absent:
+        raise DataError(f"{tpath}: no targets for FASTA record(s) {', '.join(map(repr, absent[:5]))}"
+                        f"{' ...' if len(absent) > 5 else ''} (matched on column {key!r})")
+    rows = df.iloc[[index[n] for n in names]].reset_index(drop=True)
+    target_columns = [c for c in df.columns if c not in (key, "split", "sequence", *ID_COLUMNS)]
+    if not target_columns:
+        raise DataError(f"{tpath}: no target columns besides {key!r}")
+    split = None
+    if "split" in rows.columns:
+        split = rows["split"].fillna("").str.strip().str.lower().to_numpy()
+        bad = ~np.isin(split, SPLITS)
+        if bad.any():
+            i = int(np.argmax(bad))
+            raise DataError(f"{tpath} line {index[names[i]] + 2}: unknown split {rows['split'].iloc[i]!r}; expected train, valid or test")
+    targets_arr = _numeric_targets(rows, target_columns, tpath, line_offset=2)
+    codes = _encode_checked(seqs, fasta, lines_of, seq_len, pad_mode)
+    return SequenceTable(codes, targets_arr, target_columns, split, names)
+
+
+def read_sequences(path, targets=None, seq_len: int | None = None, pad_mode: str = "center") -> SequenceTable:
+    """Dispatch on the file type: FASTA (+ ``targets`` table) or TSV/CSV."""
+    p = Path(path)
+    if _suffix(p) in FASTA_SUFFIXES:
+        if targets is None:
+            names, seqs, lines_of = _parse_fasta(p)
+            codes = _encode_checked(seqs, p, lines_of, seq_len, pad_mode)
+            return SequenceTable(codes, np.zeros((len(seqs), 0), np.float32), [], None, names)
+        return read_fasta_table(p, targets, seq_len, pad_mode)
+    return read_table(p, seq_len=seq_len, pad_mode=pad_mode)

@@ -1,0 +1,86 @@
+"""A registry of model architectures in the style of torchvision / timm.
+
+Every architecture is a plain ``torch.nn.Module`` whose constructor takes
+``n_targets`` and ``input_length`` plus its own hyper-parameters, all plain
+data (ints, floats, strings), so a checkpoint can rebuild it by name.
+"""
+from __future__ import annotations
+
+import difflib
+import inspect
+from typing import Callable
+
+import torch.nn as nn
+
+_MODELS: dict[str, type[nn.Module]] = {}
+
+
+def register_model(name: str | None = None) -> Callable[[type[nn.Module]], type[nn.Module]]:
+    """Class decorator that adds an architecture to the zoo under ``name``.
+
+    ``name`` defaults to the lower-cased class name.
+    """
+
+    def decorator(cls: type[nn.Module]) -> type[nn.Module]:
+        key = name or cls.__name__.lower()
+        if key in _MODELS and _MODELS[key] is not cls:
+            raise ValueError(f"a model named {key!r} is already registered ({_MODELS[key].__qualname__})")
+        _MODELS[key] = cls
+        cls.model_name = key
+        return cls
+
+    return decorator
+
+
+def list_models() -> list[str]:
+    """Names of every registered architecture, sorted."""
+    return sorted(_MODELS)
+
+
+def model_class(name: str) -> type[nn.Module]:
+    """The class registered under ``name``; a clear error with suggestions otherwise."""
+    try:
+        return _MODELS[name]
+    except KeyError:
+        close = difflib.get_close_matches(str(name), list(_MODELS), n=3)
+        hint = f" Did you mean {', '.join(map(repr, close))}?" if close else ""
+        raise KeyError(
+            f"unknown model {name!r}.{hint} Available models: {', '.join(list_models())}"
+        ) from None
+
+
+def model_hyperparameters(name: str) -> dict[str, object]:
+    """Constructor arguments of a model and their defaults (``inspect.Parameter.empty`` if required)."""
+    sig = inspect.signature(model_class(name).__init__)
+    return {k: p.default for k, p in sig.parameters.items() if k != "self" and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}
+
+
+def get_model(name: str, **kwargs) -> nn.Module:
+    """Build the architecture registered under ``name`` with ``kwargs``.
+
+    Unknown keyword arguments raise a ``TypeError`` that lists the valid ones.
+    The keyword arguments are stored on the model as ``model.hparams`` (a dict)
+    so that :func:`motifzoo.save` can write a self-describing checkpoint.
+    """
+    cls = model_class(name)
+    valid = model_hyperparameters(name)
+    unknown = [k for k in kwargs if k not in valid]
+    if unknown:
+        hints = []
+        for k in unknown:
+            close = difflib.get_close_matches(k, list(valid), n=1)
+            hints.append(f"{k!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
+        raise TypeError(
+            f"model {name!r} has no argument {', '.join(hints)}; its arguments are: {', '.join(valid)}"
+        )
+    missing = [k for k, d in valid.items() if d is inspect.Parameter.empty and k not in kwargs]
+    if missing:
+        raise TypeError(f"model {name!r} needs argument(s): {', '.join(missing)}")
+    for k, v in kwargs.items():
+        if not isinstance(v, (int, float, str, bool, type(None), list, tuple)):
+            raise TypeError(
+                f"model {name!r}: argument {k!r} must be plain data (int, float, str, bool, list), got {type(v).__name__}"
+            )
+    model = cls(**kwargs)
+    model.hparams = {k: (list(v) if isinstance(v, tuple) else v) for k, v in kwargs.items()}
+    return model

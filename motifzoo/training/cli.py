@@ -1,0 +1,250 @@
+"""The ``motifzoo`` command line.
+
+``fit``, ``validate`` and ``test`` are LightningCLI subcommands driven by YAML
+configs (``motifzoo fit --config configs/expcnn.yaml --data.path my.tsv``); the
+other subcommands read checkpoints and data. Errors in user input print one
+line naming the file, line or key (set ``MOTIFZOO_DEBUG=1`` or pass ``--debug``
+for the traceback).
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+LIGHTNING_COMMANDS = ("fit", "validate", "test", "predict")
+
+
+class UserError(Exception):
+    """An error caused by user input, shown without a traceback."""
+
+
+def _user_error_types() -> tuple[type[BaseException], ...]:
+    from ..data.encoding import SequenceError
+    from ..data.tables import DataError
+    from ..interpret.meme import MemeFormatError
+    from ..models.io import CheckpointError
+    from .module import ConfigError
+    return (UserError, DataError, SequenceError, MemeFormatError, CheckpointError, ConfigError,
+            FileNotFoundError, FileExistsError, FloatingPointError)
+
+
+def check_output(path, force: bool = False, what: str = "output file") -> Path:
+    """An output path whose directory exists and that is not an existing file (unless ``force``)."""
+    path = Path(path)
+    if not path.parent.exists():
+        raise UserError(f"cannot write {what} {path}: directory {path.parent} does not exist")
+    if path.exists() and not force:
+        raise UserError(f"{what} {path} already exists; pass --force to overwrite it")
+    return path
+
+
+# --------------------------------------------------------------------------------------------
+# LightningCLI
+# --------------------------------------------------------------------------------------------
+def run_lightning(argv: list[str]) -> int:
+    from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint
+    from lightning.pytorch.cli import LightningCLI
+
+    from .datamodule import SequenceDataModule
+    from .module import MotifZooModule
+
+    class MotifZooCLI(LightningCLI):
+        def add_arguments_to_parser(self, parser):
+            parser.add_lightning_class_args(ModelCheckpoint, "checkpoint")
+            parser.set_defaults({"checkpoint.monitor": "val/score", "checkpoint.mode": "max",
+                                 "checkpoint.filename": "best", "checkpoint.save_last": True})
+            parser.add_lightning_class_args(EarlyStopping, "early_stopping")
+            parser.set_defaults({"early_stopping.monitor": "val/score", "early_stopping.mode": "max",
+                                 "early_stopping.patience": 5})
+            for key in ("n_targets", "input_length", "task", "target_names"):
+                parser.link_arguments(f"data.{key}", f"model.{key}", apply_on="instantiate")
+
+    cli = MotifZooCLI(MotifZooModule, SequenceDataModule, args=argv, seed_everything_default=0,
+                      trainer_defaults={"max_epochs": 30, "default_root_dir": "runs", "deterministic": "warn"},
+                      save_config_kwargs={"overwrite": True}, auto_configure_optimizers=False)
+    if argv and argv[0] == "fit":
+        best = cli.trainer.checkpoint_callback.best_model_path if cli.trainer.checkpoint_callback else ""
+        if not best:
+            best = os.path.join(cli.trainer.checkpoint_callback.dirpath, "last.ckpt")
+        print(f"best checkpoint: {best}")
+    return 0
+
+
+# --------------------------------------------------------------------------------------------
+# Commands
+# --------------------------------------------------------------------------------------------
+def _add_list(p):
+    p.add_argument("--details", action="store_true", help="also print each model's hyper-parameters and defaults")
+
+
+def _run_list(args) -> int:
+    import inspect
+
+    from ..models.registry import list_models, model_class, model_hyperparameters
+    for name in list_models():
+        doc = (inspect.getdoc(model_class(name)) or "").splitlines()
+        print(f"{name:24s} {doc[0] if doc else ''}")
+        if args.details:
+            for k, v in model_hyperparameters(name).items():
+                print(f"    {k} = {'(required)' if v is inspect.Parameter.empty else repr(v)}")
+    return 0
+
+
+def _add_simulate(p):
+    from ..data.simulate import PRESETS, _load_extra_presets
+    _load_extra_presets()
+    p.add_argument("preset", choices=sorted(PRESETS), help="; ".join(f"{k}: {v[2]}" for k, v in PRESETS.items()))
+    p.add_argument("-o", "--output", required=True, help="dataset table to write (.tsv or .tsv.gz)")
+    p.add_argument("--motifs", help="also write the planted motifs as MEME here")
+    p.add_argument("--sites", help="also write every planted site (sequence, motif, start, end, strand) as TSV here")
+    p.add_argument("-n", "--n-sequences", type=int, help="number of sequences (default: the preset's)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--force", action="store_true", help="overwrite existing output files")
+
+
+def _run_simulate(args) -> int:
+    from ..data.simulate import simulate
+    paths = [check_output(p, args.force) for p in (args.output, args.motifs, args.sites) if p]
+    kwargs = {"n": args.n_sequences} if args.n_sequences else {}
+    sim = simulate(args.preset, seed=args.seed, **kwargs)
+    sim.write(args.output, args.motifs, args.sites, seed=args.seed)
+    print(f"wrote {len(sim.sequences)} sequences with {len(sim.sites)} planted sites to {paths[0]}")
+    return 0
+
+
+def _add_motifs(p):
+    p.add_argument("checkpoint", help="a checkpoint from `motifzoo fit` (or motifzoo.save)")
+    p.add_argument("-o", "--output", required=True, help="MEME file to write")
+    p.add_argument("--data", help="sequences to align activations on (TSV/CSV with a sequence column, or FASTA)")
+    p.add_argument("--method", choices=["activations", "weights"],
+                   help="activations: align windows where a filter fires above --threshold x its max over --data "
+                        "(default when --data is given); weights: p ∝ q·exp(β·w) from the filter alone")
+    p.add_argument("--threshold", type=float, default=0.5, help="fraction of each filter's max activation (default 0.5)")
+    p.add_argument("--beta", type=float, default=1.0, help="inverse temperature for --method weights (default 1)")
+    p.add_argument("--min-sites", type=int, default=10,
+                   help="filters with fewer aligned windows are 'dead' and not exported (default 10)")
+    p.add_argument("--min-ic", type=float, default=3.0,
+                   help="filters whose trimmed PWM has fewer total bits are 'flat' and not exported (default 3)")
+    p.add_argument("--trim-ic", type=float, default=0.2, help="trim flanking columns below this many bits (0: no trim)")
+    p.add_argument("--keep-all", action="store_true", help="export dead and flat filters too")
+    p.add_argument("--table", help="also write the per-filter table (status, nsites, information) as TSV here")
+    p.add_argument("--max-sequences", type=int, help="use at most this many sequences from --data")
+    p.add_argument("--force", action="store_true", help="overwrite existing output files")
+
+
+def load_data_onehot(path, max_sequences: int | None = None):
+    """One-hot (N, 4, L) tensor of the sequences in a TSV/CSV/FASTA file (targets ignored)."""
+    import pandas as pd
+
+    from ..data.encoding import codes_to_one_hot
+    from ..data.tables import FASTA_SUFFIXES, DataError, _check_file, _encode_checked, _parse_fasta, _read_frame, _suffix
+    p = _check_file(path)
+    if _suffix(p) in FASTA_SUFFIXES:
+        names, seqs, lines = _parse_fasta(p)
+    else:
+        df = _read_frame(p)
+        if "sequence" not in df.columns:
+            raise DataError(f"{p}: no 'sequence' column; found columns: {', '.join(df.columns)}")
+        if len(df) == 0:
+            raise DataError(f"{p}: has a header but no rows")
+        missing = df["sequence"].isna().to_numpy()
+        if missing.any():
+            raise DataError(f"{p} line {int(missing.argmax()) + 2}: empty sequence")
+        seqs, lines = df["sequence"].astype(str).str.strip().tolist(), list(range(2, len(df) + 2))
+    if max_sequences:
+        seqs, lines = seqs[:max_sequences], lines[:max_sequences]
+    return codes_to_one_hot(_encode_checked(seqs, p, lines, None, "center"))
+
+
+def _run_motifs(args) -> int:
+    from ..interpret.meme import atomic_write_text, format_meme
+    from ..interpret.pwm import model_motifs
+    from ..models.io import load
+    out = check_output(args.output, args.force)
+    table_out = check_output(args.table, args.force) if args.table else None
+    model = load(args.checkpoint)
+    if args.method == "activations" and not args.data:
+        raise UserError("--method activations needs --data (sequences to align activations on)")
+    data = load_data_onehot(args.data, args.max_sequences) if args.data else None
+    motifs, table = model_motifs(model, data, method=args.method, threshold=args.threshold, min_sites=args.min_sites,
+                                 min_ic=args.min_ic, trim_ic=args.trim_ic, beta=args.beta, keep_all=args.keep_all)
+    atomic_write_text(out, format_meme(motifs))
+    if table_out:
+        atomic_write_text(table_out, table.to_csv(sep="\t", index=False))
+    counts = table["status"].value_counts()
+    print(f"wrote {len(motifs)} motifs to {out} ({len(table)} filters: {counts.get('kept', 0)} kept, "
+          f"{counts.get('dead', 0)} dead (< {args.min_sites} sites), {counts.get('flat', 0)} flat (< {args.min_ic} bits))")
+    return 0
+
+
+def _add_demo(p):
+    p.add_argument("-o", "--out", default="demo_out", help="output directory (default demo_out)")
+    p.add_argument("--arch", default="expcnn_shallow", help="model to train (default expcnn_shallow)")
+    p.add_argument("--preset", default="multilabel", help="simulation preset (default multilabel)")
+    p.add_argument("-n", "--n-sequences", type=int, help="number of simulated sequences (default: the preset's)")
+    p.add_argument("--max-epochs", type=int, default=20)
+    p.add_argument("--seed", type=int, default=0)
+
+
+def _run_demo(args) -> int:
+    from .demo import run_demo
+    return run_demo(args)
+
+
+#: name -> (help, add_arguments, run); later capabilities add their subcommands here
+COMMANDS = {
+    "list": ("list the models in the zoo", _add_list, _run_list),
+    "simulate": ("simulate a dataset with planted motifs", _add_simulate, _run_simulate),
+    "motifs": ("export a trained model's motifs as MEME", _add_motifs, _run_motifs),
+    "demo": ("simulate, train, export motifs and count the planted motifs recovered", _add_demo, _run_demo),
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="motifzoo",
+        description="Interpretable neural networks for regulatory genomics.\n\n"
+                    "Training (LightningCLI; `motifzoo fit --help` for every option):\n"
+                    "  fit        train from a YAML config: motifzoo fit --config configs/expcnn.yaml\n"
+                    "  validate   evaluate a checkpoint on the validation split (--ckpt_path)\n"
+                    "  test       evaluate a checkpoint on the test split (--ckpt_path)",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--debug", action="store_true", help="show full tracebacks")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, (help_, add, _) in COMMANDS.items():
+        add(sub.add_parser(name, help=help_, description=help_))
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    debug = os.environ.get("MOTIFZOO_DEBUG") == "1"
+    if "--debug" in argv:
+        debug = True
+        argv.remove("--debug")
+    try:
+        if argv and argv[0] in LIGHTNING_COMMANDS:
+            return run_lightning(argv)
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        if not args.command:
+            parser.print_help()
+            return 0
+        return COMMANDS[args.command][2](args)
+    except _user_error_types() as err:
+        if debug:
+            raise
+        msg = str(err)
+        if isinstance(err, (FileNotFoundError, FileExistsError)) and err.filename:
+            msg = f"{err.strerror}: {err.filename}"
+        print(f"motifzoo: error: {msg}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("motifzoo: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
