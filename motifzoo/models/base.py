@@ -50,6 +50,11 @@ class MotifModel(nn.Module):
         given the current epoch for schedules. Added to the task loss by the trainer."""
         return 0.0
 
+    def motif_target_weights(self) -> torch.Tensor | None:
+        """(F, T) weight of each first-layer filter on each target where the architecture makes it
+        readable (e.g. ExplaiNN's final linear layer); ``None`` otherwise."""
+        return None
+
     def syntax_readout(self, **kwargs):
         """Syntax rules read from the weights (a ``pandas.DataFrame``), or ``None`` when the
         architecture has no syntax layer."""
