@@ -111,13 +111,24 @@ def _numeric_targets(df: pd.DataFrame, columns: list[str], path, line_offset: in
     return out
 
 
-def _encode_checked(seqs: list[str], path, lines: list[int], seq_len: int | None, pad_mode: str) -> np.ndarray:
+def _encode_checked(seqs: list[str], labels: list[str], seq_len: int | None, pad_mode: str) -> np.ndarray:
+    """Encode with error messages that use ``labels`` (e.g. "x.tsv line 3") to name sequences."""
     if seq_len is not None:
         seqs = fit_length(seqs, seq_len, pad_mode)
     try:
-        return encode(seqs, names=[f"{path} line {n}" for n in lines])
+        return encode(seqs, names=labels)
     except SequenceError as err:
         raise DataError(str(err)) from None
+
+
+def table_labels(path, n: int) -> list[str]:
+    """How rows of a table are named in errors: "<path> line <k>" (the header is line 1)."""
+    return [f"{path} line {i + 2}" for i in range(n)]
+
+
+def fasta_labels(path, names: list[str], lines: list[int]) -> list[str]:
+    """How FASTA records are named in errors: "<path> record 'name' (line k)"."""
+    return [f"{path} record {n!r} (line {k})" for n, k in zip(names, lines)]
 
 
 def read_table(path, seq_len: int | None = None, pad_mode: str = "center",
@@ -163,7 +174,7 @@ def read_table(path, seq_len: int | None = None, pad_mode: str = "center",
             raise DataError(f"{path} line {i + 2}: unknown split {df['split'].iloc[i]!r}; expected one of train, valid, test")
     targets = _numeric_targets(df, target_columns, path)
     seqs = df["sequence"].str.strip().tolist()
-    codes = _encode_checked(seqs, path, list(range(2, len(df) + 2)), seq_len, pad_mode)
+    codes = _encode_checked(seqs, table_labels(path, len(df)), seq_len, pad_mode)
     id_col = next((c for c in ID_COLUMNS if c in df.columns), None)
     names = df[id_col].astype(str).tolist() if id_col else [f"{path.name}:{i + 2}" for i in range(len(df))]
     return SequenceTable(codes, targets, list(target_columns), split, names)
@@ -243,7 +254,7 @@ def read_fasta_table(fasta, targets, seq_len: int | None = None, pad_mode: str =
             i = int(np.argmax(bad))
             raise DataError(f"{tpath} line {index[names[i]] + 2}: unknown split {rows['split'].iloc[i]!r}; expected train, valid or test")
     targets_arr = _numeric_targets(rows, target_columns, tpath, line_offset=2)
-    codes = _encode_checked(seqs, fasta, lines_of, seq_len, pad_mode)
+    codes = _encode_checked(seqs, fasta_labels(fasta, names, lines_of), seq_len, pad_mode)
     return SequenceTable(codes, targets_arr, target_columns, split, names)
 
 
@@ -253,7 +264,7 @@ def read_sequences(path, targets=None, seq_len: int | None = None, pad_mode: str
     if _suffix(p) in FASTA_SUFFIXES:
         if targets is None:
             names, seqs, lines_of = _parse_fasta(p)
-            codes = _encode_checked(seqs, p, lines_of, seq_len, pad_mode)
+            codes = _encode_checked(seqs, fasta_labels(p, names, lines_of), seq_len, pad_mode)
             return SequenceTable(codes, np.zeros((len(seqs), 0), np.float32), [], None, names)
         return read_fasta_table(p, targets, seq_len, pad_mode)
     return read_table(p, seq_len=seq_len, pad_mode=pad_mode)

@@ -80,12 +80,15 @@ def activation_counts(model, data, threshold: float = 0.5, batch_size: int = 256
     nsites : numpy.ndarray, shape (F,)
         Number of windows counted per filter.
     max_activation : numpy.ndarray, shape (F,)
+    n_sequences : int
+        Number of sequences scanned.
     """
     model = model.to(device).eval()
     width = model.motif_filters().shape[-1]
     pad = int(getattr(model, "motif_padding", 0))
-    maxima = None
+    maxima, n_seqs = None, 0
     for x in _iter_batches(data, batch_size):
+        n_seqs += len(x)
         a = model.motif_activations(x.to(device)).amax(dim=(0, 2))
         maxima = a if maxima is None else torch.maximum(maxima, a)
     if maxima is None:
@@ -103,7 +106,7 @@ def activation_counts(model, data, threshold: float = 0.5, batch_size: int = 256
         windows = xp.unfold(2, width, 1)[:, :, : act.shape[-1]]  # (B, 4, L', W)
         counts += torch.einsum("bfl,bclw->fcw", mask.double(), windows.double())
         nsites += mask.sum(dim=(0, 2)).double()
-    return counts.permute(0, 2, 1).cpu().numpy(), nsites.cpu().numpy().astype(int), maxima.cpu().numpy()
+    return counts.permute(0, 2, 1).cpu().numpy(), nsites.cpu().numpy().astype(int), maxima.cpu().numpy(), n_seqs
 
 
 def counts_to_pwms(counts: np.ndarray, pseudocount: float = 1.0, background=UNIFORM) -> np.ndarray:
@@ -113,7 +116,7 @@ def counts_to_pwms(counts: np.ndarray, pseudocount: float = 1.0, background=UNIF
 
 
 def model_motifs(model, data=None, method: str | None = None, threshold: float = 0.5, min_sites: int = 10,
-                 min_ic: float = 3.0, trim_ic: float = 0.2, beta: float = 1.0, keep_all: bool = False,
+                 min_site_fraction: float = 0.005, min_ic: float = 3.0, trim_ic: float = 0.2, beta: float = 1.0, keep_all: bool = False,
                  batch_size: int = 256, background=UNIFORM) -> tuple[list[Motif], pd.DataFrame]:
     """Every informative first-layer filter of ``model`` as a :class:`Motif`.
 
@@ -126,8 +129,10 @@ def model_motifs(model, data=None, method: str | None = None, threshold: float =
         Default: ``activations`` when ``data`` is given, else ``weights``.
     threshold : float
         Activation fraction for ``activations``.
-    min_sites : int
-        A filter with fewer aligned windows is *dead* and skipped (``activations``).
+    min_sites, min_site_fraction : int, float
+        A filter with fewer aligned windows than ``max(min_sites, min_site_fraction * N)`` (N the
+        number of sequences scanned) is *dead* and skipped (``activations``): a filter that
+        fires strongly in under 0.5% of sequences by default is fitting noise.
     min_ic : float
         A filter whose trimmed PWM carries fewer bits in total is *flat* and skipped.
     trim_ic : float
@@ -141,7 +146,8 @@ def model_motifs(model, data=None, method: str | None = None, threshold: float =
         Named ``filter{i}``; ``meta`` records ``filter``, ``start`` (first kept
         column within the filter), ``method``, ``information``.
     table : pandas.DataFrame
-        One row per filter: ``filter, name, status (kept|dead|flat), nsites, width, information, start``.
+        One row per filter: ``filter, name, status (kept|dead|flat), nsites, width, information, start``;
+        ``table.attrs["min_sites"]`` is the site threshold applied.
     """
     names = model.filter_names()
     if method is None:
@@ -149,8 +155,9 @@ def model_motifs(model, data=None, method: str | None = None, threshold: float =
     if method == "activations":
         if data is None:
             raise ValueError("method='activations' needs data (sequences to scan)")
-        counts, nsites, _ = activation_counts(model, data, threshold=threshold, batch_size=batch_size)
+        counts, nsites, _, n_seqs = activation_counts(model, data, threshold=threshold, batch_size=batch_size)
         pwms = counts_to_pwms(counts, background=background)
+        min_sites = max(min_sites, int(np.ceil(min_site_fraction * n_seqs)))
     elif method == "weights":
         pwms = filters_to_pwms(model.motif_filters().cpu(), beta=beta, background=background)
         nsites = np.full(len(pwms), 0, dtype=int)
@@ -177,4 +184,6 @@ def model_motifs(model, data=None, method: str | None = None, threshold: float =
         motifs.append(Motif(names[f], pwm[start:end], nsites=n,
                             meta={"filter": f, "start": start, "method": method, "information": info,
                                   "status": status}))
-    return motifs, pd.DataFrame(rows)
+    table = pd.DataFrame(rows)
+    table.attrs["min_sites"] = min_sites
+    return motifs, table

@@ -55,6 +55,27 @@ def model_hyperparameters(name: str) -> dict[str, object]:
     return {k: p.default for k, p in sig.parameters.items() if k != "self" and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}
 
 
+def coerce_hyperparameters(name: str, kwargs: dict) -> dict:
+    """Convert string values (e.g. from a command-line override) to the types a model expects.
+
+    A value given as text for an argument that is not annotated ``str`` is parsed as YAML,
+    so ``"8"`` becomes 8, ``"[64, 96]"`` a list and ``"true"`` True.
+    """
+    import yaml
+    sig = inspect.signature(model_class(name).__init__)
+    out = {}
+    for k, v in kwargs.items():
+        p = sig.parameters.get(k)
+        annotation = str(p.annotation) if p is not None else "str"
+        if isinstance(v, str) and "str" not in annotation:
+            try:
+                v = yaml.safe_load(v)
+            except yaml.YAMLError:
+                pass
+        out[k] = v
+    return out
+
+
 def get_model(name: str, **kwargs) -> nn.Module:
     """Build the architecture registered under ``name`` with ``kwargs``.
 

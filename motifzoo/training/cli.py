@@ -125,6 +125,8 @@ def _add_motifs(p):
     p.add_argument("--beta", type=float, default=1.0, help="inverse temperature for --method weights (default 1)")
     p.add_argument("--min-sites", type=int, default=10,
                    help="filters with fewer aligned windows are 'dead' and not exported (default 10)")
+    p.add_argument("--min-site-fraction", type=float, default=0.005,
+                   help="... or fewer than this fraction of the sequences in --data (default 0.005)")
     p.add_argument("--min-ic", type=float, default=3.0,
                    help="filters whose trimmed PWM has fewer total bits are 'flat' and not exported (default 3)")
     p.add_argument("--trim-ic", type=float, default=0.2, help="trim flanking columns below this many bits (0: no trim)")
@@ -139,10 +141,12 @@ def load_data_onehot(path, max_sequences: int | None = None):
     import pandas as pd
 
     from ..data.encoding import codes_to_one_hot
-    from ..data.tables import FASTA_SUFFIXES, DataError, _check_file, _encode_checked, _parse_fasta, _read_frame, _suffix
+    from ..data.tables import (FASTA_SUFFIXES, DataError, _check_file, _encode_checked, _parse_fasta, _read_frame,
+                               _suffix, fasta_labels, table_labels)
     p = _check_file(path)
     if _suffix(p) in FASTA_SUFFIXES:
         names, seqs, lines = _parse_fasta(p)
+        labels = fasta_labels(p, names, lines)
     else:
         df = _read_frame(p)
         if "sequence" not in df.columns:
@@ -152,10 +156,10 @@ def load_data_onehot(path, max_sequences: int | None = None):
         missing = df["sequence"].isna().to_numpy()
         if missing.any():
             raise DataError(f"{p} line {int(missing.argmax()) + 2}: empty sequence")
-        seqs, lines = df["sequence"].astype(str).str.strip().tolist(), list(range(2, len(df) + 2))
+        seqs, labels = df["sequence"].astype(str).str.strip().tolist(), table_labels(p, len(df))
     if max_sequences:
-        seqs, lines = seqs[:max_sequences], lines[:max_sequences]
-    return codes_to_one_hot(_encode_checked(seqs, p, lines, None, "center"))
+        seqs, labels = seqs[:max_sequences], labels[:max_sequences]
+    return codes_to_one_hot(_encode_checked(seqs, labels, None, "center"))
 
 
 def _run_motifs(args) -> int:
@@ -169,13 +173,13 @@ def _run_motifs(args) -> int:
         raise UserError("--method activations needs --data (sequences to align activations on)")
     data = load_data_onehot(args.data, args.max_sequences) if args.data else None
     motifs, table = model_motifs(model, data, method=args.method, threshold=args.threshold, min_sites=args.min_sites,
-                                 min_ic=args.min_ic, trim_ic=args.trim_ic, beta=args.beta, keep_all=args.keep_all)
+                                 min_site_fraction=args.min_site_fraction, min_ic=args.min_ic, trim_ic=args.trim_ic, beta=args.beta, keep_all=args.keep_all)
     atomic_write_text(out, format_meme(motifs))
     if table_out:
         atomic_write_text(table_out, table.to_csv(sep="\t", index=False))
     counts = table["status"].value_counts()
     print(f"wrote {len(motifs)} motifs to {out} ({len(table)} filters: {counts.get('kept', 0)} kept, "
-          f"{counts.get('dead', 0)} dead (< {args.min_sites} sites), {counts.get('flat', 0)} flat (< {args.min_ic} bits))")
+          f"{counts.get('dead', 0)} dead (< {table.attrs['min_sites']} sites), {counts.get('flat', 0)} flat (< {args.min_ic} bits))")
     return 0
 
 

@@ -13,7 +13,7 @@ from torchmetrics.classification import (BinaryAUROC, BinaryAveragePrecision, Mu
 from torchmetrics.regression import PearsonCorrCoef, SpearmanCorrCoef
 
 from ..models.io import checkpoint_metadata
-from ..models.registry import get_model, model_class
+from ..models.registry import coerce_hyperparameters, get_model, model_class
 
 
 class ConfigError(ValueError):
@@ -81,6 +81,7 @@ class MotifZooModule(L.LightningModule):
         for key in ("n_targets", "input_length"):
             if key in arch_kwargs:
                 raise ConfigError(f"model.arch_kwargs.{key}: set by the data; remove it from arch_kwargs")
+        arch_kwargs = coerce_hyperparameters(arch, arch_kwargs)
         try:
             self.model = get_model(arch, n_targets=n_targets, input_length=input_length, **arch_kwargs)
         except TypeError as err:

@@ -1,0 +1,83 @@
+import pytest
+import torch
+import torch.nn.functional as F
+
+import motifzoo
+from motifzoo.models import CheckpointError, MotifModel
+
+
+def test_registry_lists_and_builds():
+    names = motifzoo.list_models()
+    assert {"expcnn_shallow", "expcnn_deep"} <= set(names)
+    for name in ("expcnn_shallow", "expcnn_deep"):
+        m = motifzoo.get_model(name, n_targets=3, input_length=200)
+        assert isinstance(m, MotifModel)
+        assert m(torch.randn(4, 4, 200)).shape == (4, 3)
+
+
+def test_unknown_model_and_argument_errors():
+    with pytest.raises(KeyError, match="Did you mean 'expcnn_shallow'"):
+        motifzoo.get_model("expcnn_shalow", n_targets=1, input_length=200)
+    with pytest.raises(TypeError, match="did you mean 'n_filters'"):
+        motifzoo.get_model("expcnn_shallow", n_targets=1, input_length=200, n_filter=8)
+    with pytest.raises(TypeError, match="needs argument"):
+        motifzoo.get_model("expcnn_shallow", n_targets=1)
+
+
+@pytest.mark.parametrize("name", ["expcnn_shallow", "expcnn_deep"])
+def test_motif_filters_fold_batch_norm(name):
+    torch.manual_seed(0)
+    m = motifzoo.get_model(name, n_targets=2, input_length=120, n_filters=6)
+    bn = m.scanner.bn
+    bn.running_mean.uniform_(-1, 1)
+    bn.running_var.uniform_(0.5, 2)
+    bn.weight.data.uniform_(0.5, 2)
+    bn.bias.data.uniform_(-1, 1)
+    m.eval()
+    x = torch.randn(3, 4, 120)
+    w, b = m.motif_filters(), m.motif_bias()
+    assert w.shape == (6, 4, 19)
+    torch.testing.assert_close(F.conv1d(x, w, b), m.scanner.preactivation(x), atol=1e-5, rtol=1e-5)
+    assert m.motif_activations(x).shape == (3, 6, 102)
+
+
+def test_exp_activation_is_finite_for_huge_inputs():
+    m = motifzoo.get_model("expcnn_shallow", n_targets=1, input_length=100)
+    with torch.no_grad():
+        m.scanner.conv.weight.fill_(1e4)
+    m.eval()
+    assert torch.isfinite(m(torch.ones(2, 4, 100))).all()
+
+
+def test_activation_is_configurable():
+    m = motifzoo.get_model("expcnn_shallow", n_targets=1, input_length=100, activation="relu")
+    assert m.motif_activation == "relu"
+    assert (m.motif_activations(torch.randn(2, 4, 100)) >= 0).all()
+    with pytest.raises(ValueError, match="unknown activation"):
+        motifzoo.get_model("expcnn_shallow", n_targets=1, input_length=100, activation="swishy")
+
+
+def test_save_load_roundtrip_weights_only(tmp_path):
+    m = motifzoo.get_model("expcnn_deep", n_targets=2, input_length=150, n_filters=8, channels=[16], widths=[5])
+    m.eval()
+    path = tmp_path / "m.ckpt"
+    motifzoo.save(m, path, target_names=["a", "b"], task="binary")
+    raw = torch.load(path, weights_only=True)  # no pickled modules
+    assert raw["motifzoo"]["model"] == "expcnn_deep"
+    back = motifzoo.load(path)
+    assert back.target_names == ["a", "b"] and back.input_length == 150 and back.alphabet == "ACGT"
+    x = torch.randn(3, 4, 150)
+    torch.testing.assert_close(back(x), m(x))
+
+
+def test_load_errors(tmp_path):
+    with pytest.raises(CheckpointError, match="not found"):
+        motifzoo.load(tmp_path / "nope.ckpt")
+    bad = tmp_path / "bad.ckpt"
+    bad.write_bytes(b"not a checkpoint")
+    with pytest.raises(CheckpointError, match="corrupt"):
+        motifzoo.load(bad)
+    other = tmp_path / "other.ckpt"
+    torch.save({"state_dict": {}}, other)
+    with pytest.raises(CheckpointError, match="not a motifzoo checkpoint"):
+        motifzoo.load(other)
