@@ -43,7 +43,20 @@ def check_output(path, force: bool = False, what: str = "output file") -> Path:
 # --------------------------------------------------------------------------------------------
 # LightningCLI
 # --------------------------------------------------------------------------------------------
+def _quiet_lightning() -> None:
+    """Silence Lightning notices that do not concern motifzoo users."""
+    import logging
+    import warnings
+    for pattern in (".*LightningCLI's args parameter.*", ".*tensorboardX.*", ".*LeafSpec.*",
+                    ".*does not have many workers.*", ".*smaller than the logging interval.*",
+                    ".*Checkpoint directory .* exists and is not empty.*"):
+        warnings.filterwarnings("ignore", message=pattern)
+    logging.getLogger("lightning.pytorch.utilities.rank_zero").addFilter(
+        lambda rec: "litlogger" not in rec.getMessage() and "available:" not in rec.getMessage())
+
+
 def run_lightning(argv: list[str]) -> int:
+    _quiet_lightning()
     from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint
     from lightning.pytorch.cli import LightningCLI
 
