@@ -1,9 +1,11 @@
 """A map-style dataset that yields whole one-hot batches from compact codes."""
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import torch
-from torch.utils.data import BatchSampler, DataLoader, Dataset, RandomSampler, SequentialSampler
+from torch.utils.data import DataLoader, Dataset, Sampler
 
 from .encoding import codes_to_one_hot, reverse_complement
 
@@ -46,27 +48,76 @@ class SequenceDataset(Dataset):
         return self.codes.shape[1] - 2 * self.jitter
 
     def __getitem__(self, index):
+        gen = None
+        if isinstance(index, IndexBatch):
+            gen = torch.Generator().manual_seed(index.seed)
+            index = index.indices
         single = np.isscalar(index)
         idx = np.atleast_1d(np.asarray(index))
         codes = torch.from_numpy(np.ascontiguousarray(self.codes[idx]))
         if self.jitter:
             if self.train:
-                offsets = torch.randint(0, 2 * self.jitter + 1, (len(idx),))
+                offsets = torch.randint(0, 2 * self.jitter + 1, (len(idx),), generator=gen)
                 cols = offsets[:, None] + torch.arange(self.output_length)[None, :]
                 codes = torch.gather(codes, 1, cols)
             else:
                 codes = codes[:, self.jitter:self.jitter + self.output_length]
         x = codes_to_one_hot(codes)
         if self.rc and self.train:
-            flip = torch.rand(len(idx)) < 0.5
+            flip = torch.rand(len(idx), generator=gen) < 0.5
             x[flip] = reverse_complement(x[flip])
         y = torch.from_numpy(self.targets[idx])
         return (x[0], y[0]) if single else (x, y)
 
 
+class IndexBatch:
+    """The row indices of one batch and the seed of its augmentation."""
+
+    __slots__ = ("indices", "seed")
+
+    def __init__(self, indices: np.ndarray, seed: int):
+        self.indices, self.seed = indices, seed
+
+
+class EpochBatchSampler(Sampler):
+    """Batches of indices whose order and augmentation seeds depend only on (seed, epoch).
+
+    Lightning calls :meth:`set_epoch` before every epoch, so a run resumed from a
+    checkpoint sees exactly the batches an uninterrupted run would have seen. Under
+    ``torch.distributed`` each rank takes every ``world_size``-th batch.
+    """
+
+    def __init__(self, n: int, batch_size: int, shuffle: bool, seed: int = 0):
+        self.n, self.batch_size, self.shuffle, self.seed = n, batch_size, shuffle, seed
+        self.epoch = 0
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = epoch
+
+    def _shard(self):
+        import torch.distributed as dist
+        if dist.is_available() and dist.is_initialized():
+            return dist.get_rank(), dist.get_world_size()
+        return 0, 1
+
+    def __len__(self) -> int:
+        _, world = self._shard()
+        return math.ceil(math.ceil(self.n / self.batch_size) / world)
+
+    def __iter__(self):
+        rank, world = self._shard()
+        rng = np.random.default_rng([self.seed, self.epoch])
+        order = rng.permutation(self.n) if self.shuffle else np.arange(self.n)
+        starts = list(range(0, self.n, self.batch_size))
+        while len(starts) % world:  # equal batch counts per rank keep DDP in step
+            starts.append(starts[len(starts) % len(starts)])
+        seeds = rng.integers(0, 2**62, size=len(starts))
+        for b in range(rank, len(starts), world):
+            yield IndexBatch(order[starts[b]:starts[b] + self.batch_size], int(seeds[b]))
+
+
 def batch_loader(dataset: SequenceDataset, batch_size: int, shuffle: bool = False, num_workers: int = 0,
-                 generator: torch.Generator | None = None) -> DataLoader:
-    """A DataLoader that fetches whole batches from ``dataset`` in one call."""
-    base = RandomSampler(dataset, generator=generator) if shuffle else SequentialSampler(dataset)
-    return DataLoader(dataset, batch_size=None, sampler=BatchSampler(base, batch_size, drop_last=False),
+                 seed: int = 0) -> DataLoader:
+    """A DataLoader that fetches whole batches from ``dataset`` in one call, reproducibly under ``seed``."""
+    return DataLoader(dataset, batch_size=None, sampler=EpochBatchSampler(len(dataset), batch_size, shuffle, seed),
                       num_workers=num_workers, persistent_workers=num_workers > 0)

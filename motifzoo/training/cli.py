@@ -49,16 +49,47 @@ def _quiet_lightning() -> None:
     import warnings
     for pattern in (".*LightningCLI's args parameter.*", ".*tensorboardX.*", ".*LeafSpec.*",
                     ".*does not have many workers.*", ".*smaller than the logging interval.*",
-                    ".*Checkpoint directory .* exists and is not empty.*"):
+                    ".*Checkpoint directory .* exists and is not empty.*",
+                    # a resumed run logs into a new version directory; best_model_path is still restored
+                    ".*The dirpath has changed from.*"):
         warnings.filterwarnings("ignore", message=pattern)
     logging.getLogger("lightning.pytorch.utilities.rank_zero").addFilter(
         lambda rec: "litlogger" not in rec.getMessage() and "available:" not in rec.getMessage())
 
 
+def _parser_keys(parser) -> set[str]:
+    """Every option key a (jsonargparse) parser and its subcommand parsers accept."""
+    keys = set()
+    for action in getattr(parser, "_actions", []):
+        choices = getattr(action, "choices", None)
+        if isinstance(choices, dict) and choices and all(hasattr(p, "_actions") for p in choices.values()):
+            for sub in choices.values():
+                keys |= _parser_keys(sub)
+        elif action.dest and action.dest != "help":
+            keys.add(action.dest)
+    return keys
+
+
+def _suggest_key(message: str, keys: set[str]) -> str:
+    """Append a did-you-mean for an unknown option named in a jsonargparse error message."""
+    import difflib
+    import re
+    m = re.search(r"option '([\w.]+)'|unrecognized arguments: --([\w.]+)|[Kk]ey \"?'?([\w.]+)'?\"? (?:is not|not)", message)
+    if not m:
+        return message
+    key = next(g for g in m.groups() if g)
+    close = difflib.get_close_matches(key, sorted(keys), n=3, cutoff=0.6)
+    return f"{message}. Did you mean {' or '.join(repr(c) for c in close)}?" if close else message
+
+
 def run_lightning(argv: list[str]) -> int:
     _quiet_lightning()
     from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint
-    from lightning.pytorch.cli import LightningCLI
+    from lightning.pytorch.cli import LightningArgumentParser, LightningCLI
+
+    class SuggestingParser(LightningArgumentParser):
+        def error(self, message, *args, **kwargs):
+            return super().error(_suggest_key(str(message), _parser_keys(self)), *args, **kwargs)
 
     from .datamodule import SequenceDataModule
     from .module import MotifZooModule
@@ -74,7 +105,19 @@ def run_lightning(argv: list[str]) -> int:
             for key in ("n_targets", "input_length", "task", "target_names"):
                 parser.link_arguments(f"data.{key}", f"model.{key}", apply_on="instantiate")
 
+        def before_fit(self):
+            # `--ckpt_path last`: the newest last.ckpt under the run's root, so re-running an
+            # interrupted command resumes it (each run gets a new version directory)
+            if self.config_init["fit"].get("ckpt_path") == "last":
+                root = Path(self.trainer.default_root_dir)
+                found = sorted(root.glob("**/checkpoints/last*.ckpt"), key=lambda p: p.stat().st_mtime)
+                if not found:
+                    raise UserError(f"--ckpt_path last: no last.ckpt under {root}; nothing to resume")
+                print(f"resuming from {found[-1]}")
+                self.config_init["fit"]["ckpt_path"] = str(found[-1])
+
     cli = MotifZooCLI(MotifZooModule, SequenceDataModule, args=argv, seed_everything_default=0,
+                      parser_kwargs={"parser_mode": "yaml"}, parser_class=SuggestingParser,
                       trainer_defaults={"max_epochs": 30, "default_root_dir": "runs", "deterministic": "warn"},
                       save_config_kwargs={"overwrite": True}, auto_configure_optimizers=False)
     if argv and argv[0] == "fit":
@@ -201,7 +244,7 @@ def _add_demo(p):
     p.add_argument("--arch", default="expcnn_shallow", help="model to train (default expcnn_shallow)")
     p.add_argument("--preset", default="multilabel", help="simulation preset (default multilabel)")
     p.add_argument("-n", "--n-sequences", type=int, help="number of simulated sequences (default: the preset's)")
-    p.add_argument("--max-epochs", type=int, default=20)
+    p.add_argument("--max-epochs", type=int, default=30)
     p.add_argument("--seed", type=int, default=0)
 
 

@@ -68,6 +68,10 @@ class SequenceDataModule(L.LightningDataModule):
                 raise DataError(f"{self.path}: FASTA input needs a targets table (data.targets)")
             if 2 * self.jitter >= self._table.length:
                 raise DataError(f"data.jitter={self.jitter} leaves no window of the {self._table.length} bp sequences")
+            # fail on split and task problems now, before a model is built for this data
+            _ = self.splits
+            if self._task == "binary" and not np.isin(self._table.targets, (0.0, 1.0)).all():
+                raise DataError(f"{self.path}: data.task is binary but some targets are not 0/1")
         return self._table
 
     @property
@@ -82,9 +86,12 @@ class SequenceDataModule(L.LightningDataModule):
                 split = np.where(u < self.test_frac, "test", np.where(u < self.test_frac + self.valid_frac, "valid", "train"))
             self._splits = {s: np.flatnonzero(split == s) for s in ("train", "valid", "test")}
             for s in ("train", "valid"):
-                if len(self._splits[s]) == 0:
+                if len(self._splits[s]) == 0 and t.split is not None:
                     raise DataError(f"{self.path}: the {s!r} split is empty; add rows with split={s} "
                                     "or use a random split (drop the split column)")
+                if len(self._splits[s]) == 0:
+                    raise DataError(f"{self.path}: the random split of {len(t)} rows left the {s!r} split empty; "
+                                    f"add rows or change data.{s}_frac")
         return self._splits
 
     @property
@@ -113,13 +120,12 @@ class SequenceDataModule(L.LightningDataModule):
                                self.jitter, train=train)
 
     def setup(self, stage: str | None = None) -> None:
-        _ = self.splits
-        if self.task == "binary" and not np.isin(self.table.targets, (0.0, 1.0)).all():
-            raise DataError(f"{self.path}: data.task is binary but some targets are not 0/1")
+        _ = self.table
 
     def train_dataloader(self):
-        g = torch.Generator().manual_seed(torch.initial_seed() % 2**63)
-        return batch_loader(self._dataset("train", True), self.batch_size, True, self.num_workers, g)
+        # the seed set by `seed_everything` fixes batch order and augmentation per epoch
+        return batch_loader(self._dataset("train", True), self.batch_size, True, self.num_workers,
+                            seed=torch.initial_seed() % 2**32)
 
     def val_dataloader(self):
         return batch_loader(self._dataset("valid", False), self.batch_size, False, self.num_workers)

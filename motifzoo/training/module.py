@@ -66,7 +66,7 @@ class MotifZooModule(L.LightningModule):
 
     def __init__(self, arch: str = "expcnn_shallow", arch_kwargs: dict | None = None, n_targets: int = 1,
                  input_length: int = 200, task: str = "binary", target_names: list[str] | None = None,
-                 lr: float = 1e-3, weight_decay: float = 1e-6, scheduler: str = "plateau", lr_patience: int = 2):
+                 lr: float = 3e-3, weight_decay: float = 1e-6, scheduler: str = "plateau", lr_patience: int = 2):
         super().__init__()
         self.save_hyperparameters()
         arch_kwargs = dict(arch_kwargs or {})
@@ -176,3 +176,9 @@ class MotifZooModule(L.LightningModule):
     def on_save_checkpoint(self, checkpoint: dict) -> None:
         checkpoint["motifzoo"] = checkpoint_metadata(self.model, target_names=self.target_names, task=self.task,
                                                      input_length=self.hparams.input_length)
+        # dropout draws from the global RNG: keep its state so a resumed run continues identically
+        checkpoint["rng_torch"] = torch.get_rng_state()
+
+    def on_load_checkpoint(self, checkpoint: dict) -> None:
+        if "rng_torch" in checkpoint:
+            torch.set_rng_state(checkpoint["rng_torch"])

@@ -1,0 +1,269 @@
+"""Reliability: the catalogue of bad inputs, resumable and reproducible training, safe outputs.
+
+Every bad input must end with exit code 2, a one-line message that names the file, line or key
+and what was expected, and no Python traceback.
+"""
+import contextlib
+import io
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from motifzoo.training.cli import main
+
+FIT = ["fit", "--config", "configs/expcnn.yaml", "--trainer.enable_model_summary", "false",
+       "--trainer.enable_progress_bar", "false"]
+
+
+def run(args):
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            rc = main(args)
+        except SystemExit as e:
+            rc = e.code
+    return rc, out.getvalue(), err.getvalue()
+
+
+def _table(tmp_path, text, name="d.tsv"):
+    p = tmp_path / name
+    p.write_text(text)
+    return str(p)
+
+
+SEQ = "ACGTACGTAC" * 6
+GOOD = "sequence\tA\n" + "".join(f"{SEQ}\t{i % 2}\n" for i in range(20))
+
+# (id, file contents or None, extra args, expected message regex)
+DATA_CASES = [
+    ("non_acgtn", "sequence\tA\nACGTACGTAC\t1\nACGTAZGTAC\t0\n", [], r"d.tsv line 3: invalid character 'Z' at position 6"),
+    ("empty_file", "", [], r"d.tsv: file is empty"),
+    ("header_only", "sequence\tA\n", [], r"d.tsv: has a header but no rows"),
+    ("no_sequence_column", "seq\tA\nACGT\t1\n", [], r"no 'sequence' column; found columns: seq, A"),
+    ("unequal_lengths", "sequence\tA\nACGTACGTAC\t1\nACGT\t0\n", [], r"differ in length.*d.tsv line 3 has 4 bp.*seq_len"),
+    ("nan_target", "sequence\tA\nACGTACGTAC\t1\nACGTACGTAC\tNaN\n", [], r"line 3: target column 'A' is missing \(NaN\)"),
+    ("inf_target", "sequence\tA\nACGTACGTAC\t1\nACGTACGTAC\t-inf\n", [], r"line 3: target column 'A' is -inf"),
+    ("string_target", "sequence\tA\nACGTACGTAC\t1\nACGTACGTAC\tyes\n", [], r"line 3: target column 'A' holds 'yes'"),
+    ("unknown_split", "sequence\tsplit\tA\nACGTACGTAC\ttrain\t1\nACGTACGTAC\tval\t0\n", [], r"line 3: unknown split 'val'; expected one of train, valid, test"),
+    ("empty_split", f"sequence\tsplit\tA\n{SEQ}\ttrain\t1\n{SEQ}\ttest\t0\n", [], r"the 'valid' split is empty"),
+    ("no_targets", "sequence\nACGTACGTAC\n", [], r"no target columns"),
+    ("binary_task_real_targets", "sequence\tA\n" + f"{SEQ}\t0.5\n{SEQ}\t1\n" * 20, ["--data.task", "binary"], r"data.task is binary but some targets are not 0/1"),
+    ("random_split_empty", "sequence\tA\n" + f"{SEQ}\t1\n" * 3, ["--data.valid_frac", "0.01"],
+     r"random split of 3 rows left the 'valid' split empty"),
+    ("bad_valid_frac", GOOD, ["--data.valid_frac", "1.5"], r"data.valid_frac must be in \[0, 1\)"),
+    ("jitter_too_large", GOOD, ["--data.jitter", "30"], r"data.jitter=30 leaves no window"),
+    ("bad_task", GOOD, ["--data.task", "ranking"], r"data.task"),
+    ("too_short_for_model", "sequence\tA\n" + "ACGTACGTAC\t1\nACGTACGTAC\t0\n" * 20, [],
+     r"model.arch_kwargs: input_length=10 is too short for filter_width=19"),
+]
+
+
+@pytest.mark.parametrize("case", DATA_CASES, ids=[c[0] for c in DATA_CASES])
+def test_bad_data_to_fit(tmp_path, case):
+    _, content, extra, pattern = case
+    path = _table(tmp_path, content)
+    rc, _, err = run(FIT + ["--data.path", path, "--trainer.default_root_dir", str(tmp_path / "run"), *extra])
+    assert rc == 2, err
+    assert re.search(pattern, err, re.S), err
+    assert "Traceback" not in err
+
+
+@pytest.mark.parametrize("name, content, pattern", [
+    ("bad_header", "ACGT\n>r1\nACGT\n", r"s.fa line 1: expected a FASTA header starting with '>'"),
+    ("no_targets_table", ">r1\nACGTACGTAC\n", r"FASTA input needs a targets table \(data.targets\)"),
+])
+def test_bad_fasta_to_fit(tmp_path, name, content, pattern):
+    path = _table(tmp_path, content, "s.fa")
+    rc, _, err = run(FIT + ["--data.path", path, "--trainer.default_root_dir", str(tmp_path)])
+    assert rc == 2 and re.search(pattern, err), err
+    assert "Traceback" not in err
+
+
+def test_missing_data_file(tmp_path):
+    rc, _, err = run(FIT + ["--data.path", str(tmp_path / "absent.tsv"), "--trainer.default_root_dir", str(tmp_path)])
+    assert rc == 2 and "data file not found" in err and "absent.tsv" in err
+
+
+@pytest.mark.parametrize("args, pattern", [
+    (["--model.lrr", "0.1"], r"model.lrr.*Did you mean 'model.lr'"),
+    (["--data.batch_size", "many"], r"data.batch_size.*int"),
+    (["--model.arch", "expcnn_shalow"], r"model.arch: unknown model 'expcnn_shalow'. Did you mean 'expcnn_shallow'"),
+    (["--model.arch_kwargs.pool", "3"], r"model.arch_kwargs: .*'pool' \(did you mean 'pool_size'\?\)"),
+    (["--model.scheduler", "warmup"], r"model.scheduler must be plateau, cosine or none"),
+])
+def test_bad_config_values(tiny_table, tmp_path, args, pattern):
+    rc, _, err = run(FIT + ["--data.path", str(tiny_table), "--trainer.default_root_dir", str(tmp_path), *args])
+    assert rc == 2 and re.search(pattern, err, re.S), err
+    assert "Traceback" not in err
+
+
+def test_unknown_key_in_config_file(tiny_table, tmp_path):
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text("model:\n  arch: expcnn_shallow\n  learning_rate: 0.1\n")
+    rc, _, err = run(FIT + ["--config", str(cfg), "--data.path", str(tiny_table)])
+    assert rc == 2 and "learning_rate" in err, err
+
+
+def test_missing_config_file(tiny_table):
+    rc, _, err = run(["fit", "--config", "configs/nope.yaml", "--data.path", str(tiny_table)])
+    assert rc == 2 and "nope.yaml" in err
+
+
+@pytest.mark.parametrize("kind, pattern", [
+    ("missing", r"checkpoint not found"),
+    ("corrupt", r"cannot read checkpoint .*corrupt"),
+    ("foreign", r"is not a motifzoo checkpoint"),
+    ("unknown_model", r"unknown model 'retired_net'"),
+    ("directory", r"is a directory; pass the .ckpt file"),
+])
+def test_bad_checkpoints(tmp_path, trained_ckpt, kind, pattern):
+    path = tmp_path / "x.ckpt"
+    if kind == "corrupt":
+        path.write_bytes(Path(trained_ckpt).read_bytes()[:500])
+    elif kind == "foreign":
+        torch.save({"state_dict": {"w": torch.zeros(2)}}, path)
+    elif kind == "unknown_model":
+        ck = torch.load(trained_ckpt, weights_only=True)
+        ck["motifzoo"]["model"] = "retired_net"
+        torch.save(ck, path)
+    elif kind == "directory":
+        path = tmp_path
+    rc, _, err = run(["motifs", str(path), "-o", str(tmp_path / "m.meme"), "--method", "weights"])
+    assert rc == 2 and re.search(pattern, err), err
+    assert "Traceback" not in err
+
+
+def test_output_in_missing_directory_and_no_silent_overwrite(tmp_path, trained_ckpt):
+    rc, _, err = run(["motifs", trained_ckpt, "-o", str(tmp_path / "no" / "m.meme"), "--method", "weights"])
+    assert rc == 2 and "directory" in err and "does not exist" in err
+    existing = tmp_path / "mine.meme"
+    existing.write_text("precious")
+    rc, _, err = run(["motifs", trained_ckpt, "-o", str(existing), "--method", "weights"])
+    assert rc == 2 and "already exists; pass --force" in err
+    assert existing.read_text() == "precious"
+    rc, _, err = run(["simulate", "tiny", "-o", str(existing)])
+    assert rc == 2 and existing.read_text() == "precious"
+
+
+def test_resume_last_without_checkpoint(tiny_table, tmp_path):
+    rc, _, err = run(FIT + ["--data.path", str(tiny_table), "--trainer.default_root_dir", str(tmp_path),
+                            "--ckpt_path", "last"])
+    assert rc == 2 and "nothing to resume" in err
+
+
+def test_nan_loss_stops_with_a_clear_message(tmp_path):
+    rows = "".join(f"ACGTACGTACGTACGTACGTACGTACGTACGTACGTACGT{'ACGT' * 5}\t{3e38 if i % 2 else -3e38}\n" for i in range(60))
+    path = _table(tmp_path, "sequence\ty\n" + rows)
+    rc, _, err = run(FIT + ["--data.path", path, "--trainer.default_root_dir", str(tmp_path),
+                            "--model.arch_kwargs.pool_size", "5", "--trainer.max_epochs", "1"])
+    assert rc == 2 and re.search(r"training loss became (inf|nan).*learning rate", err), err
+    assert "Traceback" not in err
+
+
+def test_console_script_has_no_traceback(tmp_path):
+    exe = Path(sys.executable).parent / "motifzoo"
+    res = subprocess.run([str(exe), "motifs", str(tmp_path / "none.ckpt"), "-o", str(tmp_path / "m.meme")],
+                         capture_output=True, text=True)
+    assert res.returncode == 2
+    assert res.stderr.strip().startswith("motifzoo: error: checkpoint not found") and "Traceback" not in res.stderr
+    res = subprocess.run([str(exe), "--debug", "motifs", str(tmp_path / "none.ckpt"), "-o", str(tmp_path / "m.meme")],
+                         capture_output=True, text=True)
+    assert "Traceback" in res.stderr  # tracebacks stay available behind --debug
+
+
+# ---------------------------------------------------------------------------------------------
+# reproducibility and resuming
+# ---------------------------------------------------------------------------------------------
+def _fit(tiny_table, root, epochs, extra=()):
+    rc, out, err = run(FIT + ["--data.path", str(tiny_table), "--trainer.default_root_dir", str(root),
+                              "--trainer.max_epochs", str(epochs), "--early_stopping.patience", "100",
+                              "--model.arch_kwargs.n_filters", "8", "--data.reverse_complement", "true",
+                              "--data.jitter", "3", *extra])
+    assert rc == 0, err[-2000:]
+    return out.strip().splitlines()[-1].split("best checkpoint: ")[1]
+
+
+def test_same_seed_same_metrics_and_same_meme_bytes(tiny_table, tmp_path):
+    memes = []
+    scores = []
+    for k in range(2):
+        ckpt = _fit(tiny_table, tmp_path / f"r{k}", 2)
+        ck = torch.load(ckpt, weights_only=True)
+        scores.append([v["best_model_score"] for key, v in ck["callbacks"].items() if key.startswith("ModelCheckpoint")][0])
+        out = tmp_path / f"m{k}.meme"
+        assert run(["motifs", ckpt, "-o", str(out), "--data", str(tiny_table), "--keep-all"])[0] == 0
+        memes.append(out.read_bytes())
+        assert (Path(ckpt).parents[1] / "config.yaml").exists()
+    assert scores[0] == scores[1]
+    assert memes[0] == memes[1]
+
+
+@pytest.mark.slow
+def test_killed_run_resumes_to_the_same_weights(tiny_table, tmp_path):
+    epochs = 4
+    ref = torch.load(_fit(tiny_table, tmp_path / "ref", epochs).replace("best.ckpt", "last.ckpt"), weights_only=True)
+    root = tmp_path / "killed"
+    exe = Path(sys.executable).parent / "motifzoo"
+    args = [str(exe), *FIT, "--data.path", str(tiny_table), "--trainer.default_root_dir", str(root),
+            "--trainer.max_epochs", str(epochs), "--early_stopping.patience", "100",
+            "--model.arch_kwargs.n_filters", "8", "--data.reverse_complement", "true", "--data.jitter", "3"]
+    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 120
+    while not list(root.glob("**/checkpoints/last.ckpt")) and time.time() < deadline and proc.poll() is None:
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGKILL)  # mid-way through a later epoch
+    proc.wait()
+    assert list(root.glob("**/checkpoints/last.ckpt")), "the run died before its first checkpoint"
+    rc, out, err = run(FIT + ["--data.path", str(tiny_table), "--trainer.default_root_dir", str(root),
+                              "--trainer.max_epochs", str(epochs), "--early_stopping.patience", "100",
+                              "--model.arch_kwargs.n_filters", "8", "--data.reverse_complement", "true",
+                              "--data.jitter", "3", "--ckpt_path", "last"])
+    assert rc == 0, err[-2000:]
+    assert "resuming from" in out
+    last = sorted(root.glob("**/checkpoints/last*.ckpt"), key=lambda p: p.stat().st_mtime)[-1]
+    got = torch.load(last, weights_only=True)
+    assert got["epoch"] == ref["epoch"]
+    for k, v in ref["state_dict"].items():
+        torch.testing.assert_close(got["state_dict"][k], v, rtol=0, atol=0, msg=k)
+
+
+# ---------------------------------------------------------------------------------------------
+# properties
+# ---------------------------------------------------------------------------------------------
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.text(alphabet="ACGTNacgtnRYKM", min_size=12, max_size=12), min_size=1, max_size=8))
+def test_one_hot_properties(seqs):
+    from motifzoo.data.encoding import decode, one_hot, reverse_complement
+    x = one_hot(seqs)
+    assert x.shape == (len(seqs), 4, 12)
+    col = x.sum(1)
+    assert set(col.unique().tolist()) <= {0.0, 1.0}
+    expected = ["".join(c if c in "ACGT" else "N" for c in s.upper()) for s in seqs]
+    assert decode(x) == expected
+    assert torch.equal(reverse_complement(reverse_complement(x)), x)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(st.integers(1, 25), st.integers(1, 10**6), st.integers(0, 2**31 - 1)), min_size=1, max_size=5))
+def test_meme_roundtrip_property(tmp_path_factory, specs):
+    from motifzoo.interpret import Motif, read_meme, write_meme
+    motifs = []
+    for i, (w, nsites, seed) in enumerate(specs):
+        p = np.random.default_rng(seed).dirichlet(np.full(4, 0.3), size=w)
+        motifs.append(Motif(f"m{i}", p, nsites=nsites))
+    path = tmp_path_factory.mktemp("meme") / "p.meme"
+    write_meme(motifs, path)
+    back = read_meme(path)
+    assert [(m.name, m.width, m.nsites) for m in back] == [(m.name, m.width, m.nsites) for m in motifs]
+    for a, b in zip(motifs, back):
+        np.testing.assert_allclose(a.pwm, b.pwm, atol=2e-6)
