@@ -11,7 +11,11 @@ import torch
 import motifzoo
 from motifzoo.training.cli import main
 
-CONFIGS = sorted(Path("configs").glob("*.yaml"))
+import yaml
+
+# configs whose data section names another DataModule (e.g. BED + genome) are trained by their own tests
+CONFIGS = sorted(p for p in Path("configs").glob("*.yaml")
+                 if "class_path" not in ((yaml.safe_load(p.read_text()) or {}).get("data") or {}))
 
 
 def run(args):

@@ -5,7 +5,8 @@ import math
 
 import numpy as np
 import torch
-from torch.utils.data import DataLoader, Dataset, Sampler
+from torch.utils.data import DataLoader, Dataset
+from torch.utils.data.distributed import DistributedSampler
 
 from .encoding import codes_to_one_hot, reverse_complement
 
@@ -79,7 +80,7 @@ class IndexBatch:
         self.indices, self.seed = indices, seed
 
 
-class EpochBatchSampler(Sampler):
+class EpochBatchSampler(DistributedSampler):
     """Batches of indices whose order and augmentation seeds depend only on (seed, epoch).
 
     Lightning calls :meth:`set_epoch` before every epoch, so a run resumed from a
@@ -87,6 +88,9 @@ class EpochBatchSampler(Sampler):
     ``torch.distributed`` each rank takes every ``world_size``-th batch.
     """
 
+    # A DistributedSampler only by type: Lightning wraps any other sampler in a
+    # DistributedSamplerWrapper under DDP, which would shard the already-sharded batches again.
+    # DistributedSampler.__init__ is not called (it needs a process group); every method is overridden.
     def __init__(self, n: int, batch_size: int, shuffle: bool, seed: int = 0):
         self.n, self.batch_size, self.shuffle, self.seed = n, batch_size, shuffle, seed
         self.epoch = 0

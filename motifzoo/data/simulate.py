@@ -7,7 +7,9 @@ position in an i.i.d. background.
 
 Presets (see :data:`PRESETS`): ``multilabel`` (10 motifs, 1-3 per sequence,
 one binary target per motif: present or not), ``regression`` (additive effects
-of motif counts on two real-valued targets) and ``tiny`` (a small, easy
+of motif counts on two real-valued targets), ``low_information`` (as
+``multilabel`` with six short, low-information motifs), ``gc_rich`` (the
+``multilabel`` motifs in a 65% GC background) and ``tiny`` (a small, easy
 multi-label set for tests). Syntax presets are added by
 :mod:`motifzoo.data.simulate_syntax` when present.
 """
@@ -28,6 +30,9 @@ JASPAR_FILE = "jaspar2024_core_vertebrates.meme.gz"
 #: ten dissimilar, well-known vertebrate motifs (JASPAR 2024 ids)
 MULTILABEL_MOTIFS = ["MA0139.2", "MA0035.5", "MA0466.4", "MA0148.5", "MA0114.5",
                      "MA0083.3", "MA0060.4", "MA0079.5", "MA0090.4", "MA0137.4"]
+#: six mutually dissimilar low-information motifs (6-8 bp, 7-9 bits each; JASPAR 2024 ids):
+#: HOXA9, FOSL1::JUND, NFATC3, SOX9, NFIX, TBP
+LOW_INFORMATION_MOTIFS = ["MA0594.3", "MA1142.2", "MA0625.3", "MA0077.2", "MA0671.2", "MA0108.3"]
 
 
 def jaspar_path():
@@ -184,6 +189,11 @@ PRESETS: dict[str, tuple[Callable[..., Simulation], dict, str, str]] = {
                    "one binary target per motif", "binary"),
     "regression": (simulate_additive, {}, "5 JASPAR motifs with additive effects on 2 real-valued targets, "
                    "200 bp, 8,000 sequences", "regression"),
+    "low_information": (simulate_presence, {"motif_ids": LOW_INFORMATION_MOTIFS},
+                        "6 low-information JASPAR motifs (7-9 bits), 200 bp, 8,000 sequences, 1-3 motifs each; "
+                        "one binary target per motif", "binary"),
+    "gc_rich": (simulate_presence, {"gc": 0.65}, "the multilabel motifs in a GC-rich background (65% GC), "
+                "200 bp, 8,000 sequences", "binary"),
     "tiny": (simulate_presence, {"n": 1500, "length": 100, "motif_ids": MULTILABEL_MOTIFS[:3]},
              "3 motifs, 100 bp, 1,500 sequences: a quick multi-label set for tests", "binary"),
 }

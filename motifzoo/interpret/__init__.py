@@ -2,8 +2,11 @@
 from .meme import MemeFormatError, format_meme, read_meme, write_meme
 from .motif import Motif, information_content, trim
 from .pwm import activation_counts, counts_to_pwms, filters_to_pwms, model_motifs
+from .annotate import annotate, cluster_motifs, label_motifs, load_database
+from .compare import motif_recovery, tomtom
 
 __all__ = [
     "MemeFormatError", "format_meme", "read_meme", "write_meme", "Motif", "information_content", "trim",
     "activation_counts", "counts_to_pwms", "filters_to_pwms", "model_motifs",
+    "annotate", "cluster_motifs", "label_motifs", "load_database", "motif_recovery", "tomtom",
 ]

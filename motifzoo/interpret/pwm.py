@@ -60,18 +60,33 @@ def _iter_batches(data, batch_size: int) -> Iterable[torch.Tensor]:
         yield batch[0] if isinstance(batch, (tuple, list)) else batch
 
 
+def _strand_scan(model, x: torch.Tensor) -> torch.Tensor:
+    """(B, 4, L) -> (B, S, F, L') activations per strand; S = 1 unless the model is strand-aware."""
+    if getattr(model, "motif_strand_aware", False):
+        return model.stranded_activations(x)
+    return model.motif_activations(x)[:, None]
+
+
 @torch.no_grad()
-def activation_counts(model, data, threshold: float = 0.5, batch_size: int = 256, device="cpu"):
+def activation_counts(model, data, threshold: float = 0.5, batch_size: int = 256, device="cpu",
+                      return_strands: bool = False):
     """Align and count the windows where each filter fires above ``threshold`` x its maximum.
+
+    For a strand-aware model (``motif_strand_aware``) a position fires when its stronger
+    strand does, and a window where the reverse strand won is counted reverse-complemented,
+    so every site is aligned in the filter's own orientation.
 
     Parameters
     ----------
     model : MotifModel
-        Any zoo model (uses ``motif_activations``, ``motif_filters``, ``motif_padding``).
+        Any zoo model (uses ``motif_activations`` or ``stranded_activations``, ``motif_filters``,
+        ``motif_padding``).
     data : tensor (N, 4, L) or iterable of batches
         One-hot sequences; iterated twice (maxima, then counts).
     threshold : float
         Fraction of each filter's dataset-wide maximum activation.
+    return_strands : bool
+        Also return ``nsites_minus`` (F,): how many counted windows were reverse-strand sites.
 
     Returns
     -------
@@ -82,6 +97,8 @@ def activation_counts(model, data, threshold: float = 0.5, batch_size: int = 256
     max_activation : numpy.ndarray, shape (F,)
     n_sequences : int
         Number of sequences scanned.
+    nsites_minus : numpy.ndarray, shape (F,)
+        Only with ``return_strands``.
     """
     model = model.to(device).eval()
     width = model.motif_filters().shape[-1]
@@ -89,24 +106,34 @@ def activation_counts(model, data, threshold: float = 0.5, batch_size: int = 256
     maxima, n_seqs = None, 0
     for x in _iter_batches(data, batch_size):
         n_seqs += len(x)
-        a = model.motif_activations(x.to(device)).amax(dim=(0, 2))
+        a = _strand_scan(model, x.to(device)).amax(dim=(0, 1, 3))
         maxima = a if maxima is None else torch.maximum(maxima, a)
     if maxima is None:
         raise ValueError("no sequences given to extract motifs from")
     counts = torch.zeros(len(maxima), 4, width, dtype=torch.float64, device=device)
     nsites = torch.zeros(len(maxima), dtype=torch.float64, device=device)
+    nsites_minus = torch.zeros(len(maxima), dtype=torch.float64, device=device)
     cut = (threshold * maxima).clamp_min(1e-12)[None, :, None]
     for x in _iter_batches(data, batch_size):
         x = x.to(device)
-        act = model.motif_activations(x)
+        stranded = _strand_scan(model, x)  # (B, S, F, L')
+        act = stranded.amax(dim=1)
         mask = (act > cut) & (maxima[None, :, None] > 0)
         if not mask.any():
             continue
         xp = F.pad(x, (pad, width))  # zero columns: windows past either end count nothing
-        windows = xp.unfold(2, width, 1)[:, :, : act.shape[-1]]  # (B, 4, L', W)
-        counts += torch.einsum("bfl,bclw->fcw", mask.double(), windows.double())
+        windows = xp.unfold(2, width, 1)[:, :, : act.shape[-1]].double()  # (B, 4, L', W)
+        if stranded.shape[1] == 2:
+            minus = mask & (stranded[:, 1] > stranded[:, 0])
+            # ACGT order: flipping letters and columns reverse-complements a window
+            counts += torch.einsum("bfl,bclw->fcw", minus.double(), windows.flip(1, 3))
+            nsites_minus += minus.sum(dim=(0, 2)).double()
+            mask = mask & ~minus
+        counts += torch.einsum("bfl,bclw->fcw", mask.double(), windows)
         nsites += mask.sum(dim=(0, 2)).double()
-    return counts.permute(0, 2, 1).cpu().numpy(), nsites.cpu().numpy().astype(int), maxima.cpu().numpy(), n_seqs
+    nsites = nsites + nsites_minus
+    out = (counts.permute(0, 2, 1).cpu().numpy(), nsites.cpu().numpy().astype(int), maxima.cpu().numpy(), n_seqs)
+    return out + (nsites_minus.cpu().numpy().astype(int),) if return_strands else out
 
 
 def counts_to_pwms(counts: np.ndarray, pseudocount: float = 1.0, background=UNIFORM) -> np.ndarray:
@@ -117,7 +144,8 @@ def counts_to_pwms(counts: np.ndarray, pseudocount: float = 1.0, background=UNIF
 
 def model_motifs(model, data=None, method: str | None = None, threshold: float = 0.5, min_sites: int = 10,
                  min_site_fraction: float = 0.005, min_ic: float = 3.0, trim_ic: float = 0.2, beta: float = 1.0, keep_all: bool = False,
-                 batch_size: int = 256, background=UNIFORM) -> tuple[list[Motif], pd.DataFrame]:
+                 batch_size: int = 256, background=UNIFORM, merge_q: float | None = None,
+                 merge_background: list[Motif] | None = None) -> tuple[list[Motif], pd.DataFrame]:
     """Every informative first-layer filter of ``model`` as a :class:`Motif`.
 
     Parameters
@@ -126,7 +154,9 @@ def model_motifs(model, data=None, method: str | None = None, threshold: float =
     data : tensor (N, 4, L) or iterable of batches, optional
         Needed for ``method="activations"``.
     method : {"activations", "weights"}, optional
-        Default: ``activations`` when ``data`` is given, else ``weights``.
+        Default: ``activations`` when ``data`` is given, else ``weights``. ``weights`` takes the
+        exact PWMs of ``model.motif_pwms()`` when the model has them (PWM-parameterised layers;
+        ``beta`` is then unused), else inverts ``model.motif_filters()``.
     threshold : float
         Activation fraction for ``activations``.
     min_sites, min_site_fraction : int, float
@@ -138,15 +168,26 @@ def model_motifs(model, data=None, method: str | None = None, threshold: float =
     trim_ic : float
         Flanking columns with less information (bits) are trimmed; 0 keeps the full width.
     keep_all : bool
-        Export dead and flat filters too (untrimmed where nothing passes ``trim_ic``).
+        Export dead, flat and duplicate filters too (untrimmed where nothing passes ``trim_ic``).
+    merge_q : float, optional
+        Merge duplicates: a kept motif that matches a higher-ranked kept motif (more sites, then more
+        information) with TOMTOM q < ``merge_q`` in either orientation is marked ``duplicate`` and not
+        exported (see :func:`find_duplicates`). ``None``: no merging.
+    merge_background : list of Motif, optional
+        Further TOMTOM targets (e.g. all JASPAR motifs) that calibrate the duplicate q-values.
 
     Returns
     -------
     motifs : list of Motif
         Named ``filter{i}``; ``meta`` records ``filter``, ``start`` (first kept
-        column within the filter), ``method``, ``information``.
+        column within the filter), ``method``, ``information``, ``status``, ``strand``
+        (``+``: sites on the forward strand only; ``-``: reverse only; ``both``: a strand-aware
+        filter with sites on both, or any strand-aware filter read from its weights; the PWM is
+        always in the filter's forward orientation), ``sites_minus`` and, with ``merge_q``,
+        ``merged`` (names of the duplicates it represents).
     table : pandas.DataFrame
-        One row per filter: ``filter, name, status (kept|dead|flat), nsites, width, information, start``;
+        One row per filter: ``filter, name, status (kept|dead|flat|duplicate), nsites, width,
+        information, start, strand, sites_minus`` (+ ``duplicate_of, duplicate_q`` with ``merge_q``);
         ``table.attrs["min_sites"]`` is the site threshold applied.
     """
     names = model.filter_names()
@@ -155,12 +196,13 @@ def model_motifs(model, data=None, method: str | None = None, threshold: float =
     if method == "activations":
         if data is None:
             raise ValueError("method='activations' needs data (sequences to scan)")
-        counts, nsites, _, n_seqs = activation_counts(model, data, threshold=threshold, batch_size=batch_size)
+        counts, nsites, _, n_seqs, nsites_minus = activation_counts(model, data, threshold=threshold,
+                                                                    batch_size=batch_size, return_strands=True)
         pwms = counts_to_pwms(counts, background=background)
         min_sites = max(min_sites, int(np.ceil(min_site_fraction * n_seqs)))
     elif method == "weights":
-        pwms = filters_to_pwms(model.motif_filters().cpu(), beta=beta, background=background)
-        nsites = np.full(len(pwms), 0, dtype=int)
+        pwms = _weight_pwms(model, beta, background)
+        nsites = nsites_minus = np.full(len(pwms), 0, dtype=int)
     else:
         raise ValueError(f"unknown method {method!r}; expected 'activations' or 'weights'")
 
@@ -173,8 +215,10 @@ def model_motifs(model, data=None, method: str | None = None, threshold: float =
             status = "dead"
         elif info < min_ic:
             status = "flat"
+        strand = _strand_label(bool(getattr(model, "motif_strand_aware", False)), nsites[f], nsites_minus[f])
         rows.append({"filter": f, "name": names[f], "status": status, "nsites": int(nsites[f]),
-                     "width": end - start, "information": round(info, 3), "start": start})
+                     "width": end - start, "information": round(info, 3), "start": start,
+                     "strand": strand, "sites_minus": int(nsites_minus[f])})
         if status != "kept" and not keep_all:
             continue
         if end <= start:
@@ -183,7 +227,92 @@ def model_motifs(model, data=None, method: str | None = None, threshold: float =
         n = int(nsites[f]) if method == "activations" and nsites[f] > 0 else 100
         motifs.append(Motif(names[f], pwm[start:end], nsites=n,
                             meta={"filter": f, "start": start, "method": method, "information": info,
-                                  "status": status}))
+                                  "status": status, "strand": strand, "sites_minus": int(nsites_minus[f])}))
     table = pd.DataFrame(rows)
+    if merge_q is not None:
+        motifs = _merge_duplicates(motifs, table, merge_q, merge_background, keep_all)
     table.attrs["min_sites"] = min_sites
     return motifs, table
+
+
+def _weight_pwms(model, beta: float, background) -> np.ndarray:
+    """(F, W, 4) PWMs from the weights: the model's exact PWMs when it has them, else inverted filters."""
+    filters = model.motif_filters().cpu()
+    exact = model.motif_pwms()
+    if exact is None:
+        return filters_to_pwms(filters, beta=beta, background=background)
+    exact = np.asarray(exact, dtype=np.float64)
+    expected = (filters.shape[0], filters.shape[2], 4)
+    if exact.shape != expected:
+        raise ValueError(f"{type(model).__name__}.motif_pwms() returned shape {exact.shape}; expected {expected} "
+                         "(filters, width, ACGT), matching motif_filters()")
+    return exact
+
+
+def _strand_label(strand_aware: bool, nsites: int, nsites_minus: int) -> str:
+    """``+``, ``-`` or ``both``: which strands a filter's exported sites came from (see :func:`model_motifs`)."""
+    if not strand_aware:
+        return "+"
+    if nsites > 0 and nsites_minus == 0:
+        return "+"
+    if nsites > 0 and nsites_minus == nsites:
+        return "-"
+    return "both"
+
+
+def find_duplicates(motifs: list[Motif], q_threshold: float = 0.05, background: list[Motif] | None = None) -> pd.DataFrame:
+    """Greedy duplicate detection by TOMTOM: each motif joins the best-matching earlier representative.
+
+    Parameters
+    ----------
+    motifs : list of Motif
+        In priority order: a motif can only be the duplicate of one listed before it.
+    q_threshold : float
+        Two motifs are duplicates when TOMTOM gives q < ``q_threshold`` for either one as query
+        against the other (either orientation).
+    background : list of Motif, optional
+        Further targets in the TOMTOM database, to calibrate p-values (they are never merged).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per duplicate: ``duplicate, representative, q, strand`` (``-``: the duplicate is
+        the representative's reverse complement).
+    """
+    from .compare import tomtom
+    columns = ["duplicate", "representative", "q", "strand"]
+    if len(motifs) < 2:
+        return pd.DataFrame(columns=columns)
+    n = len(motifs)
+    hits = tomtom(motifs, list(motifs) + list(background or []))
+    n_targets = len(hits) // n
+    # tomtom rows are query-major over the target list; the first n targets are the motifs themselves
+    q = hits["q"].to_numpy().reshape(n, n_targets)[:, :n]
+    strand = hits["strand"].to_numpy().reshape(n, n_targets)[:, :n]
+    q_pair = np.minimum(q, q.T)
+    representatives, rows = [], []
+    for i in range(n):
+        matches = [(q_pair[i, r], r) for r in representatives if q_pair[i, r] < q_threshold]
+        if not matches:
+            representatives.append(i)
+            continue
+        best_q, r = min(matches)
+        rows.append({"duplicate": motifs[i].name, "representative": motifs[r].name, "q": float(best_q),
+                     "strand": strand[i, r]})
+    return pd.DataFrame(rows, columns=columns)
+
+
+def _merge_duplicates(motifs: list[Motif], table: pd.DataFrame, q_threshold: float, background, keep_all: bool):
+    """Mark duplicates among the kept motifs in ``table`` (status, duplicate_of, duplicate_q) and drop them."""
+    kept = [m for m in motifs if m.meta["status"] == "kept"]
+    kept.sort(key=lambda m: (-int(table.loc[m.meta["filter"], "nsites"]), -m.meta["information"], m.meta["filter"]))
+    dups = find_duplicates(kept, q_threshold, background)
+    table["duplicate_of"], table["duplicate_q"] = "", np.nan
+    by_name = {m.name: m for m in motifs}
+    for row in dups.itertuples(index=False):
+        dup, rep = by_name[row.duplicate], by_name[row.representative]
+        table.loc[dup.meta["filter"], ["status", "duplicate_of", "duplicate_q"]] = ["duplicate", rep.name, row.q]
+        dup.meta["status"] = "duplicate"
+        rep.meta.setdefault("merged", []).append(dup.name)
+    table.attrs["duplicates"] = dups
+    return motifs if keep_all else [m for m in motifs if m.meta["status"] != "duplicate"]

@@ -11,3 +11,9 @@ __all__ = [
 from .io import CheckpointError, load, save  # noqa: E402
 
 __all__ += ["CheckpointError", "load", "save"]
+from .explainn import ExplaiNN  # noqa: E402
+
+__all__ += ["ExplaiNN"]
+from .argminn import Argminn, ArgminnPairwise  # noqa: E402
+
+__all__ += ["Argminn", "ArgminnPairwise"]

@@ -41,6 +41,17 @@ class MotifModel(nn.Module):
         """First-layer activations after the nonlinearity: (N, 4, L) -> (N, F, L')."""
         raise NotImplementedError
 
+    def motif_pwms(self):
+        """Exact PWMs of the first-layer filters, numpy (F, W, 4) with rows summing to 1, when the
+        layer is a PWM by construction (e.g. ``first_layer="pwm"``); ``None`` otherwise, and
+        ``model_motifs(method="weights")`` then inverts :meth:`motif_filters`."""
+        return None
+
+    def stranded_activations(self, x: torch.Tensor) -> torch.Tensor:
+        """Activations per scanned strand, (N, 4, L) -> (N, S, F, L'). S = 2 when ``motif_strand_aware``:
+        strand 1 at position i scores the reverse complement of the window starting at i."""
+        return self.motif_activations(x)[:, None]
+
     def filter_names(self) -> list[str]:
         """One name per first-layer filter, as written to MEME files."""
         return [filter_name(i) for i in range(self.motif_filters().shape[0])]

@@ -11,7 +11,7 @@ import torch
 import torch.nn as nn
 
 from .base import MotifModel
-from .layers import MotifConv
+from .pwm_layer import make_motif_layer, scanner_pwms, scanner_regularization, stranded_scan
 from .registry import register_model
 
 
@@ -33,6 +33,15 @@ class _FirstLayerMixin(MotifModel):
 
     def motif_activations(self, x: torch.Tensor) -> torch.Tensor:
         return self.scanner(x)
+
+    def motif_pwms(self):
+        return scanner_pwms(self.scanner)
+
+    def stranded_activations(self, x: torch.Tensor) -> torch.Tensor:
+        return stranded_scan(self.scanner, x)
+
+    def regularization(self, epoch: int) -> torch.Tensor | float:
+        return scanner_regularization(self.scanner)
 
 
 @register_model("expcnn_shallow")
@@ -58,18 +67,27 @@ class ExpCNNShallow(_FirstLayerMixin):
         Width of the dense hidden layer (0: none).
     dropout : float
         Dropout after the pool and in the head.
+    first_layer : {"free", "pwm"}
+        ``free``: unconstrained filters with batch norm; ``pwm``: every filter is
+        ``beta_f * log(softmax(theta_f) / q)`` (:class:`~motifzoo.models.pwm_layer.PWMConv`),
+        a PWM by construction that exports exactly.
+    strands : {"single", "max", "sum"}
+        ``max``/``sum``: each filter also scans the reverse strand with shared weights and the
+        two strands are combined, so one filter covers a motif in both orientations.
 
     Shapes: (N, 4, L) -> (N, n_targets) logits (or real values for regression).
     """
 
     def __init__(self, n_targets: int, input_length: int, n_filters: int = 32, filter_width: int = 19,
-                 activation: str = "exp", pool_size: int = 25, hidden: int = 128, dropout: float = 0.1):
+                 activation: str = "exp", pool_size: int = 25, hidden: int = 128, dropout: float = 0.1,
+                 first_layer: str = "free", strands: str = "single"):
         super().__init__()
         if input_length < filter_width + pool_size - 1:
             raise ValueError(f"input_length={input_length} is too short for filter_width={filter_width} "
                              f"and pool_size={pool_size}")
         self.motif_activation = activation
-        self.scanner = MotifConv(n_filters, filter_width, activation)
+        self.motif_strand_aware = strands != "single"
+        self.scanner = make_motif_layer(first_layer, n_filters, filter_width, activation, strands)
         self.body = nn.Sequential(self.scanner, nn.MaxPool1d(pool_size), nn.Dropout(dropout), nn.Flatten())
         flat = _flat_size(self.body, input_length)
         if hidden > 0:
@@ -88,7 +106,7 @@ class ExpCNNDeep(_FirstLayerMixin):
 
     Parameters
     ----------
-    n_targets, input_length, n_filters, filter_width, activation
+    n_targets, input_length, n_filters, filter_width, activation, first_layer, strands
         As in :class:`ExpCNNShallow`.
     first_pool : int
         Max-pool after the first layer (small: motifs may be spread over layers).
@@ -106,13 +124,15 @@ class ExpCNNDeep(_FirstLayerMixin):
 
     def __init__(self, n_targets: int, input_length: int, n_filters: int = 32, filter_width: int = 19,
                  activation: str = "exp", first_pool: int = 4, channels: list[int] = (64, 96),
-                 widths: list[int] = (7, 5), pool_size: int = 4, hidden: int = 256, dropout: float = 0.2):
+                 widths: list[int] = (7, 5), pool_size: int = 4, hidden: int = 256, dropout: float = 0.2,
+                 first_layer: str = "free", strands: str = "single"):
         super().__init__()
         channels, widths = list(channels), list(widths)
         if len(channels) != len(widths):
             raise ValueError(f"channels ({len(channels)} values) and widths ({len(widths)} values) must have the same length")
         self.motif_activation = activation
-        self.scanner = MotifConv(n_filters, filter_width, activation)
+        self.motif_strand_aware = strands != "single"
+        self.scanner = make_motif_layer(first_layer, n_filters, filter_width, activation, strands)
         layers: list[nn.Module] = [self.scanner, nn.MaxPool1d(first_pool), nn.Dropout(dropout)]
         c_in, length = n_filters, (input_length - filter_width + 1) // first_pool
         for c_out, k in zip(channels, widths):

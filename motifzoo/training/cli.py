@@ -82,6 +82,13 @@ def _suggest_key(message: str, keys: set[str]) -> str:
     return f"{message}. Did you mean {' or '.join(repr(c) for c in close)}?" if close else message
 
 
+def _flatten_data_error(message: str) -> str:
+    """'Parser key "data": Problem with given class_path '...': Parser key "k": ...' -> 'Parser key "data.k": ...'."""
+    import re
+    return re.sub(r'Parser key "data":\s*Problem with given class_path \'[\w.]+\':\s*Parser key "([\w.]+)":',
+                  r'Parser key "data.\1":', message)
+
+
 def run_lightning(argv: list[str]) -> int:
     _quiet_lightning()
     from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint
@@ -89,9 +96,20 @@ def run_lightning(argv: list[str]) -> int:
 
     class SuggestingParser(LightningArgumentParser):
         def error(self, message, *args, **kwargs):
-            return super().error(_suggest_key(str(message), _parser_keys(self)), *args, **kwargs)
+            message = _flatten_data_error(str(message))
+            return super().error(_suggest_key(message, _parser_keys(self)), *args, **kwargs)
 
-    from .datamodule import SequenceDataModule
+        def add_lightning_class_args(self, lightning_class, nested_key, subclass_mode=False, required=True):
+            if nested_key == "data" and subclass_mode:
+                # with a default class the type stays LightningDataModule, not Optional[...]: jsonargparse
+                # then lets a DataModule's own error (DataError) through instead of wrapping it in a union error
+                return self.add_subclass_arguments(lightning_class, nested_key, fail_untyped=False, required=required,
+                                                   default={"class_path": "motifzoo.training.datamodule.SequenceDataModule"})
+            return super().add_lightning_class_args(lightning_class, nested_key, subclass_mode, required)
+
+    from lightning.pytorch import LightningDataModule
+
+    from . import array_datamodule, datamodule, genome_datamodule  # noqa: F401  (class_path short names resolve)
     from .module import MotifZooModule
 
     class MotifZooCLI(LightningCLI):
@@ -116,11 +134,11 @@ def run_lightning(argv: list[str]) -> int:
                 print(f"resuming from {found[-1]}")
                 self.config_init["fit"]["ckpt_path"] = str(found[-1])
 
-    cli = MotifZooCLI(MotifZooModule, SequenceDataModule, args=argv, seed_everything_default=0,
+    cli = MotifZooCLI(MotifZooModule, LightningDataModule, args=argv, seed_everything_default=0, subclass_mode_data=True,
                       parser_kwargs={"parser_mode": "yaml"}, parser_class=SuggestingParser,
                       trainer_defaults={"max_epochs": 30, "default_root_dir": "runs", "deterministic": "warn"},
                       save_config_kwargs={"overwrite": True}, auto_configure_optimizers=False)
-    if argv and argv[0] == "fit":
+    if argv and argv[0] == "fit" and cli.trainer.is_global_zero:  # once, not once per DDP process
         best = cli.trainer.checkpoint_callback.best_model_path if cli.trainer.checkpoint_callback else ""
         if not best:
             best = os.path.join(cli.trainer.checkpoint_callback.dirpath, "last.ckpt")
@@ -186,7 +204,13 @@ def _add_motifs(p):
     p.add_argument("--min-ic", type=float, default=3.0,
                    help="filters whose trimmed PWM has fewer total bits are 'flat' and not exported (default 3)")
     p.add_argument("--trim-ic", type=float, default=0.2, help="trim flanking columns below this many bits (0: no trim)")
-    p.add_argument("--keep-all", action="store_true", help="export dead and flat filters too")
+    p.add_argument("--keep-all", action="store_true", help="export dead, flat and duplicate filters too")
+    p.add_argument("--merge-q", type=float, metavar="Q",
+                   help="merge duplicate filters: a motif matching a filter with more sites (TOMTOM q < Q, either "
+                        "strand) is marked 'duplicate' and not exported; each merge is printed (default: no merging)")
+    p.add_argument("--merge-background", metavar="MEME",
+                   help="motifs that calibrate the duplicate TOMTOM q-values (default: the shipped JASPAR 2024 "
+                        "CORE vertebrates)")
     p.add_argument("--table", help="also write the per-filter table (status, nsites, information) as TSV here")
     p.add_argument("--max-sequences", type=int, help="use at most this many sequences from --data")
     p.add_argument("--force", action="store_true", help="overwrite existing output files")
@@ -228,15 +252,38 @@ def _run_motifs(args) -> int:
     if args.method == "activations" and not args.data:
         raise UserError("--method activations needs --data (sequences to align activations on)")
     data = load_data_onehot(args.data, args.max_sequences) if args.data else None
+    merge_background = None
+    if args.merge_q is not None:
+        from ..data.simulate import load_jaspar
+        from ..interpret.meme import read_meme
+        if not 0 < args.merge_q <= 1:
+            raise UserError(f"--merge-q must be in (0, 1], got {args.merge_q}")
+        merge_background = read_meme(args.merge_background) if args.merge_background else load_jaspar()
     motifs, table = model_motifs(model, data, method=args.method, threshold=args.threshold, min_sites=args.min_sites,
-                                 min_site_fraction=args.min_site_fraction, min_ic=args.min_ic, trim_ic=args.trim_ic, beta=args.beta, keep_all=args.keep_all)
+                                 min_site_fraction=args.min_site_fraction, min_ic=args.min_ic, trim_ic=args.trim_ic, beta=args.beta, keep_all=args.keep_all,
+                                 merge_q=args.merge_q, merge_background=merge_background)
     atomic_write_text(out, format_meme(motifs))
     if table_out:
         atomic_write_text(table_out, table.to_csv(sep="\t", index=False))
     counts = table["status"].value_counts()
     print(f"wrote {len(motifs)} motifs to {out} ({len(table)} filters: {counts.get('kept', 0)} kept, "
-          f"{counts.get('dead', 0)} dead (< {table.attrs['min_sites']} sites), {counts.get('flat', 0)} flat (< {args.min_ic} bits))")
+          f"{counts.get('dead', 0)} dead (< {table.attrs['min_sites']} sites), {counts.get('flat', 0)} flat (< {args.min_ic} bits)"
+          + (f", {counts.get('duplicate', 0)} duplicate (TOMTOM q < {args.merge_q})" if args.merge_q is not None else "")
+          + ")")
+    _print_hygiene(table, args)
     return 0
+
+
+def _print_hygiene(table, args) -> None:
+    """Report flank trimming, and each duplicate merged, for the filters that passed the dead/flat checks."""
+    exported = table[table["status"].isin(["kept", "duplicate"])]
+    if args.trim_ic > 0 and len(exported):
+        width = exported["width"]
+        print(f"trimmed flanks below {args.trim_ic} bits: widths {int(width.min())}-{int(width.max())} bp "
+              f"(median {float(width.median()):g})")
+    duplicates = table.attrs.get("duplicates")
+    for row in ([] if duplicates is None else duplicates.itertuples(index=False)):
+        print(f"merged {row.duplicate} into {row.representative} (TOMTOM q = {row.q:.2g}, strand {row.strand})")
 
 
 def _add_demo(p):
@@ -253,12 +300,39 @@ def _run_demo(args) -> int:
     return run_demo(args)
 
 
+def _add_encode(p):
+    p.add_argument("table", help="TSV/CSV(.gz) with a sequence column (as for `motifzoo fit`)")
+    p.add_argument("-o", "--output", required=True, help=".npz to write: codes x (N, L) uint8, targets y, split")
+    p.add_argument("--seq-len", type=int, help="pad (with N) or crop every sequence to this length")
+    p.add_argument("--pad-mode", default="center", choices=["center", "left", "right"])
+    p.add_argument("--chunk-rows", type=int, default=100_000, help="rows read at a time (bounds memory)")
+    p.add_argument("--force", action="store_true", help="overwrite an existing output file")
+
+
+def _run_encode(args) -> int:
+    from ..data.arrays import encode_table
+    out = check_output(args.output, args.force)
+    info = encode_table(args.table, out, args.seq_len, args.pad_mode, args.chunk_rows)
+    print(f"wrote {info['n']} sequences of {info['length']} bp and {len(info['targets'])} target(s) to {out}; train "
+          f"with --data motifzoo.training.array_datamodule.ArrayDataModule --data.path {out}")
+    return 0
+
+
 #: name -> (help, add_arguments, run); later capabilities add their subcommands here
 COMMANDS = {
     "list": ("list the models in the zoo", _add_list, _run_list),
     "simulate": ("simulate a dataset with planted motifs", _add_simulate, _run_simulate),
     "motifs": ("export a trained model's motifs as MEME", _add_motifs, _run_motifs),
     "demo": ("simulate, train, export motifs and count the planted motifs recovered", _add_demo, _run_demo),
+    "encode": ("encode a large sequence table into a memory-mapped .npz", _add_encode, _run_encode),
+    # stdlib-only module: the report's heavy imports happen when the command runs
+    "annotate": __import__("motifzoo.interpret.commands", fromlist=["ANNOTATE"]).ANNOTATE,
+    "report": __import__("motifzoo.interpret.commands", fromlist=["REPORT"]).REPORT,
+    # stdlib-only module as well: rules from a syntax layer or from activations over data
+    "syntax": __import__("motifzoo.interpret.syntax_commands", fromlist=["SYNTAX"]).SYNTAX,
+    "instances": __import__("motifzoo.interpret.syntax_commands", fromlist=["INSTANCES"]).INSTANCES,
+    # stdlib-only module: unit readouts (weights, contributions, response curves) of ExplaiNN-style models
+    "units": __import__("motifzoo.interpret.units_commands", fromlist=["UNITS"]).UNITS,
 }
 
 

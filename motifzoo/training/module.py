@@ -121,7 +121,7 @@ class MotifZooModule(L.LightningModule):
                 f"training loss became {total.item()} at epoch {self.current_epoch}, batch {batch_idx}. Likely causes: "
                 "a learning rate too high for exp activations (try --model.lr 1e-4), extreme target values "
                 "(standardise regression targets), or NaN/inf in the inputs")
-        self.log("train/loss", loss, prog_bar=True, on_step=False, on_epoch=True, batch_size=len(x))
+        self.log("train/loss", loss, prog_bar=True, on_step=False, on_epoch=True, batch_size=len(x), sync_dist=True)
         if torch.is_tensor(reg):
             self.log("train/regularization", reg, on_step=False, on_epoch=True, batch_size=len(x))
         return total
@@ -129,7 +129,7 @@ class MotifZooModule(L.LightningModule):
     def _eval_step(self, batch, metrics, stage):
         x, y = batch
         out = self.model(x)
-        self.log(f"{stage}/loss", self._loss(out, y), on_step=False, on_epoch=True, batch_size=len(x))
+        self.log(f"{stage}/loss", self._loss(out, y), on_step=False, on_epoch=True, batch_size=len(x), sync_dist=True)
         if self.task == "binary":
             metrics.update(out, y)
         else:

@@ -1,0 +1,313 @@
+"""Benchmark matrix: motifs read from every zoo model vs the post-hoc route, on every simulated preset.
+
+Rows are models (the exp CNNs, a ReLU CNN, ExplaiNN and ARGMINN-like when registered, the
+PWM-parameterised and strand-aware variants) plus the post-hoc baseline: the deep ReLU CNN
+(``relu_deep``) explained with DeepLIFT/SHAP (tangermeme ``deep_lift_shap``, dinucleotide-shuffled
+references) and TF-MoDISco (modisco-lite), one attribution + MoDISco run per target. Columns are
+simulated presets. Each cell: planted motifs recovered (recall), the fraction of exported motifs
+that match a planted one (precision) — TOMTOM (memelite) against the planted motifs plus all
+JASPAR 2024 CORE vertebrate motifs, q < 0.05, as :func:`motifzoo.interpret.compare.motif_recovery`
+— the test-split score (mean AUROC, or mean Pearson r for regression), training time, and the time
+from trained checkpoint to MEME file.
+
+    python benchmarks/matrix.py [--out benchmarks/out/matrix] [--n 4000] [--presets ...] [--models ...]
+                                [--jobs 1] [--threads 1] [--force]
+    python benchmarks/matrix.py --report       # print the tables from the results already there
+
+Every model is trained in its own process (``motifzoo fit --config ...``, one seed, early stopping on
+the validation score, at most 30 epochs) with ``OMP_NUM_THREADS=--threads``; results are cached per
+(preset, row) under ``--out`` so an interrupted run resumes. Requires the benchmark-only extras
+``tangermeme`` and ``modisco-lite`` for the post-hoc row.
+"""
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import json
+import os
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+#: preset -> its name in this table (the syntax preset is included when simulate_syntax registers it)
+PRESETS = ["multilabel", "regression", "spacing", "low_information", "gc_rich"]
+
+#: row -> (config, `motifzoo fit` overrides, export route, registered architecture it needs)
+MODELS = {
+    "exp_shallow": ("configs/expcnn.yaml", [], "activations", "expcnn_shallow"),
+    "exp_deep": ("configs/expcnn_deep.yaml", [], "activations", "expcnn_deep"),
+    "relu_shallow": ("configs/expcnn.yaml", ["--model.arch_kwargs.activation", "relu"], "activations", "expcnn_shallow"),
+    "relu_deep": ("configs/expcnn_deep.yaml", ["--model.arch_kwargs.activation", "relu"], "activations", "expcnn_deep"),
+    "explainn": ("configs/explainn.yaml", [], "activations", "explainn"),
+    "argminn": ("configs/argminn.yaml", [], "activations", "argminn"),
+    "exp_strand": ("configs/expcnn_strand.yaml", [], "activations", "expcnn_shallow"),
+    "pwm": ("configs/expcnn_pwm.yaml", [], "weights", "expcnn_shallow"),
+    "pwm_strand": ("configs/expcnn_pwm_strand.yaml", [], "weights", "expcnn_shallow"),
+    "pwm_deep": ("configs/expcnn_deep.yaml", ["--model.arch_kwargs.first_layer", "pwm"], "weights", "expcnn_deep"),
+}
+#: the black box the post-hoc route explains
+BLACK_BOX = "relu_deep"
+POSTHOC = "posthoc"
+
+
+# --------------------------------------------------------------------------------------------
+# workers (each runs in its own process)
+# --------------------------------------------------------------------------------------------
+def _cli(args: list[str]) -> str:
+    """Run ``motifzoo ARGS`` in this process; its stdout, or SystemExit with the output on failure."""
+    from motifzoo.training.cli import main
+    buf = io.StringIO()
+    with contextlib.redirect_stdout(buf), contextlib.redirect_stderr(buf):
+        rc = main(args)
+    if rc != 0:
+        raise SystemExit(f"motifzoo {' '.join(args)} failed:\n{buf.getvalue()[-3000:]}")
+    return buf.getvalue()
+
+
+def test_score(ckpt: str, table: Path) -> tuple[float, str]:
+    """Mean test-split AUROC (binary) or Pearson r (regression) over targets of a checkpoint."""
+    import torch
+    from torchmetrics.functional import auroc, pearson_corrcoef
+
+    import motifzoo
+    from motifzoo.data.encoding import one_hot
+    model = motifzoo.load(ckpt)
+    df = pd.read_csv(table, sep="\t")
+    test = df[df["split"] == "test"]
+    x = one_hot(test["sequence"].tolist())
+    y = torch.tensor(test[model.target_names].to_numpy(), dtype=torch.float32)
+    with torch.no_grad():
+        pred = torch.cat([model(x[i:i + 512]) for i in range(0, len(x), 512)])
+    if model.task == "binary":
+        scores = [auroc(pred[:, t], y[:, t].long(), task="binary") for t in range(y.shape[1])]
+        return float(torch.stack(scores).mean()), "AUROC"
+    return float(pearson_corrcoef(pred, y).mean()), "Pearson"
+
+
+def work_fit(out: Path, preset: str, row: str, seed: int) -> dict:
+    """Train one row on one preset, score it on the test split and export its motifs (timed)."""
+    config, overrides, route, _ = MODELS[row]
+    d = out / preset
+    table = d / "data.tsv.gz"
+    t0 = time.perf_counter()
+    text = _cli(["fit", "--config", config, "--data.path", str(table), "--trainer.default_root_dir", str(d / row),
+                 "--trainer.enable_progress_bar", "false", "--trainer.enable_model_summary", "false",
+                 "--seed_everything", str(seed), *overrides])
+    train_s = time.perf_counter() - t0
+    ckpt = text.strip().splitlines()[-1].split("best checkpoint: ", 1)[1]
+    score, metric = test_score(ckpt, table)
+    meme = d / f"{row}.meme"
+    export = ["--data", str(table)] if route == "activations" else ["--method", "weights"]
+    t0 = time.perf_counter()
+    _cli(["motifs", ckpt, "-o", str(meme), *export, "--table", str(d / f"{row}.filters.tsv"), "--force"])
+    export_s = time.perf_counter() - t0
+    import torch
+    epochs = int(torch.load(ckpt, weights_only=True, map_location="cpu").get("epoch", -1)) + 1
+    return {"preset": preset, "row": row, "route": f"filters ({route})", "meme": str(meme), "ckpt": ckpt,
+            "train_s": train_s, "export_s": export_s, "score": score, "metric": metric, "best_epoch": epochs}
+
+
+def _modisco_motifs(one_hot_nlc: np.ndarray, hyp_nlc: np.ndarray, prefix: str, trim: float = 0.3) -> list:
+    """TF-MoDISco (modisco-lite, its command-line defaults) -> Motifs: each pattern's PPM trimmed to the
+    columns whose contribution reaches ``trim`` x the pattern's maximum (as modisco's report trims)."""
+    import modiscolite
+
+    from motifzoo.interpret.motif import Motif
+    pos, neg = modiscolite.tfmodisco.TFMoDISco(
+        one_hot=one_hot_nlc, hypothetical_contribs=hyp_nlc, max_seqlets_per_metacluster=2000,
+        sliding_window_size=20, flank_size=5, trim_to_window_size=30, initial_flank_to_add=10,
+        final_flank_to_add=0, target_seqlet_fdr=0.05, n_leiden_runs=2, verbose=False)
+    motifs = []
+    for sign, patterns in (("pos", pos or []), ("neg", neg or [])):
+        for i, pattern in enumerate(patterns):
+            score = np.abs(pattern.contrib_scores).sum(1)
+            keep = np.flatnonzero(score >= trim * score.max())
+            ppm = np.asarray(pattern.sequence, dtype=np.float64)[keep[0]:keep[-1] + 1] + 1e-3
+            motifs.append(Motif(f"{prefix}_{sign}_{i}", ppm / ppm.sum(1, keepdims=True), nsites=len(pattern.seqlets)))
+    return motifs
+
+
+def work_posthoc(out: Path, preset: str, seed: int, max_sequences: int, n_shuffles: int) -> dict:
+    """The post-hoc route from the black box's checkpoint: DeepLIFT/SHAP + TF-MoDISco per target -> MEME (timed)."""
+    import torch
+    from tangermeme.deep_lift_shap import deep_lift_shap
+
+    import motifzoo
+    from motifzoo.data.encoding import one_hot
+    from motifzoo.interpret.meme import write_meme
+    d = out / preset
+    black_box = json.loads((d / BLACK_BOX / "result.json").read_text())
+    meme = d / f"{POSTHOC}.meme"
+    t0 = time.perf_counter()
+    model = motifzoo.load(black_box["ckpt"]).eval()
+    df = pd.read_csv(d / "data.tsv.gz", sep="\t")
+    x = one_hot(df["sequence"].tolist())
+    rng = np.random.default_rng(seed)
+    motifs, attribution_s, modisco_s, n_attributed = [], 0.0, 0.0, 0
+    for t, target in enumerate(model.target_names):
+        # binary: the sequences the target is positive on (where its motif is); regression: all sequences
+        pool = np.flatnonzero(df[target].to_numpy() > 0.5) if model.task == "binary" else np.arange(len(df))
+        idx = np.sort(rng.choice(pool, size=min(max_sequences, len(pool)), replace=False))
+        n_attributed += len(idx)
+        t1 = time.perf_counter()
+        hyp = deep_lift_shap(model, x[idx], target=t, n_shuffles=n_shuffles, hypothetical=True, random_state=seed,
+                             device="cpu", batch_size=128, warning_threshold=1e9)
+        attribution_s += time.perf_counter() - t1
+        t1 = time.perf_counter()
+        nlc = lambda a: np.ascontiguousarray(a.numpy().transpose(0, 2, 1), dtype=np.float32)  # noqa: E731
+        motifs += _modisco_motifs(nlc(x[idx]), nlc(hyp), f"t{t}")
+        modisco_s += time.perf_counter() - t1
+    write_meme(motifs, meme)
+    total_s = time.perf_counter() - t0
+    return {"preset": preset, "row": POSTHOC, "route": f"{BLACK_BOX} + DeepLIFT/SHAP + TF-MoDISco", "meme": str(meme),
+            "ckpt": black_box["ckpt"], "train_s": black_box["train_s"], "export_s": total_s,
+            "attribution_s": attribution_s, "modisco_s": modisco_s, "n_attributed": n_attributed,
+            "score": black_box["score"], "metric": black_box["metric"], "best_epoch": black_box["best_epoch"]}
+
+
+# --------------------------------------------------------------------------------------------
+# driver
+# --------------------------------------------------------------------------------------------
+def prepare(out: Path, preset: str, n: int, seed: int) -> None:
+    """Simulate ``preset`` once: data.tsv.gz (with its split) and planted.meme under out/preset."""
+    from motifzoo.data.simulate import simulate
+    d = out / preset
+    if (d / "planted.meme").exists():
+        return
+    d.mkdir(parents=True, exist_ok=True)
+    simulate(preset, seed=seed, n=n).write(d / "data.tsv.gz", d / "planted.meme", seed=seed)
+
+
+def run_job(out: Path, job: tuple[str, str], args) -> dict | None:
+    """Run one (preset, row) in a child process unless its result is cached; returns the result."""
+    preset, row = job
+    result = out / preset / row / "result.json"
+    if result.exists() and not args.force:
+        return json.loads(result.read_text())
+    result.parent.mkdir(parents=True, exist_ok=True)
+    env = {**os.environ, "OMP_NUM_THREADS": str(args.threads), "MKL_NUM_THREADS": str(args.threads),
+           "NUMBA_NUM_THREADS": str(args.threads)}
+    cmd = [sys.executable, __file__, "--worker", preset, row, "--out", str(out), "--seed", str(args.seed),
+           "--max-sequences", str(args.max_sequences), "--n-shuffles", str(args.n_shuffles)]
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
+    if proc.returncode != 0:
+        print(f"FAILED {preset}/{row}:\n{proc.stderr[-3000:]}{proc.stdout[-2000:]}", file=sys.stderr, flush=True)
+        return None
+    print(f"done {preset}/{row}", flush=True)
+    return json.loads(result.read_text())
+
+
+def evaluate(out: Path, results: list[dict]) -> pd.DataFrame:
+    """Recovery of every result's MEME against its preset's planted motifs + JASPAR (TOMTOM q < 0.05)."""
+    from motifzoo.data.simulate import load_jaspar
+    from motifzoo.interpret import read_meme
+    from motifzoo.interpret.compare import motif_recovery
+    from motifzoo.interpret.pwm import find_duplicates
+    jaspar = load_jaspar()
+    rows = []
+    for r in results:
+        planted = read_meme(out / r["preset"] / "planted.meme")
+        # a route that found nothing writes a MEME header without motifs
+        learned = read_meme(r["meme"]) if "MOTIF" in Path(r["meme"]).read_text() else []
+        rec = motif_recovery(learned, planted, jaspar)
+        missed = [m.altname for m in planted if m.name not in rec["recovered"]]
+        # filter hygiene as `motifzoo motifs --merge-q 0.05` would apply it (exported motifs in file order)
+        duplicates = set(find_duplicates(learned, 0.05, jaspar)["duplicate"])
+        merged = motif_recovery([m for m in learned if m.name not in duplicates], planted, jaspar)
+        rows.append({**r, "recovered": rec["n_recovered"], "planted": rec["n_planted"], "exported": rec["n_learned"],
+                     "matching": rec["n_learned_matching"], "precision": rec["precision"],
+                     "merged_exported": merged["n_learned"], "merged_recovered": merged["n_recovered"],
+                     "merged_precision": merged["precision"], "missed": ",".join(missed) or "-"})
+    return pd.DataFrame(rows)
+
+
+def markdown(table: pd.DataFrame) -> str:
+    """One summary matrix (rows x presets) and one detailed table per preset."""
+    lines = []
+    presets = [p for p in PRESETS if p in set(table["preset"])]
+    rows = [r for r in [*MODELS, POSTHOC] if r in set(table["row"])]
+    cell = {(r.preset, r.row): r for r in table.itertuples(index=False)}
+    lines.append("| model | " + " | ".join(presets) + " |")
+    lines.append("| --- |" + " --- |" * len(presets))
+    for row in rows:
+        cells = []
+        for p in presets:
+            r = cell.get((p, row))
+            cells.append("n/a" if r is None else f"{r.recovered}/{r.planted} · {r.precision:.2f} · {r.score:.3f}")
+        lines.append(f"| {row} | " + " | ".join(cells) + " |")
+    for p in presets:
+        lines += ["", f"**{p}**", "",
+                  "| model | route | recovered | matching / exported | precision | test score | train s | model→MEME s "
+                  "| after merging duplicates: recovered, exported, precision | missed |",
+                  "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+        for row in rows:
+            r = cell.get((p, row))
+            if r is None:
+                continue
+            lines.append(f"| {row} | {r.route} | {r.recovered}/{r.planted} | {r.matching}/{r.exported} | "
+                         f"{r.precision:.2f} | {r.score:.3f} {r.metric} | {r.train_s:.0f} | {r.export_s:.1f} | "
+                         f"{r.merged_recovered}/{r.planted}, {r.merged_exported}, {r.merged_precision:.2f} | {r.missed} |")
+    return "\n".join(lines)
+
+
+def main_cli(argv=None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--out", default="benchmarks/out/matrix")
+    ap.add_argument("--n", type=int, default=4000, help="sequences per preset (default 4000)")
+    ap.add_argument("--presets", nargs="+", default=PRESETS)
+    ap.add_argument("--models", nargs="+", default=[*MODELS, POSTHOC])
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--jobs", type=int, default=1, help="child processes at once")
+    ap.add_argument("--threads", type=int, default=1, help="OMP/numba threads per child")
+    ap.add_argument("--max-sequences", type=int, default=500, help="post-hoc: sequences attributed per target")
+    ap.add_argument("--n-shuffles", type=int, default=20, help="post-hoc: DeepLIFT/SHAP references per sequence")
+    ap.add_argument("--force", action="store_true", help="recompute cached results")
+    ap.add_argument("--report", action="store_true", help="only evaluate and print what is already there")
+    ap.add_argument("--worker", nargs=2, metavar=("PRESET", "ROW"), help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+    out = Path(args.out)
+    if args.worker:
+        preset, row = args.worker
+        res = (work_posthoc(out, preset, args.seed, args.max_sequences, args.n_shuffles) if row == POSTHOC
+               else work_fit(out, preset, row, args.seed))
+        (out / preset / row / "result.json").write_text(json.dumps(res, indent=1))
+        return
+
+    from motifzoo.data.simulate import PRESETS as KNOWN, _load_extra_presets
+    from motifzoo.models.registry import list_models
+    _load_extra_presets()
+    presets = [p for p in args.presets if p in KNOWN]
+    skipped = sorted(set(args.presets) - set(presets)) + [r for r in args.models if r in MODELS and MODELS[r][3] not in list_models()]
+    if skipped:
+        print(f"skipped (not registered): {', '.join(skipped)}", flush=True)
+    rows = [r for r in args.models if r == POSTHOC or (r in MODELS and MODELS[r][3] in list_models())]
+    unknown = [r for r in args.models if r not in MODELS and r != POSTHOC]
+    if unknown:
+        raise SystemExit(f"unknown rows {unknown}; choose from {[*MODELS, POSTHOC]}")
+    results = []
+    if not args.report:
+        for p in presets:
+            prepare(out, p, args.n, args.seed)
+        fits = [(p, r) for p in presets for r in rows if r != POSTHOC]
+        if POSTHOC in rows and BLACK_BOX not in rows:
+            fits += [(p, BLACK_BOX) for p in presets]
+        with ThreadPoolExecutor(args.jobs) as pool:
+            results += [r for r in pool.map(lambda j: run_job(out, j, args), fits) if r]
+            if POSTHOC in rows:
+                results += [r for r in pool.map(lambda p: run_job(out, (p, POSTHOC), args), presets) if r]
+    else:
+        results = [json.loads(f.read_text()) for p in presets for r in rows
+                   if (f := out / p / r / "result.json").exists()]
+    table = evaluate(out, [r for r in results if r["row"] in rows])
+    table.drop(columns=["ckpt"]).to_csv(out / "results.tsv", sep="\t", index=False)
+    print(markdown(table))
+
+
+if __name__ == "__main__":
+    main_cli()

@@ -1,0 +1,211 @@
+"""Syntax benchmark: is the planted spacing/orientation rule the top rule of `motifzoo syntax`?
+
+1. Simulates the ``spacing`` preset (FOXA1 then NFYA, centres 20 bp apart, same strand; negatives
+   hold the same motifs in other arrangements or alone; SP1 distractor; 200 bp, 8,000 sequences).
+2. Trains each model with ``motifzoo fit --config configs/<model>.yaml`` (wall time and epochs run
+   give the time per epoch), computes the test-split AUROC, exports motifs (``motifzoo motifs
+   --data``) and rules (``motifzoo syntax --data``).
+3. Names each exported filter by TOMTOM (memelite) against the planted motifs plus all JASPAR 2024
+   CORE vertebrates (q < 0.05, best match must be a planted motif), translates the top rule into
+   planted-motif terms (a filter that matches the reverse complement of a planted motif flips
+   strands) and checks motifs, distance (+-2 bp) and orientation, up to the reverse-complement
+   equivalence of arrangements.
+4. Optionally (``--recovery``) trains on the ``multilabel`` preset and counts the planted motifs
+   recovered, as in benchmarks/motif_recovery.py.
+
+    OMP_NUM_THREADS=2 python benchmarks/syntax_benchmark.py [--out benchmarks/out/syntax]
+        [--models argminn_pairwise argminn expcnn_shallow explainn] [--recovery]
+
+Prints one Markdown table row per run and writes results.json in --out.
+"""
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import json
+import re
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+
+from motifzoo.data.simulate import load_jaspar, simulate
+from motifzoo.interpret import read_meme
+from motifzoo.interpret.compare import motif_recovery, tomtom
+from motifzoo.interpret.syntax import canonical_arrangements
+from motifzoo.training.cli import load_data_onehot, main
+
+CONFIGS = {"argminn_pairwise": "configs/argminn_pairwise.yaml", "argminn": "configs/argminn.yaml",
+           "expcnn_shallow": "configs/expcnn.yaml", "explainn": "configs/explainn.yaml"}
+#: epochs per model: enough to converge within a few minutes on 2 cores (early stopping may end sooner)
+EPOCHS = {"argminn_pairwise": 15, "argminn": 30, "expcnn_shallow": 20, "explainn": 20}
+
+
+def quiet_main(args: list[str]) -> tuple[int, str]:
+    buf = io.StringIO()
+    with contextlib.redirect_stdout(buf), contextlib.redirect_stderr(io.StringIO()):
+        rc = main(args)
+    return rc, buf.getvalue()
+
+
+def fit(config: str, table: Path, root: Path, epochs: int, extra: list[str]) -> tuple[str, float, int]:
+    """Train; returns (best checkpoint, seconds, epochs run)."""
+    t0 = time.perf_counter()
+    rc, out = quiet_main(["fit", "--config", config, "--data.path", str(table), "--trainer.default_root_dir", str(root),
+                          "--trainer.max_epochs", str(epochs), "--trainer.enable_model_summary", "false", *extra])
+    seconds = time.perf_counter() - t0
+    if rc != 0:
+        raise SystemExit(out)
+    ckpt = out.strip().splitlines()[-1].split("best checkpoint: ", 1)[-1]
+    metrics = pd.read_csv(Path(ckpt).parents[1] / "metrics.csv")
+    return ckpt, seconds, int(metrics["epoch"].max()) + 1
+
+
+@torch.no_grad()
+def test_auroc(ckpt: str, table: Path) -> float:
+    import motifzoo
+    from sklearn.metrics import roc_auc_score
+    model = motifzoo.load(ckpt)
+    frame = pd.read_csv(table, sep="\t")
+    test = (frame["split"] == "test").to_numpy()
+    x = load_data_onehot(table)[torch.as_tensor(test)]
+    pred = torch.cat([model(x[i:i + 512]) for i in range(0, len(x), 512)]).numpy()
+    y = frame.loc[test, frame.columns[2:]].to_numpy()
+    return float(np.mean([roc_auc_score(y[:, t], pred[:, t]) for t in range(y.shape[1])]))
+
+
+def filter_identities(meme: Path, planted, background, q_threshold: float = 0.05) -> dict[str, tuple[str, str]]:
+    """filter name -> (planted motif id, strand) when its best TOMTOM match is a planted motif with q < threshold."""
+    learned = read_meme(meme)
+    planted_ids = {m.name for m in planted}
+    db = list(planted) + [m for m in background if m.name not in planted_ids]
+    table = tomtom(learned, db)
+    best = table.sort_values(["query", "q", "p"]).groupby("query").head(1)
+    return {r.query: (r.target, r.strand) for r in best.itertuples()
+            if r.q < q_threshold and r.target in planted_ids}
+
+
+def rule_in_planted_terms(rule, identities, order: list[str]):
+    """(motif_a id, motif_b id, distance, orientation) of a rule in canonical reverse-complement-merged form, or None."""
+    if rule["motif_a"] not in identities or rule["motif_b"] not in identities:
+        return None
+    (pa, sa), (pb, sb) = identities[rule["motif_a"]], identities[rule["motif_b"]]
+    # a filter that matches the planted motif's reverse complement reads it on the other strand
+    plus_a = (rule["orientation"][0] == "+") == (sa == "+")
+    plus_b = (rule["orientation"][1] == "+") == (sb == "+")
+    a, b, d, xa, xb = canonical_arrangements([order.index(pa)], [order.index(pb)], [rule["distance"]], [plus_a], [plus_b])
+    return order[a[0]], order[b[0]], float(d[0]), ("+" if xa[0] else "-") + ("+" if xb[0] else "-")
+
+
+def planted_canonical(rule: dict, order: list[str]):
+    a, b, d, xa, xb = canonical_arrangements([order.index(rule["motif_a"])], [order.index(rule["motif_b"])],
+                                             [rule["distance"]], [rule["orientation"][0] == "+"],
+                                             [rule["orientation"][1] == "+"])
+    return order[a[0]], order[b[0]], float(d[0]), ("+" if xa[0] else "-") + ("+" if xb[0] else "-")
+
+
+def matches(found, truth, tolerance: float = 2.0) -> bool:
+    return found is not None and found[:2] == truth[:2] and found[3] == truth[3] and abs(found[2] - truth[2]) <= tolerance
+
+
+def run_spacing(model: str, table: Path, out: Path, sim, background, epochs: int, extra: list[str]) -> dict:
+    ckpt, seconds, n_epochs = fit(CONFIGS[model], table, out / model, epochs, extra)
+    auroc = test_auroc(ckpt, table)
+    meme, rules_path = out / f"{model}.meme", out / f"{model}_rules.tsv"
+    rc, log = quiet_main(["motifs", ckpt, "-o", str(meme), "--data", str(table), "--force"])
+    assert rc == 0, log
+    t0 = time.perf_counter()
+    rc, log = quiet_main(["syntax", ckpt, "-o", str(rules_path), "--data", str(table), "--force",
+                          "--histogram", str(out / f"{model}_spacing.png"), "--instances", str(out / f"{model}_calls.tsv")])
+    syntax_s = time.perf_counter() - t0
+    assert rc == 0, log
+    rules = pd.read_csv(rules_path, sep="\t")
+    order = [m.name for m in sim.motifs]
+    identities = filter_identities(meme, sim.motifs, background)
+    truth = planted_canonical(sim.targets.attrs["rules"][0], order)
+    names = {m.name: m.altname for m in sim.motifs}
+    translated = [rule_in_planted_terms(r, identities, order) for _, r in rules.iterrows()]
+    first_hit = next((i + 1 for i, t in enumerate(translated) if matches(t, truth)), None)
+    top = translated[0] if translated else None
+    top_text = "-" if not len(rules) else (
+        f"{names[top[0]]} {names[top[1]]} {top[2]:g} {top[3]}" if top else
+        f"{rules.iloc[0]['motif_a']} {rules.iloc[0]['motif_b']} {rules.iloc[0]['distance']:g} "
+        f"{rules.iloc[0]['orientation']} (unmatched)")
+    return {"model": model, "test_auroc": round(auroc, 4), "epochs": n_epochs, "train_s": round(seconds, 1),
+            "s_per_epoch": round(seconds / n_epochs, 1), "method": rules["method"].iloc[0] if len(rules) else "-",
+            "top_rule": top_text, "top_is_planted": bool(translated and matches(top, truth)),
+            "first_planted_rank": first_hit, "syntax_s": round(syntax_s, 1),
+            "filters_named": ", ".join(f"{k}={names[v[0]]}{v[1]}" for k, v in sorted(identities.items())),
+            "checkpoint": ckpt}
+
+
+def run_recovery(model: str, out: Path, background, epochs: int, extra: list[str]) -> dict:
+    table = out / "multilabel.tsv.gz"
+    sim = simulate("multilabel", seed=0)
+    if not table.exists():
+        sim.write(table, out / "multilabel_planted.meme")
+    ckpt, seconds, n_epochs = fit(CONFIGS[model], table, out / f"recovery_{model}", epochs, extra)
+    meme = out / f"recovery_{model}.meme"
+    rc, log = quiet_main(["motifs", ckpt, "-o", str(meme), "--data", str(table), "--force"])
+    assert rc == 0, log
+    res = motif_recovery(read_meme(meme), sim.motifs, background)
+    names = {m.name: m.altname for m in sim.motifs}
+    return {"model": model, "recovered": f"{res['n_recovered']}/{res['n_planted']}",
+            "matching": f"{res['n_learned_matching']}/{res['n_learned']}", "precision": round(res["precision"], 2),
+            "test_auroc": round(test_auroc(ckpt, table), 4), "epochs": n_epochs,
+            "s_per_epoch": round(seconds / n_epochs, 1),
+            "missed": ",".join(names[n] for n in names if n not in res["recovered"]) or "-"}
+
+
+def main_cli():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--out", default="benchmarks/out/syntax")
+    ap.add_argument("--models", nargs="+", default=["argminn_pairwise", "argminn", "expcnn_shallow", "explainn"])
+    ap.add_argument("--epochs", nargs="+", default=[], help="model=epochs overrides, e.g. argminn=40")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--recovery", action="store_true", help="also run motif recovery on the multilabel preset")
+    ap.add_argument("--recovery-models", nargs="+", default=["argminn_pairwise", "argminn"])
+    ap.add_argument("--recovery-args", default="--model.arch_kwargs.n_filters 16 --model.arch_kwargs.max_distance 10",
+                    help="extra fit arguments for the recovery runs (max_distance is dropped for models without it)")
+    ap.add_argument("--skip-spacing", action="store_true")
+    args = ap.parse_args()
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    epochs = dict(EPOCHS, **{k: int(v) for k, v in (e.split("=") for e in args.epochs)})
+    background = load_jaspar()
+    results = {"date": time.strftime("%Y-%m-%d"), "threads": torch.get_num_threads(), "spacing": [], "recovery": []}
+    if not args.skip_spacing:
+        sim = simulate("spacing", seed=args.seed)
+        table = out / "spacing.tsv.gz"
+        sim.write(table, out / "spacing_planted.meme", out / "spacing_sites.tsv", seed=args.seed)
+        print("| model | test AUROC | epochs | s/epoch | method | top rule (planted terms) | planted? | first planted rank |")
+        print("|---|---|---|---|---|---|---|---|")
+        for model in args.models:
+            if model not in CONFIGS or not Path(CONFIGS[model]).exists():
+                print(f"| {model} | not available | | | | | | |")
+                continue
+            r = run_spacing(model, table, out, sim, background, epochs[model], ["--seed_everything", str(args.seed)])
+            results["spacing"].append(r)
+            print(f"| {model} | {r['test_auroc']:.3f} | {r['epochs']} | {r['s_per_epoch']} | {r['method']} | "
+                  f"{r['top_rule']} | {'yes' if r['top_is_planted'] else 'no'} | {r['first_planted_rank'] or '-'} |",
+                  flush=True)
+            (out / "results.json").write_text(json.dumps(results, indent=1))
+    if args.recovery:
+        print("\n| model | recovered | matching | precision | test AUROC | epochs | s/epoch | missed |")
+        print("|---|---|---|---|---|---|---|---|")
+        for model in args.recovery_models:
+            extra = args.recovery_args.split()
+            if model != "argminn_pairwise":
+                extra = re.sub(r"--model\.arch_kwargs\.max_distance \S+", "", " ".join(extra)).split()
+            r = run_recovery(model, out, background, epochs[model], extra)
+            results["recovery"].append(r)
+            print(f"| {model} | {r['recovered']} | {r['matching']} | {r['precision']} | {r['test_auroc']:.3f} | "
+                  f"{r['epochs']} | {r['s_per_epoch']} | {r['missed']} |", flush=True)
+            (out / "results.json").write_text(json.dumps(results, indent=1))
+
+
+if __name__ == "__main__":
+    main_cli()

@@ -1,0 +1,547 @@
+"""ARGMINN-like models: motif scanners made motif-like by penalties, and two syntax readers.
+
+After Tseng, Eraslan, Biancalani & Scalia 2024 ("ARGMINN: a mechanistically
+interpretable neural network for regulatory genomics", arXiv:2410.06211); written
+from the paper's description, with these differences:
+
+* **Both strands.** Each filter scans both strands with shared weights (``both_strands``),
+  giving separate forward and reverse activation maps, so the syntax readout knows
+  each motif instance's strand and ``++``, ``+-``, ``-+``, ``--`` are distinct rules.
+* **Scale-free penalties.** Batch norm makes the network invariant to the scale of
+  each filter, so a plain L1 penalty would only shrink every filter uniformly.
+  The L1 term here is each filter's L1 norm over its L2 norm (small when the weight
+  sits on few bases), and the overlap term compares the fraction of each filter's
+  weight that lands on the same sequence positions (each pair of filters normalised
+  by their total weight), with activations scaled by their batch maximum.
+* **Proper keys.** The syntax builder's attention logits are ``query . key`` with a
+  learned key projection (the original used ``query . value``).
+* **Several targets.** The head maps the stream to any number of outputs (binary
+  multi-label logits or regression values).
+
+:class:`ArgminnPairwise` (``argminn_pairwise``) replaces the attention stack by a
+pairwise interaction head whose weights ``K[t, a, b, d]`` *are* the syntax rules.
+"""
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from .base import MotifModel
+from .layers import make_activation
+from .registry import register_model
+
+
+# --------------------------------------------------------------------------------------------
+# schedules and penalties
+# --------------------------------------------------------------------------------------------
+def schedule_weight(epoch: int, weight: float, burn_in: int, ramp: int, start_fraction: float = 1e-3) -> float:
+    """Weight of a penalty at ``epoch``: zero for ``burn_in`` epochs, then a log-linear ramp, then a plateau.
+
+    During the ``ramp`` epochs after the burn-in the weight grows geometrically from
+    ``start_fraction * weight`` to ``weight``; from epoch ``burn_in + ramp`` on it is ``weight``.
+    """
+    if weight == 0 or epoch < burn_in:
+        return 0.0
+    if ramp <= 0 or epoch >= burn_in + ramp:
+        return float(weight)
+    progress = (epoch - burn_in) / ramp
+    return float(weight * start_fraction ** (1.0 - progress))
+
+
+def reverse_complement_filters(weights: torch.Tensor) -> torch.Tensor:
+    """(F, 4, W) filters -> the filters that read the reverse strand (ACGT order reversed, columns reversed).
+
+    ``conv1d(x, reverse_complement_filters(w))[..., i]`` scores the reverse complement of the
+    window ``x[:, i:i + W]``, i.e. the same window read on the other strand.
+    """
+    return weights.flip(1, 2)
+
+
+def filter_sparsity_penalty(weights: torch.Tensor) -> torch.Tensor:
+    """Scale-free L1 penalty: mean over filters of ``||w||_1 / (||w||_2 sqrt(4 W))``, in (0, 1].
+
+    (F, 4, W) -> scalar. A filter with weight on one base of one column scores ``1 / sqrt(4W)``;
+    a dense random filter about 0.8.
+    """
+    flat = weights.reshape(weights.shape[0], -1)
+    l1 = flat.abs().sum(1)
+    l2 = flat.norm(dim=1).clamp_min(1e-8)
+    return (l1 / (l2 * math.sqrt(flat.shape[1]))).mean()
+
+
+def channel_profiles(weights: torch.Tensor, n_strands: int) -> torch.Tensor:
+    """Absolute weight per column of every scanning channel: (F, 4, W) -> (S * F, W).
+
+    Channel ``s * F + f`` is filter f on strand s (0 forward, 1 reverse: columns reversed).
+    """
+    profile = weights.abs().sum(1)
+    return profile if n_strands == 1 else torch.cat([profile, profile.flip(1)], 0)
+
+
+def overlap_matrix(profiles: torch.Tensor) -> torch.Tensor:
+    """Fraction of two channels' weight that falls on the same bases, per relative offset.
+
+    Parameters
+    ----------
+    profiles : (C, W)
+        Absolute weight per column of each channel.
+
+    Returns
+    -------
+    (C, C, 2W - 1) tensor
+        ``O[a, b, k]`` with ``d = k - (W - 1)``: channel a at window i and channel b at window
+        ``i + d`` put ``sum_c P_a[c + d] P_b[c] / (sum P_a * sum P_b)`` on shared positions.
+    """
+    n_channels, width = profiles.shape
+    # cross-correlation of every pair of profiles: out[a, b, k] = sum_j P_b[j] P_a[j + k - (W - 1)]
+    raw = F.conv1d(profiles[:, None, :], profiles[:, None, :], padding=width - 1)
+    mass = profiles.sum(1).clamp_min(1e-8)
+    return raw / (mass[:, None, None] * mass[None, :, None])
+
+
+def filter_overlap_penalty(weights: torch.Tensor, activations: torch.Tensor) -> torch.Tensor:
+    """ARGMINN's filter-overlap penalty, without materialising B x L' x C x (2W - 1).
+
+    At each position the most active channel (activations scaled by each channel's batch
+    maximum) is the winner a; every channel b of another filter that fires at an offset
+    ``|d| < W`` adds ``act_a(i) * act_b(i + d) * O[a, b, d]`` (:func:`overlap_matrix`). The
+    sum over offsets is a loop of 2W - 1 (C x B L') @ (B L' x C) products, so memory stays
+    O(B L' C).
+
+    Parameters
+    ----------
+    weights : (F, 4, W)
+        Filters (forward strand).
+    activations : (N, S, F, L')
+        Non-negative activations on S = 1 or 2 strands.
+
+    Returns
+    -------
+    scalar tensor
+        Penalty averaged over sequences and positions.
+    """
+    n, n_strands, n_filters, length = activations.shape
+    width = weights.shape[-1]
+    overlap = overlap_matrix(channel_profiles(weights, n_strands))  # (C, C, 2W-1)
+    channels = n_strands * n_filters
+    acts = activations.reshape(n, channels, length)
+    scale = acts.detach().amax(dim=(0, 2), keepdim=True).clamp_min(1e-6)
+    scaled = acts / scale
+    winner = scaled.argmax(dim=1, keepdim=True)  # (N, 1, L')
+    winning = torch.zeros_like(scaled).scatter(1, winner, scaled.gather(1, winner))  # (N, C, L')
+    filter_of = torch.arange(channels, device=acts.device) % n_filters
+    other_filter = (filter_of[:, None] != filter_of[None, :]).to(acts.dtype)  # (C, C)
+    total = acts.new_zeros(())
+    for k in range(2 * width - 1):
+        d = k - (width - 1)
+        lo, hi = max(0, -d), length - max(0, d)  # winner positions i with i + d inside
+        if hi <= lo:
+            continue
+        a = winning[:, :, lo:hi].transpose(0, 1).reshape(channels, -1)
+        b = scaled[:, :, lo + d:hi + d].transpose(0, 1).reshape(channels, -1)
+        total = total + ((a @ b.T) * overlap[:, :, k] * other_filter).sum()
+    return total / (n * length)
+
+
+def attention_entropy(probs: torch.Tensor) -> torch.Tensor:
+    """Mean entropy of attention distributions over positions, in units of log(L') (0 = one position, 1 = uniform).
+
+    (N, layers, heads, L') -> scalar.
+    """
+    length = probs.shape[-1]
+    ent = -(probs * torch.log(probs.clamp_min(1e-12))).sum(-1)
+    return ent.mean() / math.log(length)
+
+
+def sinusoidal_encoding(length: int, dim: int) -> torch.Tensor:
+    """(length, dim) sinusoidal positional encoding (Vaswani et al. 2017); ``dim`` even."""
+    if dim % 2:
+        raise ValueError(f"pos_dim must be even, got {dim}")
+    position = torch.arange(length, dtype=torch.float32)[:, None]
+    freq = torch.exp(-math.log(10000.0) * torch.arange(0, dim, 2, dtype=torch.float32) / dim)
+    enc = torch.zeros(length, dim)
+    enc[:, 0::2] = torch.sin(position * freq)
+    enc[:, 1::2] = torch.cos(position * freq)
+    return enc
+
+
+# --------------------------------------------------------------------------------------------
+# modules
+# --------------------------------------------------------------------------------------------
+class StrandedScanner(nn.Module):
+    """Conv1d(4 -> F, W) scanning one or both strands with shared weights, with batch norm and a nonlinearity.
+
+    Parameters
+    ----------
+    n_filters, filter_width : int
+    activation : str
+        ``relu`` (ARGMINN) or ``exp`` etc.
+    both_strands : bool
+        Also scan the reverse strand (with the reverse-complemented filters).
+    norm : {"post", "pre", "none"}
+        ``post``: conv -> activation -> batch norm (ARGMINN; the pre-norm activations are
+        the motif activations, the normalised ones feed the next layer). ``pre``: conv ->
+        batch norm -> activation (the batch-norm shift acts as a firing threshold; the
+        activations feed the next layer).
+    init_std : float, optional
+        Normal initialisation of the filters (default: PyTorch's for relu, 0.001 for exp).
+
+    Shapes: (N, 4, L) -> activations (N, S, F, L') and next-layer inputs (N, S, F, L'), L' = L - W + 1.
+    Batch-norm statistics are shared by the two strands of a filter.
+    """
+
+    def __init__(self, n_filters: int, filter_width: int, activation: str = "relu", both_strands: bool = True,
+                 norm: str = "post", init_std: float | None = None):
+        super().__init__()
+        if norm not in ("post", "pre", "none"):
+            raise ValueError(f"norm must be 'post', 'pre' or 'none', got {norm!r}")
+        self.n_filters, self.filter_width, self.norm = n_filters, filter_width, norm
+        self.n_strands = 2 if both_strands else 1
+        self.conv = nn.Conv1d(4, n_filters, filter_width, bias=norm != "pre")
+        self.bn = nn.BatchNorm1d(n_filters) if norm != "none" else None
+        self.act = make_activation(activation)
+        std = init_std if init_std is not None else (0.001 if activation == "exp" else None)
+        if std is not None:
+            nn.init.normal_(self.conv.weight, std=std)
+            if self.conv.bias is not None:
+                nn.init.zeros_(self.conv.bias)
+
+    def scores(self, x: torch.Tensor) -> torch.Tensor:
+        """Linear scan scores (plus conv bias): (N, 4, L) -> (N, S, F, L')."""
+        w = self.conv.weight
+        if self.n_strands == 2:
+            w = torch.cat([w, reverse_complement_filters(w)], 0)
+        bias = self.conv.bias.repeat(self.n_strands) if self.conv.bias is not None else None
+        z = F.conv1d(x, w, bias)
+        return z.view(len(x), self.n_strands, self.n_filters, -1)
+
+    def _batch_norm(self, z: torch.Tensor) -> torch.Tensor:
+        n, s, f, length = z.shape
+        # strands stacked along the batch so both share one filter's statistics
+        return self.bn(z.reshape(n * s, f, length)).view(n, s, f, length)
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        z = self.scores(x)
+        if self.norm == "pre":
+            acts = self.act(self._batch_norm(z))
+            return acts, acts
+        acts = self.act(z)
+        return acts, (self._batch_norm(acts) if self.norm == "post" else acts)
+
+    def folded(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """Weights (F, 4, W) and bias (F,) of the scores the nonlinearity sees (BN folded in for ``norm="pre"``)."""
+        w = self.conv.weight.detach()
+        b = self.conv.bias.detach() if self.conv.bias is not None else torch.zeros(w.shape[0], device=w.device)
+        if self.norm != "pre":
+            return w.clone(), b.clone()
+        scale = self.bn.weight.detach() / torch.sqrt(self.bn.running_var + self.bn.eps)
+        return w * scale[:, None, None], (b - self.bn.running_mean) * scale + self.bn.bias.detach()
+
+
+class StreamCrossAttention(nn.Module):
+    """One syntax-builder layer: a per-sequence stream vector queries the motif tokens.
+
+    ``q = W_q stream``, ``k = W_k token``, ``v = W_v token`` per head; the attention
+    probabilities are ``softmax(q . k / sqrt(d_head))`` over positions (with keys, unlike
+    the original's ``q . v``). The attended values go through an output projection,
+    LayerNorm, a feed-forward net to the stream width and a LayerNorm; the caller adds
+    the result to the stream (residual).
+
+    Shapes: tokens (N, L', D), stream (N, E) -> update (N, E), probabilities (N, H, L').
+    """
+
+    def __init__(self, token_dim: int, stream_dim: int, n_heads: int, ff_dim: int, dropout: float = 0.0):
+        super().__init__()
+        if token_dim % n_heads:
+            raise ValueError(f"hidden_dim={token_dim} must be divisible by n_heads={n_heads}")
+        self.n_heads, self.head_dim = n_heads, token_dim // n_heads
+        self.query = nn.Linear(stream_dim, token_dim)
+        self.key = nn.Linear(token_dim, token_dim)
+        self.value = nn.Linear(token_dim, token_dim)
+        self.out = nn.Linear(token_dim, token_dim)
+        self.norm_attended = nn.LayerNorm(token_dim)
+        self.ff = nn.Sequential(nn.Linear(token_dim, ff_dim), nn.ReLU(), nn.Dropout(dropout), nn.Linear(ff_dim, stream_dim))
+        self.norm_update = nn.LayerNorm(stream_dim)
+        self.dropout = nn.Dropout(dropout)
+
+    def forward(self, tokens: torch.Tensor, stream: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        n, length, _ = tokens.shape
+        q = self.query(stream).view(n, self.n_heads, 1, self.head_dim)
+        k = self.key(tokens).view(n, length, self.n_heads, self.head_dim).transpose(1, 2)  # (N, H, L', d)
+        v = self.value(tokens).view(n, length, self.n_heads, self.head_dim).transpose(1, 2)
+        logits = (q @ k.transpose(2, 3)).squeeze(2) / math.sqrt(self.head_dim)  # (N, H, L')
+        probs = torch.softmax(logits, dim=-1)
+        attended = (probs.unsqueeze(2) @ v).reshape(n, -1)  # (N, H * d)
+        attended = self.norm_attended(self.dropout(self.out(attended)))
+        return self.norm_update(self.dropout(self.ff(attended))), probs
+
+
+class _ScannerModel(MotifModel):
+    """Shared motif-scanner plumbing: interface methods, cached activations, the filter penalties."""
+
+    scanner: StrandedScanner
+
+    def _init_penalties(self, l1_weight, l1_burn_in, l1_ramp, overlap_weight, overlap_burn_in, overlap_ramp,
+                        ramp_start) -> None:
+        for name, v in (("l1_weight", l1_weight), ("overlap_weight", overlap_weight), ("ramp_start", ramp_start)):
+            if v < 0:
+                raise ValueError(f"{name} must be >= 0, got {v}")
+        self.l1_schedule = (l1_weight, l1_burn_in, l1_ramp)
+        self.overlap_schedule = (overlap_weight, overlap_burn_in, overlap_ramp)
+        self.ramp_start = ramp_start
+        self._cache: dict[str, torch.Tensor] = {}
+
+    def motif_filters(self) -> torch.Tensor:
+        return self.scanner.folded()[0]
+
+    def motif_bias(self) -> torch.Tensor:
+        return self.scanner.folded()[1]
+
+    def stranded_activations(self, x: torch.Tensor) -> torch.Tensor:
+        """Motif activations on each scanned strand, (N, 4, L) -> (N, S, F, L').
+
+        Strand 1 (when scanned) at position i scores the reverse complement of the window starting at i.
+        """
+        return self.scanner(x)[0]
+
+    def motif_activations(self, x: torch.Tensor) -> torch.Tensor:
+        # forward strand only, so that windows aligned on the forward strand build un-blurred PWMs
+        return self.stranded_activations(x)[:, 0]
+
+    def _filter_penalties(self, epoch: int) -> torch.Tensor | float:
+        acts = self._cache.get("activations")
+        total: torch.Tensor | float = 0.0
+        w_l1 = schedule_weight(epoch, *self.l1_schedule, self.ramp_start)
+        if w_l1 > 0:
+            total = total + w_l1 * filter_sparsity_penalty(self.scanner.conv.weight)
+        w_overlap = schedule_weight(epoch, *self.overlap_schedule, self.ramp_start)
+        if w_overlap > 0 and acts is not None:
+            total = total + w_overlap * filter_overlap_penalty(self.scanner.conv.weight, acts)
+        return total
+
+
+# --------------------------------------------------------------------------------------------
+# models
+# --------------------------------------------------------------------------------------------
+@register_model("argminn")
+class Argminn(_ScannerModel):
+    """ARGMINN-like: motif scanner -> positional encoding -> stream cross-attention -> targets.
+
+    Parameters
+    ----------
+    n_targets, input_length : int
+        Outputs T and sequence length L.
+    n_filters, filter_width : int
+        Motif scanners F and their width W.
+    activation : str
+        Scanner nonlinearity (``relu`` as in ARGMINN, or ``exp``).
+    both_strands : bool
+        Scan both strands with shared weights; tokens then carry 2F features (F per strand).
+    pos_dim : int
+        Width of the sinusoidal positional encoding concatenated to each token (even).
+    hidden_dim : int
+        Width the shared projection maps tokens (+ encoding) to; divisible by ``n_heads``.
+    stream_dim : int
+        Width of the per-sequence stream vector.
+    n_layers, n_heads : int
+        Cross-attention layers and heads per layer.
+    dropout : float
+        Dropout in the attention layers.
+    l1_weight, l1_burn_in, l1_ramp : float, int, int
+        Filter sparsity penalty (:func:`filter_sparsity_penalty`) and its schedule (:func:`schedule_weight`).
+    overlap_weight, overlap_burn_in, overlap_ramp : float, int, int
+        Filter-overlap penalty (:func:`filter_overlap_penalty`) and its schedule.
+    entropy_weight, entropy_burn_in, entropy_ramp : float, int, int
+        Optional attention-entropy penalty (:func:`attention_entropy`; 0 = off) and its schedule.
+    ramp_start : float
+        Fraction of the full weight at the start of each log-linear ramp.
+
+    Shapes: (N, 4, L) -> (N, T). ``forward(x, return_attention=True)`` also returns the
+    attention probabilities (N, n_layers, n_heads, L'), L' = L - W + 1.
+    """
+
+    def __init__(self, n_targets: int, input_length: int, n_filters: int = 8, filter_width: int = 15,
+                 activation: str = "relu", both_strands: bool = True, pos_dim: int = 16, hidden_dim: int = 32,
+                 stream_dim: int = 128, n_layers: int = 2, n_heads: int = 4, dropout: float = 0.0,
+                 l1_weight: float = 0.05, l1_burn_in: int = 2, l1_ramp: int = 4,
+                 overlap_weight: float = 0.5, overlap_burn_in: int = 2, overlap_ramp: int = 4,
+                 entropy_weight: float = 0.0, entropy_burn_in: int = 2, entropy_ramp: int = 4,
+                 ramp_start: float = 1e-3):
+        super().__init__()
+        if input_length < filter_width:
+            raise ValueError(f"input_length={input_length} is shorter than filter_width={filter_width}")
+        for name, v in (("n_layers", n_layers), ("n_heads", n_heads), ("n_filters", n_filters)):
+            if v < 1:
+                raise ValueError(f"{name} must be >= 1, got {v}")
+        if entropy_weight < 0:
+            raise ValueError(f"entropy_weight must be >= 0, got {entropy_weight}")
+        self.motif_activation = activation
+        self.motif_strand_aware = both_strands
+        self.scanner = StrandedScanner(n_filters, filter_width, activation, both_strands, norm="post")
+        n_tokens = input_length - filter_width + 1
+        self.register_buffer("position_encoding", sinusoidal_encoding(n_tokens, pos_dim), persistent=False)
+        self.project = nn.Linear(self.scanner.n_strands * n_filters + pos_dim, hidden_dim)
+        self.stream_init = nn.Parameter(torch.randn(stream_dim) * 0.1)
+        self.layers = nn.ModuleList(StreamCrossAttention(hidden_dim, stream_dim, n_heads, hidden_dim, dropout)
+                                    for _ in range(n_layers))
+        self.final_norm = nn.LayerNorm(stream_dim)
+        self.head = nn.Linear(stream_dim, n_targets)
+        self._init_penalties(l1_weight, l1_burn_in, l1_ramp, overlap_weight, overlap_burn_in, overlap_ramp,
+                             ramp_start)
+        self.entropy_schedule = (entropy_weight, entropy_burn_in, entropy_ramp)
+
+    def forward(self, x: torch.Tensor, return_attention: bool = False):
+        acts, normed = self.scanner(x)  # (N, S, F, L')
+        n, s, f, length = normed.shape
+        if length != self.position_encoding.shape[0]:
+            raise ValueError(f"argminn was built for {self.position_encoding.shape[0] + self.scanner.filter_width - 1} bp "
+                             f"inputs, got {x.shape[-1]} bp")
+        tokens = normed.reshape(n, s * f, length).transpose(1, 2)  # (N, L', S F)
+        tokens = torch.cat([tokens, self.position_encoding.expand(n, -1, -1)], dim=-1)
+        tokens = self.project(tokens)
+        stream = self.stream_init.expand(n, -1)
+        probs = []
+        for layer in self.layers:
+            update, p = layer(tokens, stream)
+            stream = stream + update
+            probs.append(p)
+        attention = torch.stack(probs, 1)  # (N, layers, H, L')
+        if self.training:
+            self._cache = {"activations": acts, "attention": attention}
+        out = self.head(self.final_norm(stream))
+        return (out, attention) if return_attention else out
+
+    @torch.no_grad()
+    def position_attention(self, x: torch.Tensor) -> torch.Tensor:
+        """Attention on each token position relative to uniform, max over layers and heads: (N, 4, L) -> (N, L').
+
+        1 means the position gets the attention of a uniform distribution; ARGMINN-style instance
+        calls keep positions well above 1.
+        """
+        _, attention = self.forward(x, return_attention=True)
+        return attention.amax(dim=(1, 2)) * attention.shape[-1]
+
+    def regularization(self, epoch: int) -> torch.Tensor | float:
+        total = self._filter_penalties(epoch)
+        w_ent = schedule_weight(epoch, *self.entropy_schedule, self.ramp_start)
+        if w_ent > 0 and "attention" in self._cache:
+            total = total + w_ent * attention_entropy(self._cache["attention"])
+        return total
+
+
+@register_model("argminn_pairwise")
+class ArgminnPairwise(_ScannerModel):
+    """Motif scanner + additive motif effects + a pairwise interaction head whose weights are syntax rules.
+
+    With strand-specific motif maps ``m_a(i)`` (channel a = filter and strand, window starting
+    at i), the output for target t is
+
+        y_t = bias_t + sum_f A[t, f] max_{i, strand} m_f(i) + sum_{a, b, k} K[t, a, b, k] sum_i m_a(i) m_b(i + k)
+
+    with window offsets ``k = 0 .. max_distance``. Every arrangement of two instances is
+    counted once: (a, b, -k) is (b, a, k), so only k >= 0 is stored, and at k = 0 only
+    a < b. Pairs of channels of the same filter closer than W (overlapping windows of one
+    site) are masked. The pairwise sum is one convolution of the motif maps with K and a
+    product with the maps; no loops over positions or pairs.
+
+    Parameters
+    ----------
+    n_targets, input_length, n_filters, filter_width, activation, both_strands
+        As in :class:`Argminn` (``relu`` default; the scanner is conv -> batch norm -> activation,
+        so the batch-norm shift is a learned firing threshold and background stays near zero).
+    max_distance : int
+        Largest window offset (bp) between two instances in K.
+    pair_l1 : float
+        L1 penalty on K (sum of |K|): few rules.
+    pair_smooth : float
+        Penalty on squared differences of K between neighbouring offsets: smooth spacing profiles.
+    dropout : float
+        Dropout on the pooled additive features.
+    l1_weight, l1_burn_in, l1_ramp, overlap_weight, overlap_burn_in, overlap_ramp, ramp_start
+        Filter penalties and schedules as in :class:`Argminn`.
+
+    Shapes: (N, 4, L) -> (N, T); ``pair_weights()`` is (T, C, C, max_distance + 1), C = S F,
+    channel ``s * F + f`` = filter f on strand s (0 forward, 1 reverse).
+    """
+
+    def __init__(self, n_targets: int, input_length: int, n_filters: int = 8, filter_width: int = 15,
+                 activation: str = "relu", both_strands: bool = True, max_distance: int = 60,
+                 pair_l1: float = 1e-4, pair_smooth: float = 1e-3, dropout: float = 0.0,
+                 l1_weight: float = 0.05, l1_burn_in: int = 2, l1_ramp: int = 4,
+                 overlap_weight: float = 0.5, overlap_burn_in: int = 2, overlap_ramp: int = 4,
+                 ramp_start: float = 1e-3):
+        super().__init__()
+        if input_length < filter_width:
+            raise ValueError(f"input_length={input_length} is shorter than filter_width={filter_width}")
+        if max_distance < 0:
+            raise ValueError(f"max_distance must be >= 0, got {max_distance}")
+        if pair_l1 < 0 or pair_smooth < 0:
+            raise ValueError("pair_l1 and pair_smooth must be >= 0")
+        self.motif_activation = activation
+        self.motif_strand_aware = both_strands
+        self.scanner = StrandedScanner(n_filters, filter_width, activation, both_strands, norm="pre")
+        # start with a firing threshold: at initialisation few background positions pass
+        nn.init.constant_(self.scanner.bn.bias, -1.0)
+        self.max_distance = max_distance
+        channels = self.scanner.n_strands * n_filters
+        self.additive = nn.Linear(n_filters, n_targets)
+        self.dropout = nn.Dropout(dropout)
+        self.pair = nn.Parameter(torch.zeros(n_targets, channels, channels, max_distance + 1))
+        self.register_buffer("pair_mask", self._pair_mask(channels, n_filters, filter_width, max_distance),
+                             persistent=False)
+        self.pair_l1, self.pair_smooth = pair_l1, pair_smooth
+        self._init_penalties(l1_weight, l1_burn_in, l1_ramp, overlap_weight, overlap_burn_in, overlap_ramp,
+                             ramp_start)
+
+    @staticmethod
+    def _pair_mask(channels: int, n_filters: int, width: int, max_distance: int) -> torch.Tensor:
+        """(C, C, D + 1) 0/1 mask of the stored arrangements (see the class docstring)."""
+        a = torch.arange(channels)[:, None, None]
+        b = torch.arange(channels)[None, :, None]
+        k = torch.arange(max_distance + 1)[None, None, :]
+        keep = (k > 0) | (a < b)
+        same_site = (a % n_filters == b % n_filters) & (k < width)
+        return (keep & ~same_site).float()
+
+    def pair_weights(self) -> torch.Tensor:
+        """K with masked entries zeroed: (T, C, C, max_distance + 1)."""
+        return self.pair * self.pair_mask
+
+    def pairwise_term(self, maps: torch.Tensor) -> torch.Tensor:
+        """sum_{a,b,k} K[t,a,b,k] sum_i m_a(i) m_b(i + k): (N, C, L') -> (N, T)."""
+        n, channels, length = maps.shape
+        kernel = self.pair_weights()
+        n_targets = kernel.shape[0]
+        # g[t, a](i) = sum_b sum_k K[t, a, b, k] m_b(i + k): a cross-correlation, padded on the right
+        g = F.conv1d(F.pad(maps, (0, self.max_distance)), kernel.reshape(n_targets * channels, channels, -1))
+        return (g.view(n, n_targets, channels, length) * maps[:, None]).sum(dim=(2, 3))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        acts, maps = self.scanner(x)  # (N, S, F, L'), identical for norm="pre"
+        n, s, f, length = maps.shape
+        if self.training:
+            self._cache = {"activations": acts}
+        pooled = maps.amax(dim=(1, 3))  # (N, F): strongest instance of each motif, either strand
+        return self.additive(self.dropout(pooled)) + self.pairwise_term(maps.reshape(n, s * f, length))
+
+    def motif_target_weights(self) -> torch.Tensor:
+        """(F, T) weight of each filter's strongest instance on each target (the additive part)."""
+        return self.additive.weight.detach().T.clone()
+
+    def regularization(self, epoch: int) -> torch.Tensor | float:
+        total = self._filter_penalties(epoch)
+        kernel = self.pair_weights()
+        if self.pair_l1 > 0:
+            total = total + self.pair_l1 * kernel.abs().sum()
+        if self.pair_smooth > 0 and kernel.shape[-1] > 1:
+            both = self.pair_mask[..., 1:] * self.pair_mask[..., :-1]
+            total = total + self.pair_smooth * ((kernel[..., 1:] - kernel[..., :-1]) ** 2 * both).sum()
+        return total
+
+    def syntax_readout(self, **kwargs):
+        """Syntax rules read from K (see :func:`motifzoo.interpret.syntax.rules_from_weights`)."""
+        from ..interpret.syntax import rules_from_weights
+        return rules_from_weights(self, **kwargs)

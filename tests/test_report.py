@@ -1,0 +1,287 @@
+"""Logos and the per-model HTML report."""
+import contextlib
+import importlib.util
+import io
+import os
+import shutil
+import subprocess
+import xml.etree.ElementTree as ET
+from html.parser import HTMLParser
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+pytest.importorskip("memelite")
+pytest.importorskip("logomaker")
+
+import motifzoo  # noqa: E402
+from motifzoo.data.encoding import one_hot  # noqa: E402
+from motifzoo.data.simulate import load_jaspar  # noqa: E402
+from motifzoo.interpret import read_meme  # noqa: E402
+from motifzoo.interpret.annotate import DatabaseError  # noqa: E402
+from motifzoo.interpret.logos import (centred_weights, information_matrix, reverse_complement_matrix,  # noqa: E402
+                                      save_pwm_logo, save_weight_logo)
+from motifzoo.interpret.report import ReportError, write_report  # noqa: E402
+from motifzoo.training.cli import main  # noqa: E402
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+#: CTCF, GATA1, SRF: planted as filters 0-2 of a hand-built model; filter 3 stays blank
+PLANTED = ["MA0139.2", "MA0035.5", "MA0083.3"]
+TARGETS = ["cell_a", "cell_b"]
+
+
+# --------------------------------------------------------------------------------------------
+# Logos
+# --------------------------------------------------------------------------------------------
+def test_logo_matrices():
+    pwm = np.array([[1.0, 0, 0, 0], [0.25, 0.25, 0.25, 0.25], [0.5, 0.5, 0, 0]])
+    heights = information_matrix(pwm).to_numpy()
+    np.testing.assert_allclose(heights.sum(1), [2.0, 0.0, 1.0], atol=1e-6)
+    rc = reverse_complement_matrix(information_matrix(pwm))
+    np.testing.assert_allclose(rc.iloc[0].to_numpy(), [0, 0, 0.5, 0.5], atol=1e-6)  # AC column -> GT, now first
+    np.testing.assert_allclose(rc.iloc[2].to_numpy(), [0, 0, 0, 2.0], atol=1e-6)  # A -> T, now last
+    w = np.random.default_rng(0).normal(size=(4, 7)) + 5.0
+    centred = centred_weights(w)
+    np.testing.assert_allclose(centred.sum(1), 0, atol=1e-12)
+    np.testing.assert_allclose(centred.to_numpy().T, w - w.mean(0), atol=1e-12)
+    with pytest.raises(ValueError, match=r"shape \(4, W\)"):
+        centred_weights(np.zeros((7, 4)))
+    with pytest.raises(ValueError, match="NaN or infinite"):
+        centred_weights(np.full((4, 3), np.nan))
+
+
+def test_logos_write_valid_png_and_svg(tmp_path):
+    ctcf = load_jaspar(["MA0139.2"])[0]
+    png = save_pwm_logo(ctcf.pwm, tmp_path / "ctcf.png", title="CTCF")
+    svg = save_pwm_logo(ctcf.pwm, tmp_path / "ctcf_rc.svg", reverse_complement=True)
+    wpng = save_weight_logo(np.log(np.clip(ctcf.pwm.T, 0.01, 1) / 0.25), tmp_path / "weights.png")
+    assert png.read_bytes()[:8] == PNG_SIGNATURE and wpng.read_bytes()[:8] == PNG_SIGNATURE
+    assert png.stat().st_size > 2000  # not a blank image
+    root = ET.parse(svg).getroot()
+    assert root.tag.endswith("svg") and len(list(root.iter())) > 50
+    with pytest.raises(ValueError, match=r"\.png or \.svg"):
+        save_pwm_logo(ctcf.pwm, tmp_path / "ctcf.jpg")
+
+
+# --------------------------------------------------------------------------------------------
+# A model with known motifs
+# --------------------------------------------------------------------------------------------
+def planted_model(blank: bool = False, ids=PLANTED):
+    """An exp CNN whose first filters are the log-odds PWMs of ``ids`` (the others blank): reading PWMs
+    from the weights (p ∝ 0.25·exp(w)) gives the JASPAR matrices back exactly."""
+    model = motifzoo.get_model("expcnn_shallow", n_targets=len(TARGETS), input_length=100, n_filters=4,
+                               filter_width=19, pool_size=25, hidden=8)
+    with torch.no_grad():
+        model.scanner.conv.weight.zero_()
+        if not blank:
+            for f, motif in enumerate(load_jaspar(ids)):
+                logodds = np.log(np.clip(motif.pwm, 1e-3, 1) / 0.25).T
+                model.scanner.conv.weight[f, :, 2:2 + motif.width] = torch.as_tensor(logodds, dtype=torch.float32)
+        model.scanner.bn.weight.fill_(1.0)
+        model.scanner.bn.bias.zero_()
+    model.target_names, model.task, model.input_length = TARGETS, "binary", 100
+    return model.eval()
+
+
+class Page(HTMLParser):
+    """Collects the ids, image sources and links of a page."""
+
+    def __init__(self, text):
+        super().__init__()
+        self.ids, self.images, self.links, self.scripts = set(), [], [], 0
+        self.feed(text)
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if "id" in attrs:
+            self.ids.add(attrs["id"])
+        if tag == "img":
+            self.images.append(attrs["src"])
+        if tag == "a":
+            self.links.append(attrs["href"])
+        if tag in ("script", "link", "iframe"):
+            self.scripts += 1
+
+
+class ReadableModel(type(planted_model())):
+    """The planted model plus the two optional readouts of the interface (as ExplaiNN and
+    argminn_pairwise provide them): target weights and a syntax layer."""
+
+    def motif_target_weights(self):
+        return torch.tensor([[2.0, -0.5], [0.1, 1.5], [-1.0, 0.0], [0.0, 0.0]])
+
+    def syntax_readout(self, **kwargs):
+        return pd.DataFrame({"rank": [1], "motif_a": ["filter0"], "motif_b": ["filter1"], "distance": [12.0],
+                             "orientation": ["++"], "effect": [0.8], "target": ["cell_a"], "method": ["weights"]})
+
+
+def lightning_like_checkpoint(run: Path) -> Path:
+    """The planted model saved the way `motifzoo fit` leaves a run: checkpoints/best.ckpt with the
+    training state, beside config.yaml and metrics.csv."""
+    plain = run / "plain.ckpt"
+    motifzoo.save(planted_model(), plain, target_names=TARGETS, task="binary")
+    raw = torch.load(plain, weights_only=True)
+    raw.update(epoch=3, global_step=120, hyper_parameters={"lr": 0.002, "weight_decay": 1e-6},
+               callbacks={"ModelCheckpoint{'monitor': 'val/score'}": {"monitor": "val/score",
+                                                                     "best_model_score": torch.tensor(0.875)}})
+    (run / "checkpoints").mkdir()
+    torch.save(raw, run / "checkpoints" / "best.ckpt")
+    (run / "config.yaml").write_text("seed_everything: 7\ndata:\n  class_path: motifzoo.SequenceDataModule\n"
+                                     "  init_args:\n    path: /data/cells.tsv.gz\n    batch_size: 64\n")
+    (run / "metrics.csv").write_text("epoch,step,val/auroc/cell_a,val/score\n2,90,0.8,0.8\n3,120,0.91,0.875\n")
+    return run / "checkpoints" / "best.ckpt"
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory, tiny_sim):
+    """A report of the planted model with both readouts, its checkpoint and sequences (the tiny preset
+    plants CTCF and GATA1, so the syntax readout finds co-occurring instances)."""
+    model = ReadableModel(n_targets=len(TARGETS), input_length=100, n_filters=4, filter_width=19, pool_size=25,
+                          hidden=8)
+    model.load_state_dict(planted_model().state_dict())
+    model.target_names, model.task, model.input_length = TARGETS, "binary", 100
+    ckpt = lightning_like_checkpoint(tmp_path_factory.mktemp("run"))
+    out = tmp_path_factory.mktemp("report") / "planted"
+    data = one_hot(tiny_sim.sequences)
+    index = write_report(model.eval(), out, data, checkpoint=ckpt, method="weights")
+    return out, index.read_text()
+
+
+def test_report_names_the_planted_motifs(report):
+    out, page = report
+    table = pd.read_csv(out / "annotation.tsv", sep="\t").set_index("filter")
+    assert list(table.loc[[0, 1, 2], "match_id"]) == PLANTED
+    assert table.loc[[0, 1, 2], "significant"].all() and 3 not in table.index  # the blank filter is left out
+    assert list(table.loc[[0, 1, 2], "weight:cell_a"]) == [2.0, 0.1, -1.0]
+    assert table["cluster"].nunique() == 3  # three different motifs, three groups
+    motif_section = page.split("id='motif-table'")[1].split("</table>")[0]
+    for motif_id, tf in zip(PLANTED, ["CTCF", "GATA1", "SRF"]):
+        assert motif_id in motif_section and tf in motif_section
+    # the annotated MEME names every motif by its match
+    assert {m.name: m.altname for m in read_meme(out / "motifs.meme")}["filter1"] == "GATA1_MA0035.5"
+
+
+def test_report_sections_links_and_files(report):
+    out, page = report
+    parsed = Page(page)
+    assert {"model-card", "motifs", "filters", "targets", "syntax", "downloads"} <= parsed.ids
+    for heading in ("Model card", "Hyper-parameters", "Motif extraction", "Units → targets", "Syntax rules",
+                    "Downloads"):
+        assert heading in page
+    assert "expcnn_shallow" in page and "JASPAR 2024 CORE vertebrates" in page
+    card = page.split("id='model-card'")[1].split("</section>")[0]
+    for row in ("<td>best val/score</td><td>0.875</td>", "<td>val/auroc/cell_a</td><td>0.91</td>",
+                "<td>epoch saved</td><td>3</td>", "<td>training path</td><td>/data/cells.tsv.gz</td>",
+                "<td>training: lr</td><td>0.002</td>", "<td>training: seed</td><td>7</td>",
+                "<td>n_filters</td><td>4</td>", "<td>targets</td><td>cell_a, cell_b</td>"):
+        assert row in card, row
+    # self-contained: no scripts or external resources, every image and download beside the page
+    assert parsed.scripts == 0 and not any(src.startswith(("http:", "https:", "//")) for src in parsed.images)
+    assert len(parsed.images) >= 2 * 3 + 1  # logos, weight logos, heatmap
+    local = [h for h in parsed.links if not h.startswith(("http", "#"))]
+    for ref in parsed.images + local:
+        assert (out / ref).exists(), ref
+    for name in ("motifs.meme", "annotation.tsv", "filters.tsv", "target_weights.tsv", "syntax_rules.tsv"):
+        assert name in local
+    assert (out / "logos" / "filter0.svg").exists() and (out / "logos" / "target_heatmap.svg").exists()
+    assert pd.read_csv(out / "target_weights.tsv", sep="\t", index_col=0).shape == (4, 2)
+    rules = page.split("id='syntax-table'")[1].split("</table>")[0]
+    assert "filter0" in rules and "filter1" in rules and "0.8" in rules
+    if importlib.util.find_spec("motifzoo.interpret.syntax") is not None:  # it draws the spacing histograms
+        assert "logos/spacing.png" in parsed.images
+
+
+def test_report_without_readouts_leaves_their_sections_out(tmp_path):
+    index = write_report(planted_model(ids=PLANTED[:1]), tmp_path / "r", method="weights")
+    ids = Page(index.read_text()).ids
+    assert "motifs" in ids and "targets" not in ids and "syntax" not in ids
+    assert not (tmp_path / "r" / "target_weights.tsv").exists()
+
+
+def test_report_errors(tmp_path, report):
+    out, _ = report
+    with pytest.raises(DatabaseError, match="motif database not found: .*missing.meme"):
+        write_report(planted_model(), tmp_path / "r", database=tmp_path / "missing.meme")
+    assert not (tmp_path / "r").exists()  # nothing written
+    with pytest.raises(ReportError, match="no informative motifs: of 4 filters.*4 flat"):
+        write_report(planted_model(blank=True), tmp_path / "r", method="weights")
+    assert not (tmp_path / "r").exists()
+    with pytest.raises(ReportError, match="already exists; pass --force"):
+        write_report(planted_model(), out, method="weights")
+    with pytest.raises(ReportError, match="does not exist"):
+        write_report(planted_model(), tmp_path / "no" / "dir", method="weights")
+
+
+def run(args):
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            rc = main(args)
+        except SystemExit as e:
+            rc = e.code
+    return rc, out.getvalue(), err.getvalue()
+
+
+def test_report_cli_help_documents_every_option():
+    from motifzoo.interpret.commands import add_report_arguments
+    import argparse
+    parser = argparse.ArgumentParser()
+    add_report_arguments(parser)
+    undocumented = [a.dest for a in parser._actions if not a.help]
+    assert not undocumented
+    rc, out, _ = run(["report", "--help"])
+    assert rc == 0
+    for option in ("--data", "--database", "--force", "--q-threshold", "--method", "-o"):
+        assert option in out
+
+
+def test_report_cli_errors(tmp_path):
+    ckpt = tmp_path / "blank.ckpt"
+    motifzoo.save(planted_model(blank=True), ckpt, target_names=TARGETS, task="binary")
+    rc, _, err = run(["report", str(ckpt), "-o", str(tmp_path / "r")])
+    assert rc == 2 and "no informative motifs" in err and "pass --data" in err
+    rc, _, err = run(["report", str(ckpt), "-o", str(tmp_path / "r"), "--database", "nope.meme"])
+    assert rc == 2 and "motif database not found: nope.meme" in err
+    rc, _, err = run(["report", str(tmp_path / "none.ckpt"), "-o", str(tmp_path / "r")])
+    assert rc == 2 and "checkpoint not found" in err
+
+
+@pytest.mark.slow
+def test_report_cli_on_a_trained_checkpoint(trained_ckpt, tiny_table, tmp_path):
+    """The command `motifzoo demo` runs: a Lightning checkpoint, its run files and --data."""
+    out = tmp_path / "report"
+    rc, stdout, err = run(["report", trained_ckpt, "-o", str(out), "--data", str(tiny_table), "--force",
+                           "--min-ic", "0"])
+    assert rc == 0, err
+    page = (out / "index.html").read_text()
+    assert "best val/score" in page and "training path" in page and str(tiny_table) in page
+    assert "activations on" in page
+    rc, _, err = run(["report", trained_ckpt, "-o", str(out), "--data", str(tiny_table), "--min-ic", "0"])
+    assert rc == 2 and "already exists; pass --force" in err
+
+
+def _chromium() -> str | None:
+    for name in ("chromium", "chromium-browser", "google-chrome"):
+        path = shutil.which(name)
+        if path:
+            return path
+    return None
+
+
+def test_report_renders_in_headless_chromium(report, tmp_path):
+    browser = _chromium()
+    if browser is None:
+        pytest.skip("headless Chromium not installed (Debian: apt-get install chromium); report not rendered")
+    out, _ = report
+    shot = tmp_path / "report.png"
+    cmd = [browser, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+           "--disable-component-update", "--disable-sync", f"--user-data-dir={tmp_path / 'profile'}",
+           f"--screenshot={shot}", "--window-size=1200,2000", (out / "index.html").resolve().as_uri()]
+    env = {**os.environ, "HOME": str(tmp_path)}
+    result = subprocess.run(cmd, capture_output=True, text=True, timeout=120, env=env)
+    assert shot.exists(), result.stderr[-2000:]
+    data = shot.read_bytes()
+    assert data[:8] == PNG_SIGNATURE and len(data) > 20_000  # a page with logos, not a blank screen

@@ -1,0 +1,124 @@
+"""Strand-aware filters: one filter per motif, both strands scanned with shared weights, strand recorded at export."""
+import numpy as np
+import pytest
+import torch
+
+import motifzoo
+from motifzoo.data.encoding import one_hot, reverse_complement
+from motifzoo.interpret import activation_counts, model_motifs
+from motifzoo.models.pwm_layer import PWMConv, StrandedMotifConv
+
+MOTIF = "GATTACAGG"  # not its own reverse complement (CCTGTAATC)
+
+
+def _random_seqs(n, length, seed):
+    rng = np.random.default_rng(seed)
+    return ["".join(rng.choice(list("ACGT"), length)) for _ in range(n)]
+
+
+def _rc(seq: str) -> str:
+    return seq[::-1].translate(str.maketrans("ACGT", "TGCA"))
+
+
+def _model(first_layer, strands, length=60, pool_size=5, n_filters=3):
+    torch.manual_seed(0)
+    m = motifzoo.get_model("expcnn_shallow", n_targets=2, input_length=length, n_filters=n_filters,
+                           filter_width=len(MOTIF), pool_size=pool_size, first_layer=first_layer, strands=strands)
+    return m.eval()
+
+
+def _plant_filter(m, f=0):
+    """Filter ``f`` of ``m`` becomes a sharp detector of MOTIF (read on its forward orientation)."""
+    with torch.no_grad():
+        if isinstance(m.scanner, PWMConv):
+            m.scanner.raw_logits[f] = 6.0 * one_hot([MOTIF])[0] / m.scanner.lr_scale
+            m.scanner.raw_log_beta.fill_(0.0)
+            m.scanner.raw_offset[f] = -6.0 / m.scanner.lr_scale
+        else:
+            m.scanner.conv.weight[f] = 3.0 * one_hot([MOTIF])[0] - 1.0
+            m.scanner.bn.weight.fill_(1.0)
+            m.scanner.bn.bias.zero_()
+    return m
+
+
+@pytest.mark.parametrize("first_layer", ["free", "pwm"])
+@pytest.mark.parametrize("strands", ["max", "sum"])
+def test_activations_are_reverse_complement_equivariant(first_layer, strands):
+    m = _model(first_layer, strands)
+    with torch.no_grad():  # non-trivial weights
+        for p in m.scanner.parameters():
+            p.normal_(std=0.3)
+    x = one_hot(_random_seqs(8, 60, 0))
+    a, a_rc = m.motif_activations(x), m.motif_activations(reverse_complement(x))
+    torch.testing.assert_close(a_rc, a.flip(-1))
+    # per strand: the reverse complement swaps the strands and reverses positions
+    s, s_rc = m.stranded_activations(x), m.stranded_activations(reverse_complement(x))
+    assert s.shape == (8, 2, 3, 60 - len(MOTIF) + 1)
+    torch.testing.assert_close(s_rc, s.flip(1, -1))
+
+
+@pytest.mark.parametrize("first_layer", ["free", "pwm"])
+def test_model_with_one_pool_bin_is_invariant_to_reverse_complement(first_layer):
+    length = 60
+    one_bin = length - len(MOTIF) + 1  # the pool covers every position: nothing downstream sees order
+    x = one_hot(_random_seqs(8, length, 1))
+    aware = _model(first_layer, "max", length, pool_size=one_bin)
+    torch.testing.assert_close(aware(reverse_complement(x)), aware(x))
+    single = _model(first_layer, "single", length, pool_size=one_bin)
+    with torch.no_grad():
+        for p in single.scanner.parameters():
+            p.normal_(std=0.3)
+    assert not torch.allclose(single(reverse_complement(x)), single(x), atol=1e-4)
+
+
+@pytest.mark.parametrize("first_layer", ["free", "pwm"])
+def test_minus_strand_sites_export_in_the_filters_orientation_with_strand_recorded(first_layer):
+    seqs = _random_seqs(200, 60, 2)
+    rng = np.random.default_rng(3)
+    for i in range(0, 200, 2):  # half the sequences hold the motif, always on the minus strand
+        p = int(rng.integers(0, 60 - len(MOTIF)))
+        seqs[i] = seqs[i][:p] + _rc(MOTIF) + seqs[i][p + len(MOTIF):]
+    x = one_hot(seqs)
+    m = _plant_filter(_model(first_layer, "max"))
+    motifs, table = model_motifs(m, x, threshold=0.9, min_ic=3.0)
+    row = table.set_index("name").loc["filter0"]
+    assert row["status"] == "kept" and row["nsites"] >= 100
+    assert row["strand"] == "-" and row["sites_minus"] == row["nsites"]
+    exported = next(mm for mm in motifs if mm.name == "filter0")
+    assert "".join("ACGT"[i] for i in exported.pwm.argmax(1)) == MOTIF
+    assert exported.meta["strand"] == "-"
+    # the same filter reading one strand never fires on these sites
+    single = _plant_filter(_model(first_layer, "single"))
+    counts, nsites, _, _ = activation_counts(single, x, threshold=0.9)
+    assert "".join("ACGT"[i] for i in counts[0].argmax(1)) != MOTIF
+
+
+def test_sites_on_both_strands_build_one_unblurred_motif():
+    seqs = _random_seqs(200, 60, 4)
+    rng = np.random.default_rng(5)
+    for i in range(0, 200, 2):
+        site = MOTIF if i % 4 == 0 else _rc(MOTIF)
+        p = int(rng.integers(0, 60 - len(MOTIF)))
+        seqs[i] = seqs[i][:p] + site + seqs[i][p + len(MOTIF):]
+    m = _plant_filter(_model("pwm", "max"))
+    counts, nsites, _, _, minus = activation_counts(m, one_hot(seqs), threshold=0.9, return_strands=True)
+    assert 0.3 < minus[0] / nsites[0] < 0.7
+    pwm = counts[0] / counts[0].sum(1, keepdims=True)
+    assert "".join("ACGT"[i] for i in pwm.argmax(1)) == MOTIF and pwm.max(1).min() > 0.9
+    motifs, table = model_motifs(m, one_hot(seqs), threshold=0.9)
+    assert table.set_index("name").loc["filter0", "strand"] == "both"
+
+
+def test_weights_export_of_a_strand_aware_model_records_both_strands():
+    m = _plant_filter(_model("pwm", "max"))
+    motifs, table = model_motifs(m, method="weights")
+    assert motifs[0].name == "filter0" and motifs[0].meta["strand"] == "both"
+    single = _plant_filter(_model("pwm", "single"))
+    assert model_motifs(single, method="weights")[0][0].meta["strand"] == "+"
+
+
+def test_stranded_conv_keeps_motifconv_parameter_names_and_refuses_single():
+    layer = StrandedMotifConv(4, 7)
+    assert set(layer.state_dict()) >= {"conv.weight", "bn.weight", "bn.running_mean"}
+    with pytest.raises(ValueError, match="'max' or 'sum'"):
+        StrandedMotifConv(4, 7, strands="single")
