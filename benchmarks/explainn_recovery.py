@@ -12,7 +12,7 @@ contribution (|weight x mean unit output| over the data). `motifzoo units` write
 
     python benchmarks/explainn_recovery.py [--out benchmarks/out/explainn] [--seeds 0 1] [--epochs 40]
 
-Prints one Markdown table row per run and a per-target table for the first seed.
+Prints one Markdown table row per run and a per-target table for each.
 """
 from __future__ import annotations
 
@@ -120,7 +120,7 @@ def main_cli():
                      "missed": ",".join(names[n] for n in names if n not in res["recovered"]) or "-"})
         print(json.dumps(rows[-1]), flush=True)
     print(markdown(pd.DataFrame(rows)))
-    for tag, checks in details[:1]:
+    for tag, checks in details:
         print(f"\nper target ({tag}):\n" + markdown(checks))
 
 

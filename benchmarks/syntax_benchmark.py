@@ -41,7 +41,7 @@ from motifzoo.training.cli import load_data_onehot, main
 CONFIGS = {"argminn_pairwise": "configs/argminn_pairwise.yaml", "argminn": "configs/argminn.yaml",
            "expcnn_shallow": "configs/expcnn.yaml", "explainn": "configs/explainn.yaml"}
 #: epochs per model: enough to converge within a few minutes on 2 cores (early stopping may end sooner)
-EPOCHS = {"argminn_pairwise": 15, "argminn": 30, "expcnn_shallow": 20, "explainn": 20}
+EPOCHS = {"argminn_pairwise": 15, "argminn": 40, "expcnn_shallow": 20, "explainn": 20}
 
 
 def quiet_main(args: list[str]) -> tuple[int, str]:
@@ -71,7 +71,7 @@ def test_auroc(ckpt: str, table: Path) -> float:
     model = motifzoo.load(ckpt)
     frame = pd.read_csv(table, sep="\t")
     test = (frame["split"] == "test").to_numpy()
-    x = load_data_onehot(table)[torch.as_tensor(test)]
+    x = load_data_onehot(table)[torch.as_tensor(test.copy())]
     pred = torch.cat([model(x[i:i + 512]) for i in range(0, len(x), 512)]).numpy()
     y = frame.loc[test, frame.columns[2:]].to_numpy()
     return float(np.mean([roc_auc_score(y[:, t], pred[:, t]) for t in range(y.shape[1])]))
@@ -111,8 +111,18 @@ def matches(found, truth, tolerance: float = 2.0) -> bool:
     return found is not None and found[:2] == truth[:2] and found[3] == truth[3] and abs(found[2] - truth[2]) <= tolerance
 
 
-def run_spacing(model: str, table: Path, out: Path, sim, background, epochs: int, extra: list[str]) -> dict:
-    ckpt, seconds, n_epochs = fit(CONFIGS[model], table, out / model, epochs, extra)
+def reuse_fit(root: Path, previous: dict) -> tuple[str, float, int] | None:
+    """The newest checkpoint under ``root`` and its recorded training time (from an earlier results.json)."""
+    ckpts = sorted(root.glob("lightning_logs/version_*/checkpoints/best.ckpt"), key=lambda p: p.stat().st_mtime)
+    if not ckpts or str(ckpts[-1]) != previous.get("checkpoint"):
+        return None
+    return str(ckpts[-1]), previous["train_s"], previous["epochs"]
+
+
+def run_spacing(model: str, table: Path, out: Path, sim, background, epochs: int, extra: list[str],
+                previous: dict | None = None) -> dict:
+    reused = reuse_fit(out / model, previous) if previous else None
+    ckpt, seconds, n_epochs = reused or fit(CONFIGS[model], table, out / model, epochs, extra)
     auroc = test_auroc(ckpt, table)
     meme, rules_path = out / f"{model}.meme", out / f"{model}_rules.tsv"
     rc, log = quiet_main(["motifs", ckpt, "-o", str(meme), "--data", str(table), "--force"])
@@ -160,6 +170,42 @@ def run_recovery(model: str, out: Path, background, epochs: int, extra: list[str
             "missed": ",".join(names[n] for n in names if n not in res["recovered"]) or "-"}
 
 
+def time_epochs(models: list[str], table: Path, threads: int, repeats: int = 2) -> list[dict]:
+    """Seconds per training epoch (train split, batch 128, forward + loss + penalties + backward + AdamW step)
+    with ``threads`` torch threads, for each model as configured in its YAML; the fastest of ``repeats``."""
+    import os
+
+    import yaml
+
+    from motifzoo.models import get_model
+    torch.set_num_threads(threads)
+    frame = pd.read_csv(table, sep="\t")
+    train = torch.as_tensor((frame["split"] == "train").to_numpy().copy())
+    x = load_data_onehot(table)[train]
+    y = torch.as_tensor(frame.loc[train.numpy(), frame.columns[2:]].to_numpy(), dtype=torch.float32)
+    rows = []
+    for name in models:
+        cfg = yaml.safe_load(Path(CONFIGS[name]).read_text())["model"]
+        torch.manual_seed(0)
+        model = get_model(cfg["arch"], n_targets=y.shape[1], input_length=x.shape[-1], **cfg.get("arch_kwargs", {}))
+        opt = torch.optim.AdamW(model.parameters(), lr=1e-3)
+        model.train()
+        best = float("inf")
+        for _ in range(repeats):
+            t0 = time.perf_counter()
+            for i in range(0, len(x), 128):
+                out = model(x[i:i + 128])
+                loss = torch.nn.functional.binary_cross_entropy_with_logits(out, y[i:i + 128])
+                loss = loss + model.regularization(100)  # every penalty at full weight
+                opt.zero_grad()
+                loss.backward()
+                opt.step()
+            best = min(best, time.perf_counter() - t0)
+        rows.append({"model": name, "threads": threads, "s_per_epoch": round(best, 2), "n_train": len(x),
+                     "params": sum(p.numel() for p in model.parameters()), "load": round(os.getloadavg()[0], 1)})
+    return rows
+
+
 def main_cli():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", default="benchmarks/out/syntax")
@@ -171,23 +217,44 @@ def main_cli():
     ap.add_argument("--recovery-args", default="--model.arch_kwargs.n_filters 16 --model.arch_kwargs.max_distance 10",
                     help="extra fit arguments for the recovery runs (max_distance is dropped for models without it)")
     ap.add_argument("--skip-spacing", action="store_true")
+    ap.add_argument("--timing", type=int, metavar="THREADS",
+                    help="only time one training epoch per model on the spacing data with this many threads")
+    ap.add_argument("--reuse", action="store_true",
+                    help="reuse the checkpoints (and recorded training times) of an earlier run in --out; "
+                         "only motifs, rules and scores are recomputed")
     args = ap.parse_args()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     epochs = dict(EPOCHS, **{k: int(v) for k, v in (e.split("=") for e in args.epochs)})
+    if args.timing:
+        table = out / "spacing.tsv.gz"
+        if not table.exists():
+            simulate("spacing", seed=args.seed).write(table, seed=args.seed)
+        print("| model | threads | s/epoch (train steps only) | train sequences | parameters | load average |")
+        print("|---|---|---|---|---|---|")
+        for r in time_epochs([m for m in args.models if Path(CONFIGS.get(m, "-")).exists()], table, args.timing):
+            print(f"| {r['model']} | {r['threads']} | {r['s_per_epoch']} | {r['n_train']} | {r['params']} | {r['load']} |",
+                  flush=True)
+        return
     background = load_jaspar()
-    results = {"date": time.strftime("%Y-%m-%d"), "threads": torch.get_num_threads(), "spacing": [], "recovery": []}
+    earlier = {}
+    if args.reuse and (out / "results.json").exists():
+        earlier = {r["model"]: r for r in json.loads((out / "results.json").read_text())["spacing"]}
+    results = {"date": time.strftime("%Y-%m-%d"), "threads": torch.get_num_threads(),
+               "spacing": [r for m, r in earlier.items() if m not in args.models], "recovery": []}
     if not args.skip_spacing:
         sim = simulate("spacing", seed=args.seed)
         table = out / "spacing.tsv.gz"
-        sim.write(table, out / "spacing_planted.meme", out / "spacing_sites.tsv", seed=args.seed)
+        if not (args.reuse and table.exists()):
+            sim.write(table, out / "spacing_planted.meme", out / "spacing_sites.tsv", seed=args.seed)
         print("| model | test AUROC | epochs | s/epoch | method | top rule (planted terms) | planted? | first planted rank |")
         print("|---|---|---|---|---|---|---|---|")
         for model in args.models:
             if model not in CONFIGS or not Path(CONFIGS[model]).exists():
                 print(f"| {model} | not available | | | | | | |")
                 continue
-            r = run_spacing(model, table, out, sim, background, epochs[model], ["--seed_everything", str(args.seed)])
+            r = run_spacing(model, table, out, sim, background, epochs[model], ["--seed_everything", str(args.seed)],
+                            earlier.get(model))
             results["spacing"].append(r)
             print(f"| {model} | {r['test_auroc']:.3f} | {r['epochs']} | {r['s_per_epoch']} | {r['method']} | "
                   f"{r['top_rule']} | {'yes' if r['top_is_planted'] else 'no'} | {r['first_planted_rank'] or '-'} |",

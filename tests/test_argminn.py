@@ -188,8 +188,9 @@ def test_sinusoidal_encoding():
 
 def test_regularization_follows_schedules():
     torch.manual_seed(0)
-    m = get_model("argminn", n_targets=1, input_length=40, n_filters=3, filter_width=5, l1_burn_in=2, l1_ramp=0,
-                  overlap_burn_in=4, overlap_ramp=0, entropy_weight=0.1, entropy_burn_in=6, entropy_ramp=0)
+    m = get_model("argminn", n_targets=1, input_length=40, n_filters=3, filter_width=5, l1_weight=0.05,
+                  l1_burn_in=2, l1_ramp=0, overlap_weight=0.5, overlap_burn_in=4, overlap_ramp=0,
+                  entropy_weight=0.1, entropy_burn_in=6, entropy_ramp=0)
     m.train()
     m(one_hot(8, 40))
     r = [float(torch.as_tensor(m.regularization(e)).detach()) for e in (0, 2, 4, 6)]

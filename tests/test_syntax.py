@@ -170,6 +170,19 @@ def test_rules_from_data_and_weights_agree_on_planted_arrangement(planted):
             assert len(decoys) == 4 and (decoys["effect"] < 0).all()   # the decoy arrangements lower the output
 
 
+def test_rules_from_data_do_not_depend_on_chunking(planted):
+    from motifzoo.interpret.syntax import predict_outputs, rules_from_data
+    x, _, _ = planted
+    m = hand_built_model(SPIKES)
+    geometry = motif_geometry(m, x)
+    calls = call_instances(m, x, geometry, threshold=0.7)
+    outputs = predict_outputs(m, x)
+    whole = rules_from_data(m, x, calls, geometry, outputs=outputs, min_support=5)
+    chunked = rules_from_data(m, x, calls, geometry, outputs=outputs, min_support=5, max_chunk_pairs=20)
+    assert len(whole) > 3
+    pd.testing.assert_frame_equal(whole, chunked)
+
+
 # ------------------------------------------------------------------------------------------------
 # command line
 # ------------------------------------------------------------------------------------------------

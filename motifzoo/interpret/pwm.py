@@ -171,8 +171,9 @@ def model_motifs(model, data=None, method: str | None = None, threshold: float =
         Export dead, flat and duplicate filters too (untrimmed where nothing passes ``trim_ic``).
     merge_q : float, optional
         Merge duplicates: a kept motif that matches a higher-ranked kept motif (more sites, then more
-        information) with TOMTOM q < ``merge_q`` in either orientation is marked ``duplicate`` and not
-        exported (see :func:`find_duplicates`). ``None``: no merging.
+        information) with TOMTOM q < ``merge_q`` both ways, in either orientation, is marked
+        ``duplicate`` and not exported (see :func:`find_duplicates`; 0.001 kept every recovered
+        planted motif of the PWM and exp models in ``benchmarks/matrix.md``). ``None``: no merging.
     merge_background : list of Motif, optional
         Further TOMTOM targets (e.g. all JASPAR motifs) that calibrate the duplicate q-values.
 
@@ -268,8 +269,9 @@ def find_duplicates(motifs: list[Motif], q_threshold: float = 0.05, background: 
     motifs : list of Motif
         In priority order: a motif can only be the duplicate of one listed before it.
     q_threshold : float
-        Two motifs are duplicates when TOMTOM gives q < ``q_threshold`` for either one as query
-        against the other (either orientation).
+        Two motifs are duplicates when TOMTOM gives q < ``q_threshold`` with each one as query
+        against the other (either orientation). Requiring both directions keeps a short motif
+        from being merged into a longer, different one it partly resembles.
     background : list of Motif, optional
         Further targets in the TOMTOM database, to calibrate p-values (they are never merged).
 
@@ -289,7 +291,7 @@ def find_duplicates(motifs: list[Motif], q_threshold: float = 0.05, background: 
     # tomtom rows are query-major over the target list; the first n targets are the motifs themselves
     q = hits["q"].to_numpy().reshape(n, n_targets)[:, :n]
     strand = hits["strand"].to_numpy().reshape(n, n_targets)[:, :n]
-    q_pair = np.minimum(q, q.T)
+    q_pair = np.maximum(q, q.T)
     representatives, rows = [], []
     for i in range(n):
         matches = [(q_pair[i, r], r) for r in representatives if q_pair[i, r] < q_threshold]

@@ -367,7 +367,7 @@ def predict_outputs(model, data, batch_size: int = 256) -> np.ndarray:
 def rules_from_data(model, data, instances: pd.DataFrame, geometry: pd.DataFrame, target_names=None,
                     max_distance: float = 60, min_support: int | None = None, merge_rc: bool = True,
                     include_overlapping: bool = False, keep_all: bool = False, outputs: np.ndarray | None = None,
-                    batch_size: int = 256) -> pd.DataFrame:
+                    batch_size: int = 256, max_chunk_pairs: int = 2_000_000) -> pd.DataFrame:
     """Rules from motif instances over data: how the model's output differs when two motifs sit in an arrangement.
 
     For each arrangement (a, b, distance, orientation) held by at least ``min_support``
@@ -380,6 +380,8 @@ def rules_from_data(model, data, instances: pd.DataFrame, geometry: pd.DataFrame
     ----------
     min_support : int, optional
         Default ``max(10, 0.25% of the sequences)``.
+    max_chunk_pairs : int
+        Instance pairs are formed for blocks of sequences with about this many pairs at a time.
     Other parameters as in :func:`rules_from_weights`.
     """
     outputs = outputs if outputs is not None else predict_outputs(model, data, batch_size)
@@ -387,33 +389,30 @@ def rules_from_data(model, data, instances: pd.DataFrame, geometry: pd.DataFrame
     targets = list(target_names or getattr(model, "target_names", None) or [f"target{t}" for t in range(n_targets)])
     min_support = min_support if min_support is not None else max(10, int(np.ceil(0.0025 * n_seqs)))
     method = "attention" if hasattr(model, "position_attention") else "activations"
-    pairs = instance_pairs(instances, max_distance)
-    if pairs.empty:
-        return pd.DataFrame(columns=RULE_COLUMNS)
     key = ["a", "b", "distance", "sa", "sb"]
-    a, b, d, sa, sb = canonical_arrangements(pairs["a"], pairs["b"], pairs["distance"], pairs["plus_a"],
-                                             pairs["plus_b"], merge_rc=False)
-    arr = pd.DataFrame({"sequence": pairs["sequence"].to_numpy(), "a": a, "b": b, "distance": d, "sa": sa, "sb": sb})
-    if merge_rc:
-        ra, rb, rd, rsa, rsb = canonical_arrangements(a, b, d, sa, sb, merge_rc=True)
-        arr["is_fwd"] = (ra == a) & (rb == b) & (rd == d) & (rsa == sa) & (rsb == sb)
-        arr["a"], arr["b"], arr["distance"], arr["sa"], arr["sb"] = ra, rb, rd, rsa, rsb
-    else:
-        arr["is_fwd"] = True
-    arr = arr.drop_duplicates()
-    support = arr.drop_duplicates(["sequence"] + key).groupby(key).size()
+    y, y2 = outputs, outputs ** 2
+    total = (len(y), y.sum(0), y2.sum(0))
+    # two passes over chunks of sequences keep memory bounded when there are many instances per sequence:
+    # first count each arrangement's support, then collect the sequences of the frequent ones
+    counts = [_arrangements(chunk, max_distance, merge_rc).drop_duplicates(["sequence"] + key).groupby(key).size()
+              for chunk in _sequence_chunks(instances, max_chunk_pairs)]
+    counts = [c for c in counts if len(c)]
+    if not counts:
+        return pd.DataFrame(columns=RULE_COLUMNS)
+    support = pd.concat(counts).groupby(level=list(range(len(key)))).sum()
     frequent = support[support >= min_support].reset_index()[key]
     if frequent.empty:
         return pd.DataFrame(columns=RULE_COLUMNS)
-    held = arr.merge(frequent, on=key)
-
-    # sequences holding both motifs of each unordered pair, in any arrangement or none
-    present = instances[["sequence", "filter"]].drop_duplicates()
-    both = present.merge(present, on="sequence", suffixes=("_a", "_b"))
-    both = both[both["filter_a"] <= both["filter_b"]].rename(columns={"filter_a": "a", "filter_b": "b"})
-    y, y2 = outputs, outputs ** 2
-    total = (len(y), y.sum(0), y2.sum(0))
-    stats_pair = _group_moments(both, ["a", "b"], y, y2).reset_index()
+    held, pair_moments = [], []
+    for chunk in _sequence_chunks(instances, max_chunk_pairs):
+        held.append(_arrangements(chunk, max_distance, merge_rc).merge(frequent, on=key))
+        # sequences holding both motifs of each unordered pair, in any arrangement or none
+        present = chunk[["sequence", "filter"]].drop_duplicates()
+        both = present.merge(present, on="sequence", suffixes=("_a", "_b"))
+        both = both[both["filter_a"] <= both["filter_b"]].rename(columns={"filter_a": "a", "filter_b": "b"})
+        pair_moments.append(_group_moments(both, ["a", "b"], y, y2))
+    held = pd.concat(held, ignore_index=True)
+    stats_pair = pd.concat(pair_moments).groupby(level=[0, 1]).sum().reset_index()
     stats = _group_moments(held.drop_duplicates(["sequence"] + key), key, y, y2).reset_index()
     stats = stats.merge(stats_pair, on=["a", "b"], suffixes=("", "_pair"))
     effects, strength = _contrast(stats, total, n_targets)
@@ -434,6 +433,33 @@ def rules_from_data(model, data, instances: pd.DataFrame, geometry: pd.DataFrame
             "effect_fwd": twins["effect_fwd"][f"v{t}"].to_numpy(),
             "effect_rc": twins["effect_rc"][f"v{t}"].to_numpy() if merge_rc else np.nan}))
     return _finish_rules(pd.concat(frames, ignore_index=True), geometry, method, include_overlapping, keep_all)
+
+
+def _sequence_chunks(instances: pd.DataFrame, max_pairs: int = 2_000_000):
+    """Instance tables of consecutive sequences, each with at most about ``max_pairs`` instance pairs."""
+    per_seq = instances.groupby("sequence", sort=True).size()
+    cost = np.cumsum(per_seq.to_numpy() ** 2 // 2)
+    block = cost // max_pairs
+    for b in np.unique(block):
+        seqs = per_seq.index.to_numpy()[block == b]
+        yield instances[instances["sequence"].between(seqs[0], seqs[-1])]
+
+
+def _arrangements(instances: pd.DataFrame, max_distance: float, merge_rc: bool) -> pd.DataFrame:
+    """Canonical arrangement of every instance pair: ``sequence, a, b, distance, sa, sb, is_fwd`` (deduplicated).
+
+    ``is_fwd``: the pair reads as the canonical arrangement itself (not its reverse-complement twin).
+    """
+    pairs = instance_pairs(instances, max_distance)
+    a, b, d, sa, sb = canonical_arrangements(pairs["a"], pairs["b"], pairs["distance"], pairs["plus_a"],
+                                             pairs["plus_b"], merge_rc=False)
+    arr = pd.DataFrame({"sequence": pairs["sequence"].to_numpy(), "a": a, "b": b, "distance": d, "sa": sa, "sb": sb,
+                        "is_fwd": True})
+    if merge_rc and len(arr):
+        ra, rb, rd, rsa, rsb = canonical_arrangements(a, b, d, sa, sb, merge_rc=True)
+        arr["is_fwd"] = (ra == a) & (rb == b) & (rd == d) & (rsa == sa) & (rsb == sb)
+        arr["a"], arr["b"], arr["distance"], arr["sa"], arr["sb"] = ra, rb, rd, rsa, rsb
+    return arr.drop_duplicates()
 
 
 def _group_moments(frame: pd.DataFrame, key: list[str], y: np.ndarray, y2: np.ndarray) -> pd.DataFrame:
@@ -468,14 +494,38 @@ def _contrast(stats: pd.DataFrame, total, n_targets: int) -> tuple[np.ndarray, n
 # --------------------------------------------------------------------------------------------
 # figure
 # --------------------------------------------------------------------------------------------
-def plot_spacing_histograms(pairs: pd.DataFrame, geometry: pd.DataFrame, path, motif_pairs=None, max_pairs: int = 6,
-                            max_distance: float = 60) -> list[tuple[int, int]]:
+def top_motif_pairs(rules: pd.DataFrame, n: int = 6) -> list[tuple[int, int]]:
+    """Filter-index pairs (a <= b) of the strongest rules, in rank order, without repeats."""
+    seen: list[tuple[int, int]] = []
+    for a, b in zip(rules["motif_a"], rules["motif_b"]):
+        pair = tuple(sorted((int(str(a).removeprefix("filter")), int(str(b).removeprefix("filter")))))
+        if pair not in seen:
+            seen.append(pair)
+        if len(seen) == n:
+            break
+    return seen
+
+
+def pairs_of(instances: pd.DataFrame, motif_pairs, max_distance: float = 60) -> pd.DataFrame:
+    """:func:`instance_pairs` restricted to the given (a, b) filter pairs (cheap when instances are many)."""
+    wanted = set(map(tuple, motif_pairs))
+    filters = {f for ab in wanted for f in ab}
+    pairs = instance_pairs(instances[instances["filter"].isin(filters)], max_distance)
+    keep = [(a, b) in wanted for a, b in zip(pairs["a"], pairs["b"])]
+    return pairs[np.asarray(keep, dtype=bool)].reset_index(drop=True)
+
+
+def plot_spacing_histograms(table: pd.DataFrame, geometry: pd.DataFrame, path, motif_pairs=None,
+                            max_pairs: int = 6, max_distance: float = 60) -> list[tuple[int, int]]:
     """Spacing histograms per motif pair, stacked by orientation, written as a PNG.
+
+    Distances are in forward-strand naming (filter a <= b, distance = centre b - centre a), so an
+    arrangement and its reverse-complement twin show as two peaks at +-distance.
 
     Parameters
     ----------
-    pairs : DataFrame
-        From :func:`instance_pairs` (forward-strand naming: a <= b, distance = centre b - centre a).
+    table : DataFrame
+        Instance calls (:func:`call_instances`) or instance pairs (:func:`instance_pairs`, :func:`pairs_of`).
     geometry : DataFrame
         From :func:`motif_geometry` (names).
     path : str or Path
@@ -485,17 +535,21 @@ def plot_spacing_histograms(pairs: pd.DataFrame, geometry: pd.DataFrame, path, m
 
     Returns
     -------
-    The (a, b) pairs shown. Each sequence counts once per (arrangement).
+    The (a, b) pairs shown. Each sequence counts once per arrangement.
     """
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    unique = pairs.drop_duplicates(["sequence", "a", "b", "distance", "plus_a", "plus_b"])
-    if motif_pairs is None:
-        counts = unique.groupby(["a", "b"]).size().sort_values(ascending=False)
+    is_instances = "filter" in table.columns
+    if motif_pairs is None and is_instances:  # pairs of the filters called in most sequences
+        common = sorted(table.groupby("filter")["sequence"].nunique().sort_values(ascending=False).index[:3])
+        motif_pairs = [(int(a), int(b)) for i, a in enumerate(common) for b in common[i:]]
+    elif motif_pairs is None:  # the pairs seen in most sequences
+        counts = table.groupby(["a", "b"])["sequence"].nunique().sort_values(ascending=False)
         motif_pairs = [tuple(map(int, ab)) for ab in counts.index[:max_pairs]]
-    motif_pairs = list(motif_pairs)[:max_pairs] or []
+    motif_pairs = list(motif_pairs)[:max_pairs]
+    pairs = pairs_of(table, motif_pairs, max_distance) if is_instances else table
     n = max(1, len(motif_pairs))
     cols = min(3, n)
     rows = int(np.ceil(n / cols))
@@ -504,7 +558,8 @@ def plot_spacing_histograms(pairs: pd.DataFrame, geometry: pd.DataFrame, path, m
     names = geometry["name"].to_numpy()
     colours = {"++": "#1b9e77", "+-": "#d95f02", "-+": "#7570b3", "--": "#e7298a"}
     for ax, (a, b) in zip(axes.ravel(), motif_pairs):
-        sub = unique[(unique["a"] == a) & (unique["b"] == b)]
+        sub = pairs[(pairs["a"] == a) & (pairs["b"] == b)].drop_duplicates(
+            ["sequence", "distance", "plus_a", "plus_b"])
         orient = orientation_string(sub["plus_a"].to_numpy(bool), sub["plus_b"].to_numpy(bool))
         data = [sub["distance"].to_numpy()[orient == o] for o in ORIENTATIONS]
         ax.hist(data, bins=bins, stacked=True, color=[colours[o] for o in ORIENTATIONS], label=list(ORIENTATIONS))
@@ -551,7 +606,8 @@ def syntax_rules(model, data=None, method: str = "auto", threshold: float = 0.5,
 
     Returns
     -------
-    dict with ``rules``, ``instances`` (None without data), ``pairs`` (None without data), ``geometry``.
+    dict with ``rules``, ``instances`` (None without data), ``pairs`` (instance pairs of the motif pairs of
+    the strongest rules, for :func:`plot_spacing_histograms`; None without data) and ``geometry``.
     """
     if method not in ("auto", "weights", "data"):
         raise ValueError(f"method must be auto, weights or data, got {method!r}")
@@ -565,11 +621,10 @@ def syntax_rules(model, data=None, method: str = "auto", threshold: float = 0.5,
                          "reading rules from activations needs data (sequences)")
     model.eval()
     geometry = motif_geometry(model, data, batch_size=batch_size, **(motif_kwargs or {}))
-    instances = pairs = None
+    instances = None
     site_activation = None
     if data is not None:
         instances = call_instances(model, data, geometry, threshold, attention_threshold, keep_all, batch_size)
-        pairs = instance_pairs(instances, max_distance)
         # a typical site's activation per filter (median over calls); filters never called keep the weights' bound
         site_activation = _max_activation_from_weights(model).astype(np.float64)
         med = instances.groupby("filter")["activation"].median()
@@ -581,4 +636,6 @@ def syntax_rules(model, data=None, method: str = "auto", threshold: float = 0.5,
         rules = rules_from_data(model, data, instances, geometry, max_distance=max_distance, min_support=min_support,
                                 merge_rc=merge_rc, include_overlapping=include_overlapping, keep_all=keep_all,
                                 batch_size=batch_size)
+    # instance pairs of the strongest rules' motif pairs, for spacing histograms
+    pairs = pairs_of(instances, top_motif_pairs(rules), max_distance) if instances is not None else None
     return {"rules": rules, "instances": instances, "pairs": pairs, "geometry": geometry}

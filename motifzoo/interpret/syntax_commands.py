@@ -111,7 +111,7 @@ def _load(args, need_data: bool):
 def run_syntax(args) -> int:
     from ..training.cli import UserError, check_output
     from .meme import atomic_write_text
-    from .syntax import has_syntax_layer, plot_spacing_histograms, syntax_rules
+    from .syntax import has_syntax_layer, plot_spacing_histograms, syntax_rules, top_motif_pairs
     out = check_output(args.output, args.force, "rule table")
     extra = {}
     for flag in ("instances", "histogram"):
@@ -157,23 +157,10 @@ def run_syntax(args) -> int:
         atomic_write_text(extra["instances"], result["instances"].to_csv(sep="\t", index=False, float_format="%.6g"))
         print(f"wrote {len(result['instances'])} motif instances to {extra['instances']}")
     if "histogram" in extra:
-        pairs_to_show = _top_pairs(rules)
-        shown = plot_spacing_histograms(result["pairs"], result["geometry"], extra["histogram"],
-                                        motif_pairs=pairs_to_show or None, max_distance=args.max_distance)
+        shown = plot_spacing_histograms(result["instances"], result["geometry"], extra["histogram"],
+                                        motif_pairs=top_motif_pairs(rules) or None, max_distance=args.max_distance)
         print(f"wrote spacing histograms of {len(shown)} motif pairs to {extra['histogram']}")
     return 0
-
-
-def _top_pairs(rules, n: int = 6) -> list[tuple[int, int]]:
-    """Filter-index pairs (a <= b) of the strongest rules, in rank order, without repeats."""
-    seen = []
-    for a, b in zip(rules["motif_a"], rules["motif_b"]):
-        pair = tuple(sorted((int(a.removeprefix("filter")), int(b.removeprefix("filter")))))
-        if pair not in seen:
-            seen.append(pair)
-        if len(seen) == n:
-            break
-    return seen
 
 
 def add_instances_arguments(p) -> None:

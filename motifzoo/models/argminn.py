@@ -359,6 +359,10 @@ class Argminn(_ScannerModel):
     ramp_start : float
         Fraction of the full weight at the start of each log-linear ramp.
 
+    The attention stack learns slowly, and filter penalties from the start slowed it further on the
+    ``spacing`` preset (validation AUROC 0.60 vs 0.79 after 35 epochs), hence the long burn-in
+    (10 epochs, as ARGMINN's warm-up) and small default weights.
+
     Shapes: (N, 4, L) -> (N, T). ``forward(x, return_attention=True)`` also returns the
     attention probabilities (N, n_layers, n_heads, L'), L' = L - W + 1.
     """
@@ -366,9 +370,9 @@ class Argminn(_ScannerModel):
     def __init__(self, n_targets: int, input_length: int, n_filters: int = 8, filter_width: int = 15,
                  activation: str = "relu", both_strands: bool = True, pos_dim: int = 16, hidden_dim: int = 32,
                  stream_dim: int = 128, n_layers: int = 2, n_heads: int = 4, dropout: float = 0.0,
-                 l1_weight: float = 0.05, l1_burn_in: int = 2, l1_ramp: int = 4,
-                 overlap_weight: float = 0.5, overlap_burn_in: int = 2, overlap_ramp: int = 4,
-                 entropy_weight: float = 0.0, entropy_burn_in: int = 2, entropy_ramp: int = 4,
+                 l1_weight: float = 0.01, l1_burn_in: int = 10, l1_ramp: int = 5,
+                 overlap_weight: float = 0.1, overlap_burn_in: int = 10, overlap_ramp: int = 5,
+                 entropy_weight: float = 0.0, entropy_burn_in: int = 10, entropy_ramp: int = 5,
                  ramp_start: float = 1e-3):
         super().__init__()
         if input_length < filter_width:

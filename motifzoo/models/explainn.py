@@ -8,11 +8,15 @@ function of where along the sequence its motif occurs.
 
 The reference implementation (PyPI ``explainn``) repeats the one-hot input N
 times and runs grouped convolutions. This one computes the same function with
-one ``Conv1d(4 -> N)`` shared by all units and batched per-unit matrix products
-(stacked weights, one ``bmm`` per layer), and pools before the activation when
-the activation is monotone (``max(exp(z)) == exp(max(z))``), so the
-exponential runs on the pooled map only. :meth:`ExplaiNN.from_reference`
-converts a trained reference model.
+one convolution (4 -> N channels) shared by all units and batched per-unit
+matrix products (stacked weights, one ``bmm`` per layer, batch on the last axis
+so every operand is contiguous). Max-pooling commutes with batch norm (for a
+non-negative scale) and with a monotone activation, so in training the conv
+output is only reduced to batch statistics and pooled, never normalised or
+exponentiated as a whole, and it is recomputed in the backward pass instead of
+kept (:class:`_ScanNormMaxPool`); dropout masks are drawn 16 bits at a time.
+Outputs and gradients equal the reference's (tests compare them in float64).
+:meth:`ExplaiNN.from_reference` converts a trained reference model.
 
 Shapes: input (B, 4, L) -> conv (B, N, L - W + 1) -> pooled (B, N, P) with
 ``P = (L - W + 1 - pool_size) // pool_stride + 1`` -> unit outputs (B, N) ->

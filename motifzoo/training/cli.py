@@ -206,8 +206,9 @@ def _add_motifs(p):
     p.add_argument("--trim-ic", type=float, default=0.2, help="trim flanking columns below this many bits (0: no trim)")
     p.add_argument("--keep-all", action="store_true", help="export dead, flat and duplicate filters too")
     p.add_argument("--merge-q", type=float, metavar="Q",
-                   help="merge duplicate filters: a motif matching a filter with more sites (TOMTOM q < Q, either "
-                        "strand) is marked 'duplicate' and not exported; each merge is printed (default: no merging)")
+                   help="merge duplicate filters: a motif matching a filter with more sites (TOMTOM q < Q both ways, "
+                        "either strand; 0.001 is a good start) is marked 'duplicate' and not exported; each merge is "
+                        "printed (default: no merging)")
     p.add_argument("--merge-background", metavar="MEME",
                    help="motifs that calibrate the duplicate TOMTOM q-values (default: the shipped JASPAR 2024 "
                         "CORE vertebrates)")
