@@ -58,6 +58,8 @@ MODELS = {
 }
 #: TOMTOM q below which two exported motifs (both ways) count as duplicates in the "after merging" column
 MERGE_Q = 0.001
+#: row -> the PWM row whose trained checkpoint it exports the other way (activation alignment over the data)
+ALIGNED = {"pwm_aligned": "pwm", "pwm_strand_aligned": "pwm_strand", "pwm_deep_aligned": "pwm_deep"}
 #: post-hoc row -> the ReLU CNN row it explains
 POSTHOC = {"posthoc_shallow": "relu_shallow", "posthoc_deep": "relu_deep"}
 
@@ -117,6 +119,18 @@ def work_fit(out: Path, preset: str, row: str, seed: int) -> dict:
     epochs = int(torch.load(ckpt, weights_only=True, map_location="cpu").get("epoch", -1)) + 1
     return {"preset": preset, "row": row, "route": f"filters ({route})", "meme": str(meme), "ckpt": ckpt,
             "train_s": train_s, "export_s": export_s, "score": score, "metric": metric, "best_epoch": epochs}
+
+
+def work_aligned(out: Path, preset: str, row: str) -> dict:
+    """Export an already trained PWM row's motifs by activation alignment over the data (timed)."""
+    d = out / preset
+    base = json.loads((d / ALIGNED[row] / "result.json").read_text())
+    meme = d / f"{row}.meme"
+    t0 = time.perf_counter()
+    _cli(["motifs", base["ckpt"], "-o", str(meme), "--data", str(d / "data.tsv.gz"), "--table",
+          str(d / f"{row}.filters.tsv"), "--force"])
+    return {**base, "row": row, "route": f"{ALIGNED[row]}, filters (activations)", "meme": str(meme),
+            "export_s": time.perf_counter() - t0}
 
 
 def _modisco_motifs(one_hot_nlc: np.ndarray, hyp_nlc: np.ndarray, prefix: str, trim: float = 0.3) -> list:
@@ -237,7 +251,8 @@ def markdown(table: pd.DataFrame) -> str:
     """One summary matrix (rows x presets) and one detailed table per preset."""
     lines = []
     presets = [p for p in PRESETS if p in set(table["preset"])]
-    rows = [r for r in [*MODELS, *POSTHOC] if r in set(table["row"])]
+    order = [*MODELS, *ALIGNED, *POSTHOC]
+    rows = [r for r in order if r in set(table["row"])]
     cell = {(r.preset, r.row): r for r in table.itertuples(index=False)}
     lines.append("| model | " + " | ".join(presets) + " |")
     lines.append("| --- |" + " --- |" * len(presets))
@@ -257,7 +272,7 @@ def markdown(table: pd.DataFrame) -> str:
             if r is None:
                 continue
             lines.append(f"| {row} | {r.route} | {r.recovered}/{r.planted} | {r.matching}/{r.exported} | "
-                         f"{r.precision:.2f} | {r.score:.3f} {r.metric} | {r.train_s:.0f} | {r.export_s:.1f} | "
+                         f"{r.precision:.2f} | {r.score:.3f} {r.metric} | {r.train_s:.0f} | {r.export_s:.2g} | "
                          f"{r.merged_recovered}/{r.planted}, {r.merged_exported}, {r.merged_precision:.2f} | {r.missed} |")
     return "\n".join(lines)
 
@@ -267,7 +282,7 @@ def main_cli(argv=None) -> None:
     ap.add_argument("--out", default="benchmarks/out/matrix")
     ap.add_argument("--n", type=int, default=4000, help="sequences per preset (default 4000)")
     ap.add_argument("--presets", nargs="+", default=PRESETS)
-    ap.add_argument("--models", nargs="+", default=[*MODELS, *POSTHOC])
+    ap.add_argument("--models", nargs="+", default=[*MODELS, *ALIGNED, *POSTHOC])
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--jobs", type=int, default=1, help="child processes at once")
     ap.add_argument("--threads", type=int, default=1, help="OMP/numba threads per child")
@@ -280,8 +295,12 @@ def main_cli(argv=None) -> None:
     out = Path(args.out)
     if args.worker:
         preset, row = args.worker
-        res = (work_posthoc(out, preset, row, args.seed, args.max_sequences, args.n_shuffles) if row in POSTHOC
-               else work_fit(out, preset, row, args.seed))
+        if row in POSTHOC:
+            res = work_posthoc(out, preset, row, args.seed, args.max_sequences, args.n_shuffles)
+        elif row in ALIGNED:
+            res = work_aligned(out, preset, row)
+        else:
+            res = work_fit(out, preset, row, args.seed)
         (out / preset / row / "result.json").write_text(json.dumps(res, indent=1))
         return
 
@@ -292,21 +311,22 @@ def main_cli(argv=None) -> None:
     skipped = sorted(set(args.presets) - set(presets)) + [r for r in args.models if r in MODELS and MODELS[r][3] not in list_models()]
     if skipped:
         print(f"skipped (not registered): {', '.join(skipped)}", flush=True)
-    rows = [r for r in args.models if r in POSTHOC or (r in MODELS and MODELS[r][3] in list_models())]
-    unknown = [r for r in args.models if r not in MODELS and r not in POSTHOC]
+    derived = {**ALIGNED, **POSTHOC}  # rows computed from another row's checkpoint
+    rows = [r for r in args.models if r in derived or (r in MODELS and MODELS[r][3] in list_models())]
+    unknown = [r for r in args.models if r not in MODELS and r not in derived]
     if unknown:
-        raise SystemExit(f"unknown rows {unknown}; choose from {[*MODELS, *POSTHOC]}")
+        raise SystemExit(f"unknown rows {unknown}; choose from {[*MODELS, *derived]}")
     results = []
     if not args.report:
         for p in presets:
             prepare(out, p, args.n, args.seed)
-        fits = [(p, r) for p in presets for r in rows if r not in POSTHOC]
-        fits += [(p, POSTHOC[r]) for p in presets for r in rows if r in POSTHOC and POSTHOC[r] not in rows]
+        fits = [(p, r) for p in presets for r in rows if r not in derived]
+        fits += [(p, derived[r]) for p in presets for r in rows if r in derived and derived[r] not in rows]
         fits = list(dict.fromkeys(fits))
         with ThreadPoolExecutor(args.jobs) as pool:
             results += [r for r in pool.map(lambda j: run_job(out, j, args), fits) if r]
-            posthoc = [(p, r) for p in presets for r in rows if r in POSTHOC]
-            results += [r for r in pool.map(lambda j: run_job(out, j, args), posthoc) if r]
+            later = [(p, r) for p in presets for r in rows if r in derived]
+            results += [r for r in pool.map(lambda j: run_job(out, j, args), later) if r]
     else:
         results = [json.loads(f.read_text()) for p in presets for r in rows
                    if (f := out / p / r / "result.json").exists()]

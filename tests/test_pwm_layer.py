@@ -103,6 +103,41 @@ def test_site_likelihood_pulls_the_pwm_to_the_windows_it_fires_on():
     assert layer.regularization() == 0.0  # consumed once per training step
 
 
+def test_filters_compete_for_sites_so_they_do_not_all_learn_one_motif():
+    layer = PWMConv(3, 6)
+    _set_pwm(layer, 0, "GATTCA", sharpness=3.0)
+    _set_pwm(layer, 1, "GATTCA", sharpness=2.0)  # the same motif, fires further below its maximum
+    _set_pwm(layer, 2, "CCGGTA", sharpness=3.0)
+    rng = np.random.default_rng(1)
+    seqs = []
+    for i in range(40):
+        s = list(rng.choice(list("ACGT"), 30))
+        s[5:11] = "GATTCA"
+        if i % 2:
+            s[20:26] = "CCGGTA"
+        seqs.append("".join(s))
+    x = one_hot(seqs)
+    with torch.no_grad():
+        counts, n_sites = layer.site_counts(x, layer.stranded(x))
+    assert n_sites[0] >= 30 and n_sites[1] == 0  # the weaker duplicate gets none of the shared sites
+    assert n_sites[2] >= 15  # sites elsewhere in the same sequences are not taken away
+
+
+def test_background_is_estimated_from_the_first_training_batch():
+    layer = PWMConv(2, 5)
+    x = one_hot(["GGGCCCGCGA" * 3, "CGCGGCCTAG" * 3])
+    layer.eval()
+    layer(x)
+    assert not bool(layer.background_fixed)  # evaluation never changes q
+    layer.train()
+    layer(x)
+    q = layer.log_background.exp()
+    assert bool(layer.background_fixed) and q[1] > 0.3 and torch.allclose(q, q.flip(0))
+    before = layer.log_background.clone()
+    layer(one_hot(["AAAAATTTTT" * 3]))
+    torch.testing.assert_close(layer.log_background, before)  # set once, saved with the weights
+
+
 def test_pwm_layer_is_selectable_in_both_exp_cnns():
     for arch in ("expcnn_shallow", "expcnn_deep"):
         m = motifzoo.get_model(arch, n_targets=3, input_length=200, first_layer="pwm")

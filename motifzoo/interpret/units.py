@@ -100,9 +100,10 @@ def unit_outputs(model, data, batch_size: int = 256) -> np.ndarray:
     numpy.ndarray, shape (N, F)
     """
     _require(model, "unit_outputs")
-    device = next(model.parameters()).device
+    param = next(model.parameters())
     with _eval_mode(model):
-        chunks = [model.unit_outputs(x.to(device)).double().cpu() for x in _iter_batches(data, batch_size)]
+        chunks = [model.unit_outputs(x.to(param.device, param.dtype)).double().cpu()
+                  for x in _iter_batches(data, batch_size)]
     if not chunks:
         raise ValueError("no sequences given to compute unit outputs on")
     return torch.cat(chunks).numpy()
@@ -230,11 +231,11 @@ def pooled_statistics(model, data, batch_size: int = 256) -> tuple[np.ndarray, n
         Largest pooled activation of each unit, over all bins and sequences.
     """
     _require(model, "pooled_activations")
-    device = next(model.parameters()).device
+    param = next(model.parameters())
     total, count, maximum = None, 0, None
     with _eval_mode(model):
         for x in _iter_batches(data, batch_size):
-            pooled = model.pooled_activations(x.to(device)).double()  # (B, F, P)
+            pooled = model.pooled_activations(x.to(param.device, param.dtype)).double()  # (B, F, P)
             total = pooled.sum(0) if total is None else total + pooled.sum(0)
             top = pooled.amax(dim=(0, 2))
             maximum = top if maximum is None else torch.maximum(maximum, top)
@@ -258,13 +259,13 @@ def background_statistics(model, input_length: int) -> tuple[np.ndarray, np.ndar
     maximum : numpy.ndarray, shape (F,)
     """
     _require(model, "pooled_activations")
-    device = next(model.parameters()).device
+    param = next(model.parameters())
     filters = model.motif_filters()  # (F, 4, W)
     n_filters, _, width = filters.shape
     with _eval_mode(model):
-        uniform = torch.full((1, 4, input_length), 0.25, device=device)
+        uniform = torch.full((1, 4, input_length), 0.25, dtype=param.dtype, device=param.device)
         baseline = model.pooled_activations(uniform)[0].double()
-        consensus = torch.zeros(n_filters, 4, input_length, device=device)
+        consensus = torch.zeros(n_filters, 4, input_length, dtype=param.dtype, device=param.device)
         best = filters.argmax(dim=1)  # (F, W)
         consensus[:, :, :width].scatter_(1, best[:, None, :], 1.0)
         pooled = model.pooled_activations(consensus)  # (F, F, P): sequence f, unit g
@@ -300,13 +301,13 @@ def unit_response_grid(model, baseline: np.ndarray, values: np.ndarray) -> tuple
         Each unit's output at the baseline.
     """
     _require(model, "unit_response")
-    device = next(model.parameters()).device
-    base = torch.as_tensor(baseline, dtype=torch.float32, device=device)
-    vals = torch.as_tensor(values, dtype=torch.float32, device=device)
+    param = next(model.parameters())
+    base = torch.as_tensor(baseline, dtype=param.dtype, device=param.device)
+    vals = torch.as_tensor(values, dtype=param.dtype, device=param.device)
     n_units, n_bins = base.shape
     n_values = vals.shape[1]
     probe = base.expand(n_bins, n_values, n_units, n_bins).clone()  # (P, V, F, P)
-    bins = torch.arange(n_bins, device=device)
+    bins = torch.arange(n_bins, device=param.device)
     probe[bins, :, :, bins] = vals.T[None].expand(n_bins, n_values, n_units)
     with _eval_mode(model):
         out = model.unit_response(probe.reshape(n_bins * n_values, n_units, n_bins))  # (P*V, F)

@@ -388,7 +388,7 @@ class ExplaiNN(MotifModel):
                             f"got {type(reference).__name__}")
         pool_size, pool_stride = pool_size or 7, pool_stride or 7
         hp, mapping = _reference_layout(state)
-        n_units, width = hp["n_units"], hp["filter_width"]
+        width = hp["filter_width"]
         if hp["n_fc"] == 0:
             # the reference pools over the whole sequence: MaxPool1d(L - W + 1)
             pool = reference.linears[3] if isinstance(reference, nn.Module) else None
