@@ -108,8 +108,8 @@ def filter_overlap_penalty(weights: torch.Tensor, activations: torch.Tensor) -> 
     At each position the most active channel (activations scaled by each channel's batch
     maximum) is the winner a; every channel b of another filter that fires at an offset
     ``|d| < W`` adds ``act_a(i) * act_b(i + d) * O[a, b, d]`` (:func:`overlap_matrix`). The
-    sum over offsets is a loop of 2W - 1 (C x B L') @ (B L' x C) products, so memory stays
-    O(B L' C).
+    co-firing totals ``sum_{n,i} win_a(n, i) act_b(n, i + d)`` for all a, b, d are one
+    convolution with the batch as input channels, so memory stays O(B L' C).
 
     Parameters
     ----------
@@ -134,16 +134,10 @@ def filter_overlap_penalty(weights: torch.Tensor, activations: torch.Tensor) -> 
     winning = torch.zeros_like(scaled).scatter(1, winner, scaled.gather(1, winner))  # (N, C, L')
     filter_of = torch.arange(channels, device=acts.device) % n_filters
     other_filter = (filter_of[:, None] != filter_of[None, :]).to(acts.dtype)  # (C, C)
-    total = acts.new_zeros(())
-    for k in range(2 * width - 1):
-        d = k - (width - 1)
-        lo, hi = max(0, -d), length - max(0, d)  # winner positions i with i + d inside
-        if hi <= lo:
-            continue
-        a = winning[:, :, lo:hi].transpose(0, 1).reshape(channels, -1)
-        b = scaled[:, :, lo + d:hi + d].transpose(0, 1).reshape(channels, -1)
-        total = total + ((a @ b.T) * overlap[:, :, k] * other_filter).sum()
-    return total / (n * length)
+    # cofire[b, a, k] = sum_n sum_i winning[n, a, i] * scaled[n, b, i + k - (W - 1)] (zero outside the sequence)
+    padded = F.pad(scaled, (width - 1, width - 1)).transpose(0, 1)  # (C, N, L' + 2W - 2)
+    cofire = F.conv1d(padded, winning.transpose(0, 1)).transpose(0, 1)  # (C_a, C_b, 2W - 1)
+    return (cofire * overlap * other_filter[:, :, None]).sum() / (n * length)
 
 
 def attention_entropy(probs: torch.Tensor) -> torch.Tensor:
