@@ -1,6 +1,4 @@
 """Pre-encoded arrays: .npy/.npz memory-mapped, HDF5, the streaming encoder, and `motifzoo fit` on them."""
-import contextlib
-import io
 import pickle
 
 import numpy as np
@@ -13,19 +11,9 @@ from motifzoo.data.dataset import IndexBatch
 from motifzoo.data.encoding import codes_to_one_hot
 from motifzoo.data.tables import DataError, read_table
 from motifzoo.training.array_datamodule import ArrayDataModule
-from motifzoo.training.cli import main
+from clirun import run
 
 ARRAY_MODULE = "motifzoo.training.array_datamodule.ArrayDataModule"
-
-
-def run(args):
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        try:
-            rc = main(args)
-        except SystemExit as e:
-            rc = e.code
-    return rc, out.getvalue(), err.getvalue()
 
 
 @pytest.fixture(scope="module")

@@ -1,6 +1,4 @@
 """The `motifzoo` command line as a user runs it."""
-import contextlib
-import io
 import subprocess
 import sys
 from pathlib import Path
@@ -9,23 +7,13 @@ import pytest
 import torch
 
 import motifzoo
-from motifzoo.training.cli import main
 
 import yaml
+from clirun import run
 
 # configs whose data section names another DataModule (e.g. BED + genome) are trained by their own tests
 CONFIGS = sorted(p for p in Path("configs").glob("*.yaml")
                  if "class_path" not in ((yaml.safe_load(p.read_text()) or {}).get("data") or {}))
-
-
-def run(args):
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        try:
-            rc = main(args)
-        except SystemExit as e:  # argparse / jsonargparse exit on usage errors
-            rc = e.code
-    return rc, out.getvalue(), err.getvalue()
 
 
 def test_list_shows_models():

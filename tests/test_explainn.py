@@ -1,6 +1,4 @@
 """ExplaiNN: equal to the reference implementation, BN folding, unit readouts, the `units` command."""
-import contextlib
-import io
 
 import numpy as np
 import pandas as pd
@@ -14,7 +12,7 @@ from motifzoo.interpret.units import (NoUnitsError, positional_effects, rank_con
                                       unit_target_weights, weights_heatmap)
 from motifzoo.models import ExplaiNN, get_model
 from motifzoo.models.explainn import _keep_mask
-from motifzoo.training.cli import main
+from clirun import run
 
 reference = pytest.importorskip("explainn.models.networks", reason="the reference package is the test extra")
 
@@ -36,16 +34,6 @@ def randomised_reference(n_units=6, length=120, n_targets=3, num_fc=2, pool=7, d
                 m.weight.uniform_(-1.5, 1.5)
                 m.bias.uniform_(-0.5, 0.5)
     return ref
-
-
-def run(args):
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        try:
-            rc = main(args)
-        except SystemExit as e:
-            rc = e.code
-    return rc, out.getvalue(), err.getvalue()
 
 
 # --------------------------------------------------------------------------------------------

@@ -1,7 +1,5 @@
 """BED + genome input: windows, chromosome splits, negatives, lazy reads, and clear errors."""
-import contextlib
 import gzip
-import io
 import pickle
 import warnings
 from collections import Counter
@@ -19,8 +17,8 @@ from motifzoo.data.encoding import decode  # noqa: E402
 from motifzoo.data.genome import Genome, IntervalSet, gc_fraction, read_bed  # noqa: E402
 from motifzoo.data.shuffle import dinucleotide_counts, dinucleotide_shuffle  # noqa: E402
 from motifzoo.data.tables import DataError  # noqa: E402
-from motifzoo.training.cli import main  # noqa: E402
 from motifzoo.training.genome_datamodule import GenomeDataModule  # noqa: E402
+from clirun import run
 
 SIZES = {"chr1": 40_000, "chr2": 40_000, "chr3": 30_000, "chr4": 30_000, "chrM": 150}
 MOTIF = "TGACTCAGCA"
@@ -78,16 +76,6 @@ def module(genome_dir, **kwargs):
                 valid_chroms=["chr3"], test_chroms=["chr4"], seed=0)
     args.update(kwargs)
     return GenomeDataModule(**args)
-
-
-def run(args):
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        try:
-            rc = main(args)
-        except SystemExit as e:
-            rc = e.code
-    return rc, out.getvalue(), err.getvalue()
 
 
 def found_in(seq: str, chroms: dict) -> set:

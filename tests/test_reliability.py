@@ -3,8 +3,6 @@
 Every bad input must end with exit code 2, a one-line message that names the file, line or key
 and what was expected, and no Python traceback.
 """
-import contextlib
-import io
 import os
 import re
 import signal
@@ -19,20 +17,10 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from motifzoo.training.cli import main
+from clirun import run
 
 FIT = ["fit", "--config", "configs/expcnn.yaml", "--trainer.enable_model_summary", "false",
        "--trainer.enable_progress_bar", "false"]
-
-
-def run(args):
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        try:
-            rc = main(args)
-        except SystemExit as e:
-            rc = e.code
-    return rc, out.getvalue(), err.getvalue()
 
 
 def _table(tmp_path, text, name="d.tsv"):

@@ -1,7 +1,5 @@
 """Logos and the per-model HTML report."""
-import contextlib
 import importlib.util
-import io
 import os
 import shutil
 import subprocess
@@ -25,7 +23,7 @@ from motifzoo.interpret.annotate import DatabaseError  # noqa: E402
 from motifzoo.interpret.logos import (centred_weights, information_matrix, reverse_complement_matrix,  # noqa: E402
                                       save_pwm_logo, save_weight_logo)
 from motifzoo.interpret.report import ReportError, write_report  # noqa: E402
-from motifzoo.training.cli import main  # noqa: E402
+from clirun import run
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 #: CTCF, GATA1, SRF: planted as filters 0-2 of a hand-built model; filter 3 stays blank
@@ -213,16 +211,6 @@ def test_report_errors(tmp_path, report):
         write_report(planted_model(), out, method="weights")
     with pytest.raises(ReportError, match="does not exist"):
         write_report(planted_model(), tmp_path / "no" / "dir", method="weights")
-
-
-def run(args):
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        try:
-            rc = main(args)
-        except SystemExit as e:
-            rc = e.code
-    return rc, out.getvalue(), err.getvalue()
 
 
 def test_report_cli_help_documents_every_option():

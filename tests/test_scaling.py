@@ -1,6 +1,4 @@
 """Scaling out through Lightning: CPU multi-process DDP, and bf16 mixed precision with exp activations."""
-import contextlib
-import io
 import math
 import os
 import subprocess
@@ -13,17 +11,7 @@ import torch
 
 import motifzoo
 from motifzoo.models.layers import Exp
-from motifzoo.training.cli import main
-
-
-def run(args):
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        try:
-            rc = main(args)
-        except SystemExit as e:
-            rc = e.code
-    return rc, out.getvalue(), err.getvalue()
+from clirun import run
 
 
 def test_ddp_on_two_cpu_processes_shards_the_batches(tiny_table, tmp_path):

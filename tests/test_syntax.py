@@ -1,6 +1,4 @@
 """Syntax rules: arrangement conventions, rule tables from weights and data, instance calls, CLI, presets."""
-import contextlib
-import io
 
 import numpy as np
 import pandas as pd
@@ -11,21 +9,11 @@ import motifzoo
 from motifzoo.interpret.syntax import (RULE_COLUMNS, canonical_arrangements, call_instances, instance_pairs,
                                        motif_geometry, rules_from_weights, syntax_rules)
 from motifzoo.models import get_model
-from motifzoo.training.cli import main
+from clirun import run
 
 CONSENSUS = ["GATTACAG", "CCTGAGTT"]
 OFFSET = 12          # planted window offset = centre distance (both motifs 8 bp, untrimmed)
 LENGTH = 100
-
-
-def run(args):
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        try:
-            rc = main(args)
-        except SystemExit as e:
-            rc = e.code
-    return rc, out.getvalue(), err.getvalue()
 
 
 def codes(seq):

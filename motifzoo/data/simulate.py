@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from ..interpret.meme import read_meme, write_meme
+from .tables import random_split
 from ..interpret.motif import Motif
 
 JASPAR_FILE = "jaspar2024_core_vertebrates.meme.gz"
@@ -77,9 +78,7 @@ class Simulation:
 
     def to_frame(self, valid_frac: float = 0.1, test_frac: float = 0.1, seed: int = 0) -> pd.DataFrame:
         """A table in motifzoo's input format: ``sequence``, ``split`` and one column per target."""
-        rng = np.random.default_rng(seed + 7919)
-        u = rng.random(len(self.sequences))
-        split = np.where(u < test_frac, "test", np.where(u < test_frac + valid_frac, "valid", "train"))
+        split = random_split(len(self.sequences), valid_frac, test_frac, seed + 7919)
         return pd.concat([pd.DataFrame({"sequence": self.sequences, "split": split}), self.targets], axis=1)
 
     def write(self, table_path, meme_path=None, sites_path=None, **split_kwargs) -> None:
@@ -107,7 +106,7 @@ def background(n: int, length: int, rng: np.random.Generator, gc: float = 0.5) -
 def place(seq: np.ndarray, site: np.ndarray, occupied: np.ndarray, rng: np.random.Generator,
           start: int | None = None) -> int | None:
     """Write ``site`` into ``seq`` at a free random position (or ``start``); returns the start or None."""
-    w, length = len(site), len(seq)
+    w = len(site)
     if start is None:
         free = np.flatnonzero(np.convolve(occupied, np.ones(w), "valid") == 0)
         if free.size == 0:

@@ -57,6 +57,17 @@ class SequenceTable:
         return int(self.codes.shape[1])
 
 
+def random_split(n: int, valid_frac: float, test_frac: float, seed: int) -> np.ndarray:
+    """(n,) split names from a seeded uniform draw: ``test`` below ``test_frac``, then ``valid``, else ``train``."""
+    u = np.random.default_rng(seed).random(n)
+    return np.where(u < test_frac, "test", np.where(u < test_frac + valid_frac, "valid", "train"))
+
+
+def is_binary(targets) -> bool:
+    """Whether every target is 0 or 1, i.e. a multi-label classification task."""
+    return bool(np.isin(targets, (0.0, 1.0)).all())
+
+
 def _suffix(path: Path) -> str:
     s = "".join(path.suffixes[-2:]).lower()
     return s if s.endswith(".gz") else path.suffix.lower()
@@ -131,6 +142,19 @@ def fasta_labels(path, names: list[str], lines: list[int]) -> list[str]:
     return [f"{path} record {n!r} (line {k})" for n, k in zip(names, lines)]
 
 
+def table_sequences(df: pd.DataFrame, path) -> list[str]:
+    """The ``sequence`` column of a table read from ``path``, stripped; clear errors for a missing column,
+    no rows or an empty sequence."""
+    if "sequence" not in df.columns:
+        raise DataError(f"{path}: no 'sequence' column; found columns: {', '.join(df.columns)}")
+    if len(df) == 0:
+        raise DataError(f"{path}: has a header but no rows")
+    missing = df["sequence"].isna().to_numpy()
+    if missing.any():
+        raise DataError(f"{path} line {int(np.argmax(missing)) + 2}: empty sequence")
+    return df["sequence"].astype(str).str.strip().tolist()
+
+
 def read_table(path, seq_len: int | None = None, pad_mode: str = "center",
                target_columns: list[str] | None = None) -> SequenceTable:
     """Read a TSV/CSV (optionally gzipped) or FASTA-less table of sequences and targets.
@@ -149,13 +173,7 @@ def read_table(path, seq_len: int | None = None, pad_mode: str = "center",
     if _suffix(path) in FASTA_SUFFIXES:
         raise DataError(f"{path} is FASTA; give the targets table too (--data.targets TABLE)")
     df = _read_frame(path)
-    if "sequence" not in df.columns:
-        raise DataError(f"{path}: no 'sequence' column; found columns: {', '.join(df.columns)}")
-    if len(df) == 0:
-        raise DataError(f"{path}: has a header but no rows")
-    missing = df["sequence"].isna().to_numpy()
-    if missing.any():
-        raise DataError(f"{path} line {int(np.argmax(missing)) + 2}: empty sequence")
+    seqs = table_sequences(df, path)
     reserved = {"sequence", "split", *ID_COLUMNS}
     if target_columns is None:
         target_columns = [c for c in df.columns if c not in reserved]
@@ -173,7 +191,6 @@ def read_table(path, seq_len: int | None = None, pad_mode: str = "center",
             i = int(np.argmax(bad))
             raise DataError(f"{path} line {i + 2}: unknown split {df['split'].iloc[i]!r}; expected one of train, valid, test")
     targets = _numeric_targets(df, target_columns, path)
-    seqs = df["sequence"].str.strip().tolist()
     codes = _encode_checked(seqs, table_labels(path, len(df)), seq_len, pad_mode)
     id_col = next((c for c in ID_COLUMNS if c in df.columns), None)
     names = df[id_col].astype(str).tolist() if id_col else [f"{path.name}:{i + 2}" for i in range(len(df))]

@@ -15,7 +15,7 @@ import torch
 
 from ..data.arrays import ArrayDataset, ArraySource
 from ..data.dataset import batch_loader
-from ..data.tables import DataError
+from ..data.tables import SPLITS, DataError, is_binary, random_split
 
 
 class ArrayDataModule(L.LightningDataModule):
@@ -70,7 +70,7 @@ class ArrayDataModule(L.LightningDataModule):
             self._source = ArraySource(self.path, self.targets_path, self.x_key, self.y_key)
             if self.jitter < 0 or 2 * self.jitter >= self._source.length:
                 raise DataError(f"data.jitter={self.jitter} leaves no window of the {self._source.length} bp sequences")
-            if self._task == "binary" and not np.isin(self._source.targets, (0.0, 1.0)).all():
+            if self._task == "binary" and not is_binary(self._source.targets):
                 raise DataError(f"{self.path}: data.task is binary but some targets are not 0/1")
         return self._source
 
@@ -80,11 +80,10 @@ class ArrayDataModule(L.LightningDataModule):
         if self._splits is None:
             src = self.source
             if src.split is not None:
-                split = src.split
+                self._splits = {s: np.flatnonzero(src.split == k) for k, s in enumerate(SPLITS)}
             else:
-                u = np.random.default_rng(self.split_seed).random(src.n)
-                split = np.where(u < self.test_frac, 2, np.where(u < self.test_frac + self.valid_frac, 1, 0))
-            self._splits = {s: np.flatnonzero(split == k) for k, s in enumerate(("train", "valid", "test"))}
+                names = random_split(src.n, self.valid_frac, self.test_frac, self.split_seed)
+                self._splits = {s: np.flatnonzero(names == s) for s in SPLITS}
             for s in ("train", "valid"):
                 if len(self._splits[s]) == 0:
                     how = "its split array has no " + s + " rows" if src.split is not None else \
@@ -108,7 +107,7 @@ class ArrayDataModule(L.LightningDataModule):
     def task(self) -> str:
         if self._task != "auto":
             return self._task
-        return "binary" if np.isin(self.source.targets, (0.0, 1.0)).all() else "regression"
+        return "binary" if is_binary(self.source.targets) else "regression"
 
     def _seed(self) -> int:
         return int(self.seed) if self.seed is not None else torch.initial_seed() % 2**32

@@ -219,25 +219,16 @@ def _add_motifs(p):
 
 def load_data_onehot(path, max_sequences: int | None = None):
     """One-hot (N, 4, L) tensor of the sequences in a TSV/CSV/FASTA file (targets ignored)."""
-    import pandas as pd
-
     from ..data.encoding import codes_to_one_hot
-    from ..data.tables import (FASTA_SUFFIXES, DataError, _check_file, _encode_checked, _parse_fasta, _read_frame,
-                               _suffix, fasta_labels, table_labels)
+    from ..data.tables import (FASTA_SUFFIXES, _check_file, _encode_checked, _parse_fasta, _read_frame, _suffix,
+                               fasta_labels, table_labels, table_sequences)
     p = _check_file(path)
     if _suffix(p) in FASTA_SUFFIXES:
         names, seqs, lines = _parse_fasta(p)
         labels = fasta_labels(p, names, lines)
     else:
         df = _read_frame(p)
-        if "sequence" not in df.columns:
-            raise DataError(f"{p}: no 'sequence' column; found columns: {', '.join(df.columns)}")
-        if len(df) == 0:
-            raise DataError(f"{p}: has a header but no rows")
-        missing = df["sequence"].isna().to_numpy()
-        if missing.any():
-            raise DataError(f"{p} line {int(missing.argmax()) + 2}: empty sequence")
-        seqs, labels = df["sequence"].astype(str).str.strip().tolist(), table_labels(p, len(df))
+        seqs, labels = table_sequences(df, p), table_labels(p, len(df))
     if max_sequences:
         seqs, labels = seqs[:max_sequences], labels[:max_sequences]
     return codes_to_one_hot(_encode_checked(seqs, labels, None, "center"))

@@ -8,7 +8,7 @@ import numpy as np
 import torch
 
 from ..data.dataset import SequenceDataset, batch_loader
-from ..data.tables import DataError, SequenceTable, read_sequences
+from ..data.tables import DataError, SequenceTable, is_binary, random_split, read_sequences
 
 
 class SequenceDataModule(L.LightningDataModule):
@@ -70,7 +70,7 @@ class SequenceDataModule(L.LightningDataModule):
                 raise DataError(f"data.jitter={self.jitter} leaves no window of the {self._table.length} bp sequences")
             # fail on split and task problems now, before a model is built for this data
             _ = self.splits
-            if self._task == "binary" and not np.isin(self._table.targets, (0.0, 1.0)).all():
+            if self._task == "binary" and not is_binary(self._table.targets):
                 raise DataError(f"{self.path}: data.task is binary but some targets are not 0/1")
         return self._table
 
@@ -82,8 +82,7 @@ class SequenceDataModule(L.LightningDataModule):
             if t.split is not None:
                 split = t.split
             else:
-                u = np.random.default_rng(self.split_seed).random(len(t))
-                split = np.where(u < self.test_frac, "test", np.where(u < self.test_frac + self.valid_frac, "valid", "train"))
+                split = random_split(len(t), self.valid_frac, self.test_frac, self.split_seed)
             self._splits = {s: np.flatnonzero(split == s) for s in ("train", "valid", "test")}
             for s in ("train", "valid"):
                 if len(self._splits[s]) == 0 and t.split is not None:
@@ -110,8 +109,7 @@ class SequenceDataModule(L.LightningDataModule):
     def task(self) -> str:
         if self._task != "auto":
             return self._task
-        y = self.table.targets
-        return "binary" if np.isin(y, (0.0, 1.0)).all() else "regression"
+        return "binary" if is_binary(self.table.targets) else "regression"
 
     # -- loaders -------------------------------------------------------------------------------
     def _dataset(self, split: str, train: bool) -> SequenceDataset:

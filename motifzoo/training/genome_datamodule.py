@@ -23,7 +23,7 @@ from ..data.dataset import batch_loader
 from ..data.genome import (CENTER_MODES, BedRegions, Genome, GenomeWindowDataset, IntervalSet, Windows,
                            check_in_genome, fetch_in_chunks, gc_fraction, read_bed, region_centres,
                            sample_gc_matched)
-from ..data.tables import DataError
+from ..data.tables import DataError, is_binary
 
 SPLITS = ("train", "valid", "test")
 NEGATIVE_MODES = ("gc", "shuffle", "bed", "none")
@@ -192,7 +192,7 @@ class GenomeDataModule(L.LightningDataModule):
         if not self.value_columns:
             return "binary"
         values = self.regions[0].values
-        return "binary" if np.isin(values, (0.0, 1.0)).all() else "regression"
+        return "binary" if is_binary(values) else "regression"
 
     # -- reading ---------------------------------------------------------------------------------
     @property
@@ -313,7 +313,7 @@ class GenomeDataModule(L.LightningDataModule):
             if not self.value_columns and self.n_targets == 1 and self.negatives == "none":
                 raise DataError("data.negatives is none with a single BED: every window would be a positive; "
                                 "choose negatives: gc, shuffle or bed")
-            if not np.isin(positives.targets, (0.0, 1.0)).all():
+            if not is_binary(positives.targets):
                 raise DataError(f"{next(iter(self.beds.values()))}: data.task is binary but value columns "
                                 f"{self.value_columns} hold values other than 0/1")
         return out

@@ -1,8 +1,6 @@
 """One LightningModule for every model and task: it owns loss, metrics, optimiser and scheduler."""
 from __future__ import annotations
 
-import math
-
 import lightning as L
 import torch
 import torch.nn as nn
