@@ -41,7 +41,7 @@ from motifzoo.training.cli import load_data_onehot, main
 CONFIGS = {"argminn_pairwise": "configs/argminn_pairwise.yaml", "argminn": "configs/argminn.yaml",
            "expcnn_shallow": "configs/expcnn.yaml", "explainn": "configs/explainn.yaml"}
 #: epochs per model: enough to converge within a few minutes on 2 cores (early stopping may end sooner)
-EPOCHS = {"argminn_pairwise": 15, "argminn": 40, "expcnn_shallow": 20, "explainn": 20}
+EPOCHS = {"argminn_pairwise": 15, "argminn": 50, "expcnn_shallow": 20, "explainn": 20}
 
 
 def quiet_main(args: list[str]) -> tuple[int, str]:

@@ -421,7 +421,8 @@ def rules_from_data(model, data, instances: pd.DataFrame, geometry: pd.DataFrame
     for flag, name in ((True, "effect_fwd"), (False, "effect_rc")):
         part = held[held["is_fwd"] == flag].drop_duplicates(["sequence"] + key)
         if merge_rc or flag:
-            sub = _group_moments(part, key, y, y2).reset_index().merge(stats_pair, on=["a", "b"], suffixes=("", "_pair"))
+            sub = _group_moments(part, key, y, y2).reset_index()
+            sub = sub.merge(stats_pair, on=["a", "b"], suffixes=("", "_pair"))
             eff, _ = _contrast(sub, total, n_targets) if len(sub) else (np.zeros((n_targets, 0)), None)
             twins[name] = stats[key].merge(sub[key].assign(**{f"v{t}": eff[t] for t in range(n_targets)}),
                                            on=key, how="left")

@@ -145,7 +145,8 @@ def run_syntax(args) -> int:
     if not len(rules):
         kept = int((result["geometry"]["status"] == "kept").sum())
         print("no rules: " + (f"no filter passes the motif filters (--min-ic {args.min_ic}"
-                               + (", --min-sites" if data is not None else "; pass --data or --beta") + "); try --keep-all"
+                               + (", --min-sites" if data is not None else "; pass --data or --beta")
+                               + "); try --keep-all"
                                if kept == 0 else
                                "no arrangement of two exported motifs reached --min-support" if data is not None
                                and not has_syntax_layer(model) else "every rule was zero or overlapping"))

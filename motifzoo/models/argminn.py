@@ -257,7 +257,8 @@ class StreamCrossAttention(nn.Module):
         self.value = nn.Linear(token_dim, token_dim)
         self.out = nn.Linear(token_dim, token_dim)
         self.norm_attended = nn.LayerNorm(token_dim)
-        self.ff = nn.Sequential(nn.Linear(token_dim, ff_dim), nn.ReLU(), nn.Dropout(dropout), nn.Linear(ff_dim, stream_dim))
+        self.ff = nn.Sequential(nn.Linear(token_dim, ff_dim), nn.ReLU(), nn.Dropout(dropout),
+                                nn.Linear(ff_dim, stream_dim))
         self.norm_update = nn.LayerNorm(stream_dim)
         self.dropout = nn.Dropout(dropout)
 
@@ -395,7 +396,8 @@ class Argminn(_ScannerModel):
         acts, normed = self.scanner(x)  # (N, S, F, L')
         n, s, f, length = normed.shape
         if length != self.position_encoding.shape[0]:
-            raise ValueError(f"argminn was built for {self.position_encoding.shape[0] + self.scanner.filter_width - 1} bp "
+            built = self.position_encoding.shape[0] + self.scanner.filter_width - 1
+            raise ValueError(f"argminn was built for {built} bp "
                              f"inputs, got {x.shape[-1]} bp")
         tokens = normed.reshape(n, s * f, length).transpose(1, 2)  # (N, L', S F)
         tokens = torch.cat([tokens, self.position_encoding.expand(n, -1, -1)], dim=-1)
