@@ -12,7 +12,7 @@ JASPAR 2024 CORE vertebrate motifs, q < 0.05, as :func:`motifzoo.interpret.compa
 from trained checkpoint to MEME file.
 
     python benchmarks/matrix.py [--out benchmarks/out/matrix] [--n 4000] [--presets ...] [--models ...]
-                                [--jobs 1] [--threads 1] [--force]
+                                [--jobs 1] [--threads 1] [--force] [--reexport]
     python benchmarks/matrix.py --report       # print the tables from the results already there
 
 Every model is trained in its own process (``motifzoo fit --config ...``, one seed, early stopping on
@@ -110,15 +110,30 @@ def work_fit(out: Path, preset: str, row: str, seed: int) -> dict:
     train_s = time.perf_counter() - t0
     ckpt = text.strip().splitlines()[-1].split("best checkpoint: ", 1)[1]
     score, metric = test_score(ckpt, table)
-    meme = d / f"{row}.meme"
-    export = ["--data", str(table)] if route == "activations" else ["--method", "weights"]
-    t0 = time.perf_counter()
-    _cli(["motifs", ckpt, "-o", str(meme), *export, "--table", str(d / f"{row}.filters.tsv"), "--force"])
-    export_s = time.perf_counter() - t0
+    meme, export_s = export_motifs(d, row, ckpt, route)
     import torch
     epochs = int(torch.load(ckpt, weights_only=True, map_location="cpu").get("epoch", -1)) + 1
     return {"preset": preset, "row": row, "route": f"filters ({route})", "meme": str(meme), "ckpt": ckpt,
             "train_s": train_s, "export_s": export_s, "score": score, "metric": metric, "best_epoch": epochs}
+
+
+def export_motifs(d: Path, row: str, ckpt: str, route: str) -> tuple[Path, float]:
+    """``motifzoo motifs`` for one trained row (timed): activation alignment, or the exact PWMs from the
+    weights with the data used only for the per-filter site counts of the enrichment test."""
+    meme = d / f"{row}.meme"
+    export = ["--data", str(d / "data.tsv.gz")] + (["--method", "weights"] if route == "weights" else [])
+    t0 = time.perf_counter()
+    _cli(["motifs", ckpt, "-o", str(meme), *export, "--table", str(d / f"{row}.filters.tsv"), "--force"])
+    return meme, time.perf_counter() - t0
+
+
+def work_export(out: Path, preset: str, row: str) -> dict:
+    """Export a trained row's motifs again from its cached checkpoint (after a change to the export)."""
+    if row in ALIGNED:
+        return work_aligned(out, preset, row)
+    base = json.loads((out / preset / row / "result.json").read_text())
+    meme, export_s = export_motifs(out / preset, row, base["ckpt"], MODELS[row][2])
+    return {**base, "meme": str(meme), "export_s": export_s}
 
 
 def work_aligned(out: Path, preset: str, row: str) -> dict:
@@ -126,11 +141,9 @@ def work_aligned(out: Path, preset: str, row: str) -> dict:
     d = out / preset
     base = json.loads((d / ALIGNED[row] / "result.json").read_text())
     meme = d / f"{row}.meme"
-    t0 = time.perf_counter()
-    _cli(["motifs", base["ckpt"], "-o", str(meme), "--data", str(d / "data.tsv.gz"), "--table",
-          str(d / f"{row}.filters.tsv"), "--force"])
+    meme, export_s = export_motifs(d, row, base["ckpt"], "activations")
     return {**base, "row": row, "route": f"{ALIGNED[row]}, filters (activations)", "meme": str(meme),
-            "export_s": time.perf_counter() - t0}
+            "export_s": export_s}
 
 
 def _modisco_motifs(one_hot_nlc: np.ndarray, hyp_nlc: np.ndarray, prefix: str, trim: float = 0.3) -> list:
@@ -208,13 +221,15 @@ def run_job(out: Path, job: tuple[str, str], args) -> dict | None:
     """Run one (preset, row) in a child process unless its result is cached; returns the result."""
     preset, row = job
     result = out / preset / row / "result.json"
-    if result.exists() and not args.force:
+    reexport = args.reexport and result.exists() and row not in POSTHOC
+    if result.exists() and not args.force and not reexport:
         return json.loads(result.read_text())
     result.parent.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, "OMP_NUM_THREADS": str(args.threads), "MKL_NUM_THREADS": str(args.threads),
            "NUMBA_NUM_THREADS": str(args.threads)}
     cmd = [sys.executable, __file__, "--worker", preset, row, "--out", str(out), "--seed", str(args.seed),
            "--max-sequences", str(args.max_sequences), "--n-shuffles", str(args.n_shuffles)]
+    cmd += ["--reexport"] if reexport else []
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
     if proc.returncode != 0:
         print(f"FAILED {preset}/{row}:\n{proc.stderr[-3000:]}{proc.stdout[-2000:]}", file=sys.stderr, flush=True)
@@ -290,12 +305,16 @@ def main_cli(argv=None) -> None:
     ap.add_argument("--n-shuffles", type=int, default=20, help="post-hoc: DeepLIFT/SHAP references per sequence")
     ap.add_argument("--force", action="store_true", help="recompute cached results")
     ap.add_argument("--report", action="store_true", help="only evaluate and print what is already there")
+    ap.add_argument("--reexport", action="store_true",
+                    help="export the motifs of rows already trained again (cached checkpoints; post-hoc rows kept)")
     ap.add_argument("--worker", nargs=2, metavar=("PRESET", "ROW"), help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     out = Path(args.out)
     if args.worker:
         preset, row = args.worker
-        if row in POSTHOC:
+        if args.reexport:
+            res = work_export(out, preset, row)
+        elif row in POSTHOC:
             res = work_posthoc(out, preset, row, args.seed, args.max_sequences, args.n_shuffles)
         elif row in ALIGNED:
             res = work_aligned(out, preset, row)

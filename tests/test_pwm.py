@@ -4,6 +4,7 @@ import torch
 import motifzoo
 from motifzoo.data.encoding import one_hot
 from motifzoo.interpret import activation_counts, filters_to_pwms, model_motifs
+from motifzoo.interpret.pwm import enrichment_pvalues, shuffled_site_counts
 
 
 def test_weights_to_pwm_inverts_log_odds():
@@ -62,3 +63,55 @@ def test_weights_method_needs_no_data():
     motifs, table = model_motifs(m, method="weights", min_ic=3.0)
     assert [mm.name for mm in motifs] == ["filter0"]
     assert "".join("ACGT"[i] for i in motifs[0].pwm.argmax(1)) == "TGACTCA"
+
+
+def _planted_sequences(n=200, length=60, motif="TGACTCA", seed=0):
+    rng = np.random.default_rng(seed)
+    seqs = []
+    for i in range(n):
+        s = list(rng.choice(list("ACGT"), length))
+        if i % 2 == 0:
+            p = rng.integers(0, length - len(motif))
+            s[p:p + len(motif)] = motif
+        seqs.append("".join(s))
+    return one_hot(seqs)
+
+
+def _model_with_planted_and_background_filter():
+    """filter0 = the planted 7-mer; filter1 = the 3-mer GCG, common in any sequence of this composition."""
+    m = _model_with_planted_filter()
+    with torch.no_grad():
+        m.scanner.conv.weight[1] = 0.0
+        m.scanner.conv.weight[1, :, 2:5] = 3.0 * one_hot(["GCG"])[0] - 1.0
+    return m
+
+
+def test_filters_that_fire_as_often_on_shuffled_sequences_are_unenriched():
+    x = _planted_sequences()
+    m = _model_with_planted_and_background_filter()
+    motifs, table = model_motifs(m, x, threshold=0.9)
+    row = table.set_index("name")
+    assert row.loc["filter0", "status"] == "kept" and row.loc["filter0", "nsites_shuffled"] <= 2
+    # GCG sites are as common after a dinucleotide shuffle: background, not a motif
+    assert row.loc["filter1", "status"] == "unenriched"
+    assert row.loc["filter1", "nsites"] >= 50 and 0.5 < row.loc["filter1", "enrichment"] < 1.5
+    assert [mm.name for mm in motifs] == ["filter0"]
+    # the weights route with data applies the same test; without the test both are exported
+    assert [mm.name for mm in model_motifs(m, x, method="weights", threshold=0.9)[0]] == ["filter0"]
+    assert [mm.name for mm in model_motifs(m, x, threshold=0.9, enrichment_p=None)[0]] == ["filter0", "filter1"]
+
+
+def test_shuffled_site_counts_do_not_depend_on_batching():
+    x = _planted_sequences(n=64)
+    m = _model_with_planted_and_background_filter()
+    cut = activation_counts(m, x, threshold=0.9)[2] * 0.9
+    a = shuffled_site_counts(m, x, cut, seed=3, batch_size=7)
+    np.testing.assert_array_equal(a, shuffled_site_counts(m, x, cut, seed=3, batch_size=64))
+    assert a[1] > 0
+
+
+def test_enrichment_pvalues_are_the_binomial_upper_tail():
+    from math import comb
+    p = enrichment_pvalues([7, 0, 30, 5], [3, 4, 2, 5])
+    assert abs(p[0] - sum(comb(10, k) for k in range(7, 11)) / 2 ** 10) < 1e-12
+    assert p[1] == 1.0 and p[2] < 1e-6 and abs(p[3] - sum(comb(10, k) for k in range(5, 11)) / 2 ** 10) < 1e-12

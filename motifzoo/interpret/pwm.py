@@ -136,6 +136,76 @@ def activation_counts(model, data, threshold: float = 0.5, batch_size: int = 256
     return out + (nsites_minus.cpu().numpy().astype(int),) if return_strands else out
 
 
+def _codes(x: torch.Tensor) -> np.ndarray:
+    """(B, 4, L) one-hot -> (B, L) uint8 codes, all-zero columns (N) -> 4."""
+    codes = x.argmax(dim=1).to(torch.uint8)
+    codes[x.sum(dim=1) == 0] = 4
+    return codes.cpu().numpy()
+
+
+@torch.no_grad()
+def shuffled_site_counts(model, data, min_activation, seed: int = 0, batch_size: int = 256,
+                         device="cpu") -> np.ndarray:
+    """Sites each filter has on dinucleotide-shuffled copies of the sequences: the null for enrichment.
+
+    Every sequence is shuffled once, keeping its dinucleotide counts
+    (:func:`motifzoo.data.shuffle.dinucleotide_shuffle`, seeded per sequence by ``seed`` and its
+    index), and scanned like :func:`activation_counts` scans the real ones.
+
+    Parameters
+    ----------
+    model : MotifModel
+    data : tensor (N, 4, L) or iterable of batches
+    min_activation : array, shape (F,)
+        A position is a site of filter f when its activation exceeds ``min_activation[f]`` (use the
+        real data's ``threshold`` x maximum, so both counts use the same cut).
+
+    Returns
+    -------
+    numpy.ndarray, shape (F,)
+        Site counts on the shuffled sequences.
+    """
+    from ..data.encoding import codes_to_one_hot
+    from ..data.shuffle import dinucleotide_shuffle, row_seeds
+    model = model.to(device).eval()
+    cut = torch.as_tensor(np.asarray(min_activation), dtype=torch.float32, device=device).clamp_min(1e-12)
+    counts, offset = torch.zeros(len(cut), dtype=torch.float64, device=device), 0
+    for x in _iter_batches(data, batch_size):
+        seeds = row_seeds(seed, np.arange(offset, offset + len(x)))
+        offset += len(x)
+        shuffled = codes_to_one_hot(dinucleotide_shuffle(_codes(x), seeds)).to(device, torch.float32)
+        act = _strand_scan(model, shuffled).amax(dim=1)
+        counts += (act > cut[None, :, None]).sum(dim=(0, 2)).double()
+    return counts.cpu().numpy().astype(int)
+
+
+def enrichment_pvalues(n_real, n_null) -> np.ndarray:
+    """One-sided p-values that ``n_real`` sites exceed ``n_null`` by chance (same number of sequences).
+
+    Under the null both counts come from one rate, so given their sum ``n`` the real count is
+    Binomial(n, 1/2); the p-value is its upper tail P(X >= n_real), exact (log space).
+
+    Parameters
+    ----------
+    n_real, n_null : array of int, shape (F,)
+
+    Returns
+    -------
+    numpy.ndarray, shape (F,)
+    """
+    n_real = np.asarray(n_real, dtype=np.int64)
+    n_null = np.asarray(n_null, dtype=np.int64)
+    out = np.ones(len(n_real))
+    for f, (k, n) in enumerate(zip(n_real, n_real + n_null)):
+        if k == 0:
+            continue
+        i = torch.arange(k, n + 1, dtype=torch.float64)
+        log_pmf = (torch.lgamma(torch.tensor(n + 1.0)) - torch.lgamma(i + 1) - torch.lgamma(n - i + 1)
+                   - n * np.log(2.0))
+        out[f] = float(torch.logsumexp(log_pmf, 0).exp().clamp(max=1.0))
+    return out
+
+
 def counts_to_pwms(counts: np.ndarray, pseudocount: float = 1.0, background=UNIFORM) -> np.ndarray:
     """(F, W, 4) counts -> (F, W, 4) probabilities, adding ``pseudocount`` x background per position."""
     c = np.asarray(counts, dtype=np.float64) + pseudocount * np.asarray(background)[None, None, :]
@@ -145,7 +215,8 @@ def counts_to_pwms(counts: np.ndarray, pseudocount: float = 1.0, background=UNIF
 def model_motifs(model, data=None, method: str | None = None, threshold: float = 0.5, min_sites: int = 10,
                  min_site_fraction: float = 0.005, min_ic: float = 3.0, trim_ic: float = 0.2, beta: float = 1.0, keep_all: bool = False,
                  batch_size: int = 256, background=UNIFORM, merge_q: float | None = None,
-                 merge_background: list[Motif] | None = None) -> tuple[list[Motif], pd.DataFrame]:
+                 merge_background: list[Motif] | None = None, enrichment_p: float | None = 0.05,
+                 min_enrichment: float = 1.5, shuffle_seed: int = 0) -> tuple[list[Motif], pd.DataFrame]:
     """Every informative first-layer filter of ``model`` as a :class:`Motif`.
 
     Parameters
@@ -163,6 +234,15 @@ def model_motifs(model, data=None, method: str | None = None, threshold: float =
         A filter with fewer aligned windows than ``max(min_sites, min_site_fraction * N)`` (N the
         number of sequences scanned) is *dead* and skipped (``activations``): a filter that
         fires strongly in under 0.5% of sequences by default is fitting noise.
+    enrichment_p, min_enrichment : float
+        With ``data``, each filter's sites (positions above the same cut) are also counted on a
+        dinucleotide-shuffled copy of every sequence. A filter is *unenriched* and skipped unless it
+        has at least ``min_enrichment`` x as many sites in the real sequences (+1 each) and the
+        excess is significant: one-sided binomial p < ``enrichment_p`` / F (Bonferroni over the F
+        filters; :func:`enrichment_pvalues`). Such filters fire as often on sequence with the same
+        composition but no motifs: they match background, not a motif. ``None`` switches the test off.
+    shuffle_seed : int
+        Seed of the shuffles (the result depends on nothing else).
     min_ic : float
         A filter whose trimmed PWM carries fewer bits in total is *flat* and skipped.
     trim_ic : float
@@ -187,25 +267,36 @@ def model_motifs(model, data=None, method: str | None = None, threshold: float =
         always in the filter's forward orientation), ``sites_minus`` and, with ``merge_q``,
         ``merged`` (names of the duplicates it represents).
     table : pandas.DataFrame
-        One row per filter: ``filter, name, status (kept|dead|flat|duplicate), nsites, width,
-        information, start, strand, sites_minus`` (+ ``duplicate_of, duplicate_q`` with ``merge_q``);
-        ``table.attrs["min_sites"]`` is the site threshold applied.
+        One row per filter: ``filter, name, status (kept|dead|unenriched|flat|duplicate), nsites, width,
+        information, start, strand, sites_minus`` (+ ``nsites_shuffled, enrichment, enrichment_p`` with
+        ``data`` and ``enrichment_p``; + ``duplicate_of, duplicate_q`` with ``merge_q``);
+        ``table.attrs["min_sites"]`` is the site threshold applied (activations), and
+        ``table.attrs["enrichment_p"]`` the Bonferroni-corrected p-value cut.
     """
     names = model.filter_names()
     if method is None:
         method = "activations" if data is not None else "weights"
+    if method not in ("activations", "weights"):
+        raise ValueError(f"unknown method {method!r}; expected 'activations' or 'weights'")
+    if method == "activations" and data is None:
+        raise ValueError("method='activations' needs data (sequences to scan)")
+    enriched = None
+    if data is not None:
+        counts, nsites, maxima, n_seqs, nsites_minus = activation_counts(model, data, threshold=threshold,
+                                                                         batch_size=batch_size, return_strands=True)
+        if enrichment_p is not None:
+            nsites_null = shuffled_site_counts(model, data, threshold * maxima, seed=shuffle_seed,
+                                               batch_size=batch_size)
+            fold = (nsites + 1.0) / (nsites_null + 1.0)
+            pvalues = enrichment_pvalues(nsites, nsites_null)
+            enriched = (fold >= min_enrichment) & (pvalues < enrichment_p / len(nsites))
     if method == "activations":
-        if data is None:
-            raise ValueError("method='activations' needs data (sequences to scan)")
-        counts, nsites, _, n_seqs, nsites_minus = activation_counts(model, data, threshold=threshold,
-                                                                    batch_size=batch_size, return_strands=True)
         pwms = counts_to_pwms(counts, background=background)
         min_sites = max(min_sites, int(np.ceil(min_site_fraction * n_seqs)))
-    elif method == "weights":
-        pwms = _weight_pwms(model, beta, background)
-        nsites = nsites_minus = np.full(len(pwms), 0, dtype=int)
     else:
-        raise ValueError(f"unknown method {method!r}; expected 'activations' or 'weights'")
+        pwms = _weight_pwms(model, beta, background)
+        if data is None:
+            nsites = nsites_minus = np.full(len(pwms), 0, dtype=int)
 
     motifs, rows = [], []
     for f, pwm in enumerate(pwms):
@@ -214,18 +305,23 @@ def model_motifs(model, data=None, method: str | None = None, threshold: float =
         status = "kept"
         if method == "activations" and nsites[f] < min_sites:
             status = "dead"
+        elif enriched is not None and not enriched[f]:
+            status = "unenriched"
         elif info < min_ic:
             status = "flat"
         strand = _strand_label(bool(getattr(model, "motif_strand_aware", False)), nsites[f], nsites_minus[f])
         rows.append({"filter": f, "name": names[f], "status": status, "nsites": int(nsites[f]),
                      "width": end - start, "information": round(info, 3), "start": start,
                      "strand": strand, "sites_minus": int(nsites_minus[f])})
+        if enriched is not None:
+            rows[-1].update(nsites_shuffled=int(nsites_null[f]), enrichment=round(float(fold[f]), 3),
+                            enrichment_p=float(pvalues[f]))
         if status != "kept" and not keep_all:
             continue
         if end <= start:
             start, end = 0, len(pwm)
         # weights carry no site count; 100 keeps Biopython's count conversion faithful to 2 decimals
-        n = int(nsites[f]) if method == "activations" and nsites[f] > 0 else 100
+        n = int(nsites[f]) if data is not None and nsites[f] > 0 else 100
         motifs.append(Motif(names[f], pwm[start:end], nsites=n,
                             meta={"filter": f, "start": start, "method": method, "information": info,
                                   "status": status, "strand": strand, "sites_minus": int(nsites_minus[f])}))
@@ -233,6 +329,8 @@ def model_motifs(model, data=None, method: str | None = None, threshold: float =
     if merge_q is not None:
         motifs = _merge_duplicates(motifs, table, merge_q, merge_background, keep_all)
     table.attrs["min_sites"] = min_sites
+    if enriched is not None:
+        table.attrs["enrichment_p"] = enrichment_p / len(pwms)
     return motifs, table
 
 

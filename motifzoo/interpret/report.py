@@ -184,7 +184,9 @@ def extraction_summary(motifs: list[Motif], filter_table: pd.DataFrame, data, da
     counts = filter_table["status"].value_counts()
     return [("method", how),
             ("filters", f"{len(filter_table)}: {counts.get('kept', 0)} informative, {counts.get('dead', 0)} dead, "
-                        f"{counts.get('flat', 0)} flat"),
+                        + (f"{counts.get('unenriched', 0)} unenriched (no more sites than in dinucleotide-shuffled "
+                           "sequences), " if "enrichment_p" in filter_table.attrs else "")
+                        + f"{counts.get('flat', 0)} flat"),
             ("motif database", database_name),
             ("significance", f"TOMTOM q < {q_threshold} (Benjamini-Hochberg over the database, per motif)")]
 
@@ -466,8 +468,8 @@ def write_report(model, out_dir, data=None, *, checkpoint=None, data_path=None, 
         hint = "train longer or check the data" + ("" if data is not None else ", or pass --data to align activations")
         raise ReportError(
             f"the model has no informative motifs: of {len(filter_table)} filters, {counts.get('dead', 0)} are dead "
-            f"(fewer than {filter_table.attrs.get('min_sites', '?')} sites) and {counts.get('flat', 0)} flat "
-            f"(under {min_ic} bits); {hint}")
+            f"(fewer than {filter_table.attrs.get('min_sites', '?')} sites), {counts.get('unenriched', 0)} unenriched "
+            f"(as many sites in shuffled sequences) and {counts.get('flat', 0)} flat (under {min_ic} bits); {hint}")
     weights = target_weights(model)
     annotation = annotate(motifs, db, q_threshold=q_threshold, significant_only=False)
     clusters = cluster_motifs(motifs, q_threshold=q_threshold, score=match_score(motifs, annotation))

@@ -9,16 +9,14 @@ Select it on the command line or in a config::
 """
 from __future__ import annotations
 
-import lightning as L
 import numpy as np
-import torch
 
 from ..data.arrays import ArrayDataset, ArraySource
-from ..data.dataset import batch_loader
-from ..data.tables import SPLITS, DataError, is_binary, random_split
+from ..data.tables import SPLITS, DataError, random_split
+from .base_datamodule import ALL, BaseDataModule
 
 
-class ArrayDataModule(L.LightningDataModule):
+class ArrayDataModule(BaseDataModule):
     """Train/valid/test loaders that read one batch of a large array file at a time.
 
     Parameters
@@ -46,21 +44,11 @@ class ArrayDataModule(L.LightningDataModule):
     def __init__(self, path: str, targets: str | None = None, x_key: str = "x", y_key: str = "y", task: str = "auto",
                  valid_frac: float = 0.1, test_frac: float = 0.1, split_seed: int = 0, batch_size: int = 128,
                  num_workers: int = 0, reverse_complement: bool = False, jitter: int = 0, seed: int | None = None):
-        super().__init__()
-        if task not in ("auto", "binary", "regression"):
-            raise DataError(f"data.task must be auto, binary or regression, got {task!r}")
-        for name, frac in (("valid_frac", valid_frac), ("test_frac", test_frac)):
-            if not 0 <= frac < 1:
-                raise DataError(f"data.{name} must be in [0, 1), got {frac}")
-        if valid_frac + test_frac >= 1:
-            raise DataError("data.valid_frac + data.test_frac must leave some training data")
-        if batch_size < 1:
-            raise DataError(f"data.batch_size must be positive, got {batch_size}")
+        super().__init__(task=task, batch_size=batch_size, num_workers=num_workers,
+                         reverse_complement=reverse_complement, jitter=jitter, seed=seed)
+        self._check_fractions(valid_frac, test_frac)
         self.path, self.targets_path, self.x_key, self.y_key = path, targets, x_key, y_key
-        self._task = task
         self.valid_frac, self.test_frac, self.split_seed = valid_frac, test_frac, split_seed
-        self.batch_size, self.num_workers = batch_size, num_workers
-        self.reverse_complement, self.jitter, self.seed = reverse_complement, jitter, seed
         self._source: ArraySource | None = None
         self._splits: dict[str, np.ndarray] | None = None
 
@@ -68,10 +56,7 @@ class ArrayDataModule(L.LightningDataModule):
     def source(self) -> ArraySource:
         if self._source is None:
             self._source = ArraySource(self.path, self.targets_path, self.x_key, self.y_key)
-            if self.jitter < 0 or 2 * self.jitter >= self._source.length:
-                raise DataError(f"data.jitter={self.jitter} leaves no window of the {self._source.length} bp sequences")
-            if self._task == "binary" and not is_binary(self._source.targets):
-                raise DataError(f"{self.path}: data.task is binary but some targets are not 0/1")
+            self._check_read(self._source.length, self._source.targets)
         return self._source
 
     @property
@@ -91,49 +76,17 @@ class ArrayDataModule(L.LightningDataModule):
                     raise DataError(f"{self.path}: the {s!r} split is empty ({how})")
         return self._splits
 
-    @property
-    def n_targets(self) -> int:
-        return len(self.source.target_names)
+    # -- the hooks of BaseDataModule -----------------------------------------------------------
+    def dataset(self, split: str, train: bool = False) -> ArrayDataset:
+        rows = np.arange(self.source.n) if split == ALL else self.splits[split]
+        return ArrayDataset(self.source, rows, self.reverse_complement, self.jitter, train=train)
 
-    @property
-    def target_names(self) -> list[str]:
-        return list(self.source.target_names)
-
-    @property
-    def input_length(self) -> int:
-        return self.source.length - 2 * self.jitter
-
-    @property
-    def task(self) -> str:
-        if self._task != "auto":
-            return self._task
-        return "binary" if is_binary(self.source.targets) else "regression"
-
-    def _seed(self) -> int:
-        return int(self.seed) if self.seed is not None else torch.initial_seed() % 2**32
-
-    def setup(self, stage: str | None = None) -> None:
+    def _load(self) -> None:
         _ = self.splits
 
-    def dataset(self, split: str, train: bool = False) -> ArrayDataset:
-        return ArrayDataset(self.source, self.splits[split], self.reverse_complement, self.jitter, train=train)
+    def _loaded(self) -> ArraySource:
+        return self.source
 
-    def train_dataloader(self):
-        return batch_loader(self.dataset("train", True), self.batch_size, True, self.num_workers, seed=self._seed())
-
-    def val_dataloader(self):
-        return batch_loader(self.dataset("valid"), self.batch_size, False, self.num_workers)
-
-    def test_dataloader(self):
-        if len(self.splits["test"]) == 0:
-            raise DataError(f"{self.path}: the 'test' split is empty")
-        return batch_loader(self.dataset("test"), self.batch_size, False, self.num_workers)
-
-    def predict_dataloader(self):
-        ds = ArrayDataset(self.source, np.arange(self.source.n), False, self.jitter, train=False)
-        return batch_loader(ds, self.batch_size, False, self.num_workers)
-
-    def describe(self) -> dict:
+    def _describe_source(self) -> dict:
         return {"path": str(self.path), "n_sequences": self.source.n, "length": self.source.length,
-                "layout": self.source.layout, "targets": self.target_names, "task": self.task,
-                "split_sizes": {k: int(len(v)) for k, v in self.splits.items()}}
+                "layout": self.source.layout}

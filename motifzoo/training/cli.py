@@ -191,7 +191,8 @@ def _run_simulate(args) -> int:
 def _add_motifs(p):
     p.add_argument("checkpoint", help="a checkpoint from `motifzoo fit` (or motifzoo.save)")
     p.add_argument("-o", "--output", required=True, help="MEME file to write")
-    p.add_argument("--data", help="sequences to align activations on (TSV/CSV with a sequence column, or FASTA)")
+    p.add_argument("--data", help="sequences to align activations on (TSV/CSV with a sequence column, or FASTA); "
+                                  "with --method weights they only count each filter's sites (the enrichment test)")
     p.add_argument("--method", choices=["activations", "weights"],
                    help="activations: align windows where a filter fires above --threshold x its max over --data "
                         "(default when --data is given); weights: p ∝ q·exp(β·w) from the filter alone")
@@ -204,7 +205,13 @@ def _add_motifs(p):
     p.add_argument("--min-ic", type=float, default=3.0,
                    help="filters whose trimmed PWM has fewer total bits are 'flat' and not exported (default 3)")
     p.add_argument("--trim-ic", type=float, default=0.2, help="trim flanking columns below this many bits (0: no trim)")
-    p.add_argument("--keep-all", action="store_true", help="export dead, flat and duplicate filters too")
+    p.add_argument("--enrichment-p", type=float, default=0.05, metavar="P",
+                   help="with --data: a filter must have significantly more sites in the sequences than in "
+                        "dinucleotide-shuffled copies of them (one-sided binomial p < P / filters), else it is "
+                        "'unenriched' (fires on background) and not exported; 0 switches the test off (default 0.05)")
+    p.add_argument("--min-enrichment", type=float, default=1.5,
+                   help="... and at least this many times as many sites (default 1.5)")
+    p.add_argument("--keep-all", action="store_true", help="export dead, unenriched, flat and duplicate filters too")
     p.add_argument("--merge-q", type=float, metavar="Q",
                    help="merge duplicate filters: a motif matching a filter with more sites (TOMTOM q < Q both ways, "
                         "either strand; 0.001 is a good start) is marked 'duplicate' and not exported; each merge is "
@@ -243,6 +250,10 @@ def _run_motifs(args) -> int:
     model = load(args.checkpoint)
     if args.method == "activations" and not args.data:
         raise UserError("--method activations needs --data (sequences to align activations on)")
+    if not 0 <= args.enrichment_p <= 1:
+        raise UserError(f"--enrichment-p must be in [0, 1] (0: no enrichment test), got {args.enrichment_p}")
+    if args.min_enrichment <= 0:
+        raise UserError(f"--min-enrichment must be positive, got {args.min_enrichment}")
     data = load_data_onehot(args.data, args.max_sequences) if args.data else None
     merge_background = None
     if args.merge_q is not None:
@@ -253,13 +264,17 @@ def _run_motifs(args) -> int:
         merge_background = read_meme(args.merge_background) if args.merge_background else load_jaspar()
     motifs, table = model_motifs(model, data, method=args.method, threshold=args.threshold, min_sites=args.min_sites,
                                  min_site_fraction=args.min_site_fraction, min_ic=args.min_ic, trim_ic=args.trim_ic, beta=args.beta, keep_all=args.keep_all,
-                                 merge_q=args.merge_q, merge_background=merge_background)
+                                 merge_q=args.merge_q, merge_background=merge_background,
+                                 enrichment_p=args.enrichment_p or None, min_enrichment=args.min_enrichment)
     atomic_write_text(out, format_meme(motifs))
     if table_out:
         atomic_write_text(table_out, table.to_csv(sep="\t", index=False))
     counts = table["status"].value_counts()
     print(f"wrote {len(motifs)} motifs to {out} ({len(table)} filters: {counts.get('kept', 0)} kept, "
-          f"{counts.get('dead', 0)} dead (< {table.attrs['min_sites']} sites), {counts.get('flat', 0)} flat (< {args.min_ic} bits)"
+          f"{counts.get('dead', 0)} dead (< {table.attrs['min_sites']} sites), "
+          + (f"{counts.get('unenriched', 0)} unenriched (no more sites than in shuffled sequences), "
+             if "enrichment_p" in table.attrs else "")
+          + f"{counts.get('flat', 0)} flat (< {args.min_ic} bits)"
           + (f", {counts.get('duplicate', 0)} duplicate (TOMTOM q < {args.merge_q})" if args.merge_q is not None else "")
           + ")")
     _print_hygiene(table, args)

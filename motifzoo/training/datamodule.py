@@ -3,15 +3,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import lightning as L
 import numpy as np
-import torch
 
-from ..data.dataset import SequenceDataset, batch_loader
-from ..data.tables import DataError, SequenceTable, is_binary, random_split, read_sequences
+from ..data.dataset import SequenceDataset
+from ..data.tables import DataError, SequenceTable, random_split, read_sequences
+from .base_datamodule import ALL, BaseDataModule
 
 
-class SequenceDataModule(L.LightningDataModule):
+class SequenceDataModule(BaseDataModule):
     """Train/valid/test loaders over a TSV/CSV table or FASTA + targets.
 
     Parameters
@@ -40,22 +39,12 @@ class SequenceDataModule(L.LightningDataModule):
     def __init__(self, path: str, targets: str | None = None, seq_len: int | None = None, pad_mode: str = "center",
                  task: str = "auto", valid_frac: float = 0.1, test_frac: float = 0.1, split_seed: int = 0,
                  batch_size: int = 128, num_workers: int = 0, reverse_complement: bool = False, jitter: int = 0):
-        super().__init__()
-        if task not in ("auto", "binary", "regression"):
-            raise DataError(f"data.task must be auto, binary or regression, got {task!r}")
-        for name, frac in (("valid_frac", valid_frac), ("test_frac", test_frac)):
-            if not 0 <= frac < 1:
-                raise DataError(f"data.{name} must be in [0, 1), got {frac}")
-        if valid_frac + test_frac >= 1:
-            raise DataError("data.valid_frac + data.test_frac must leave some training data")
-        if batch_size < 1:
-            raise DataError(f"data.batch_size must be positive, got {batch_size}")
+        super().__init__(task=task, batch_size=batch_size, num_workers=num_workers,
+                         reverse_complement=reverse_complement, jitter=jitter)
+        self._check_fractions(valid_frac, test_frac)
         self.path, self.targets_path = path, targets
         self.seq_len, self.pad_mode = seq_len, pad_mode
-        self._task = task
         self.valid_frac, self.test_frac, self.split_seed = valid_frac, test_frac, split_seed
-        self.batch_size, self.num_workers = batch_size, num_workers
-        self.reverse_complement, self.jitter = reverse_complement, jitter
         self._table: SequenceTable | None = None
         self._splits: dict[str, np.ndarray] | None = None
 
@@ -66,12 +55,9 @@ class SequenceDataModule(L.LightningDataModule):
             self._table = read_sequences(self.path, self.targets_path, self.seq_len, self.pad_mode)
             if not self._table.target_names:
                 raise DataError(f"{self.path}: FASTA input needs a targets table (data.targets)")
-            if 2 * self.jitter >= self._table.length:
-                raise DataError(f"data.jitter={self.jitter} leaves no window of the {self._table.length} bp sequences")
             # fail on split and task problems now, before a model is built for this data
+            self._check_read(self._table.length, self._table.targets)
             _ = self.splits
-            if self._task == "binary" and not is_binary(self._table.targets):
-                raise DataError(f"{self.path}: data.task is binary but some targets are not 0/1")
         return self._table
 
     @property
@@ -93,51 +79,17 @@ class SequenceDataModule(L.LightningDataModule):
                                     f"add rows or change data.{s}_frac")
         return self._splits
 
-    @property
-    def n_targets(self) -> int:
-        return len(self.table.target_names)
-
-    @property
-    def target_names(self) -> list[str]:
-        return list(self.table.target_names)
-
-    @property
-    def input_length(self) -> int:
-        return self.table.length - 2 * self.jitter
-
-    @property
-    def task(self) -> str:
-        if self._task != "auto":
-            return self._task
-        return "binary" if is_binary(self.table.targets) else "regression"
-
-    # -- loaders -------------------------------------------------------------------------------
-    def _dataset(self, split: str, train: bool) -> SequenceDataset:
-        idx = self.splits[split]
+    # -- the hooks of BaseDataModule -----------------------------------------------------------
+    def dataset(self, split: str, train: bool = False) -> SequenceDataset:
+        idx = slice(None) if split == ALL else self.splits[split]
         return SequenceDataset(self.table.codes[idx], self.table.targets[idx], self.reverse_complement,
                                self.jitter, train=train)
 
-    def setup(self, stage: str | None = None) -> None:
+    def _load(self) -> None:
         _ = self.table
 
-    def train_dataloader(self):
-        # the seed set by `seed_everything` fixes batch order and augmentation per epoch
-        return batch_loader(self._dataset("train", True), self.batch_size, True, self.num_workers,
-                            seed=torch.initial_seed() % 2**32)
+    def _loaded(self) -> SequenceTable:
+        return self.table
 
-    def val_dataloader(self):
-        return batch_loader(self._dataset("valid", False), self.batch_size, False, self.num_workers)
-
-    def test_dataloader(self):
-        if len(self.splits["test"]) == 0:
-            raise DataError(f"{self.path}: the 'test' split is empty")
-        return batch_loader(self._dataset("test", False), self.batch_size, False, self.num_workers)
-
-    def predict_dataloader(self):
-        ds = SequenceDataset(self.table.codes, self.table.targets, False, self.jitter, train=False)
-        return batch_loader(ds, self.batch_size, False, self.num_workers)
-
-    def describe(self) -> dict:
-        return {"path": str(Path(self.path)), "n_sequences": len(self.table), "length": self.table.length,
-                "targets": self.target_names, "task": self.task,
-                "split_sizes": {k: int(len(v)) for k, v in self.splits.items()}}
+    def _describe_source(self) -> dict:
+        return {"path": str(Path(self.path)), "n_sequences": len(self.table), "length": self.table.length}

@@ -14,16 +14,14 @@ import re
 import warnings
 from pathlib import Path
 
-import lightning as L
 import numpy as np
 import pandas as pd
-import torch
 
-from ..data.dataset import batch_loader
 from ..data.genome import (CENTER_MODES, BedRegions, Genome, GenomeWindowDataset, IntervalSet, Windows,
                            check_in_genome, fetch_in_chunks, gc_fraction, read_bed, region_centres,
                            sample_gc_matched)
 from ..data.tables import DataError, is_binary
+from .base_datamodule import ALL, BaseDataModule
 
 SPLITS = ("train", "valid", "test")
 NEGATIVE_MODES = ("gc", "shuffle", "bed", "none")
@@ -35,7 +33,7 @@ def task_name(path: str) -> str:
     return _BED_SUFFIXES.sub("", Path(path).name) or Path(path).name
 
 
-class GenomeDataModule(L.LightningDataModule):
+class GenomeDataModule(BaseDataModule):
     """Windows around BED regions, read lazily from an indexed genome FASTA.
 
     Each region becomes a ``seq_len`` window centred on its summit or midpoint. With one
@@ -100,7 +98,8 @@ class GenomeDataModule(L.LightningDataModule):
                  target_names: list[str] | None = None, task: str = "auto", gc_bins: int = 20,
                  max_n_fraction: float = 0.1, jitter: int = 0, reverse_complement: bool = False,
                  batch_size: int = 128, num_workers: int = 0, seed: int | None = None):
-        super().__init__()
+        super().__init__(task=task, batch_size=batch_size, num_workers=num_workers,
+                         reverse_complement=reverse_complement, jitter=jitter, seed=seed)
         if seq_len < 1:
             raise DataError(f"data.seq_len must be positive, got {seq_len}")
         if center not in CENTER_MODES:
@@ -113,10 +112,6 @@ class GenomeDataModule(L.LightningDataModule):
             raise DataError(f"data.negative_bed is set but data.negatives is {negatives!r}; set negatives: bed")
         if negative_ratio < 0:
             raise DataError(f"data.negative_ratio must be >= 0, got {negative_ratio}")
-        if task not in ("auto", "binary", "regression"):
-            raise DataError(f"data.task must be auto, binary or regression, got {task!r}")
-        if batch_size < 1:
-            raise DataError(f"data.batch_size must be positive, got {batch_size}")
         if jitter < 0:
             raise DataError(f"data.jitter must be >= 0, got {jitter}")
         if gc_bins < 1:
@@ -134,9 +129,7 @@ class GenomeDataModule(L.LightningDataModule):
                        "test": list(test_chroms or [])}
         self.negatives, self.negative_bed, self.negative_ratio = negatives, negative_bed, negative_ratio
         self.blacklist = blacklist
-        self._task, self.gc_bins, self.max_n_fraction = task, gc_bins, max_n_fraction
-        self.jitter, self.reverse_complement = jitter, reverse_complement
-        self.batch_size, self.num_workers, self.seed = batch_size, num_workers, seed
+        self.gc_bins, self.max_n_fraction = gc_bins, max_n_fraction
         self._genome: Genome | None = None
         self._regions: list[BedRegions] | None = None
         self._windows: dict[str, Windows] | None = None
@@ -172,27 +165,6 @@ class GenomeDataModule(L.LightningDataModule):
             raise DataError(f"data.target_names has {len(names)} names for {len(default)} targets "
                             f"({'value columns' if self.value_columns else 'BED files'})")
         return [str(n) for n in names]
-
-    @property
-    def n_targets(self) -> int:
-        return len(self._target_names)
-
-    @property
-    def target_names(self) -> list[str]:
-        return list(self._target_names)
-
-    @property
-    def input_length(self) -> int:
-        return self.seq_len
-
-    @property
-    def task(self) -> str:
-        if self._task != "auto":
-            return self._task
-        if not self.value_columns:
-            return "binary"
-        values = self.regions[0].values
-        return "binary" if is_binary(values) else "regression"
 
     # -- reading ---------------------------------------------------------------------------------
     @property
@@ -278,7 +250,7 @@ class GenomeDataModule(L.LightningDataModule):
 
     def _build(self) -> dict[str, Windows]:
         genome = self.genome
-        seed = self._resolved_seed()
+        seed = self._seed()
         rng = np.random.default_rng([seed, 0])
         split_of = self._split_of_chrom()
         chrom, starts, targets, regions = self._positives(genome)
@@ -370,35 +342,37 @@ class GenomeDataModule(L.LightningDataModule):
         split = split_of[chrom]
         return [(chrom[keep & (split == k)], starts[keep & (split == k)]) for k in range(len(SPLITS))]
 
-    def _resolved_seed(self) -> int:
-        return int(self.seed) if self.seed is not None else torch.initial_seed() % 2**32
+    # -- the hooks of BaseDataModule -------------------------------------------------------------
+    def dataset(self, split: str, train: bool = False) -> GenomeWindowDataset:
+        """The windows of ``split`` (``all``: of every split) as a dataset (``train``: with jitter and
+        reverse-complement draws)."""
+        windows = Windows.concat([self.windows[s] for s in SPLITS]) if split == ALL else self.windows[split]
+        return GenomeWindowDataset(self.genome, windows, self.seq_len, self.jitter, self.reverse_complement,
+                                   train=train, seed=self._seed())
 
-    # -- loaders ---------------------------------------------------------------------------------
-    def setup(self, stage: str | None = None) -> None:
+    def _load(self) -> None:
         _ = self.windows
 
-    def dataset(self, split: str, train: bool = False) -> GenomeWindowDataset:
-        """The windows of ``split`` as a dataset (``train``: with jitter and reverse-complement draws)."""
-        return GenomeWindowDataset(self.genome, self.windows[split], self.seq_len, self.jitter,
-                                   self.reverse_complement, train=train, seed=self._resolved_seed())
+    def _names(self) -> list[str]:
+        return self._target_names
 
-    def train_dataloader(self):
-        return batch_loader(self.dataset("train", True), self.batch_size, True, self.num_workers,
-                            seed=self._resolved_seed())
+    def _length(self) -> int:
+        return self.seq_len + 2 * self.jitter  # a window with its jitter flanks
 
-    def val_dataloader(self):
-        return batch_loader(self.dataset("valid"), self.batch_size, False, self.num_workers)
+    def _targets(self) -> np.ndarray:
+        # 0/1 labels unless value columns give the targets
+        return self.regions[0].values if self.value_columns else np.zeros(0, np.float32)
 
-    def test_dataloader(self):
-        if not len(self.windows["test"]):
-            raise DataError("the test split is empty: name test chromosomes with data.test_chroms")
-        return batch_loader(self.dataset("test"), self.batch_size, False, self.num_workers)
+    def _empty_test_message(self) -> str:
+        return "the test split is empty: name test chromosomes with data.test_chroms"
 
-    def predict_dataloader(self):
-        everything = Windows.concat([self.windows[s] for s in SPLITS])
-        ds = GenomeWindowDataset(self.genome, everything, self.seq_len, self.jitter, False, train=False,
-                                 seed=self._resolved_seed())
-        return batch_loader(ds, self.batch_size, False, self.num_workers)
+    def _split_sizes(self) -> dict[str, dict[str, int]]:
+        _ = self.windows
+        return dict(self._counts)
+
+    def _describe_source(self) -> dict:
+        return {"genome": str(self.genome_path), "beds": dict(self.beds), "seq_len": self.seq_len,
+                "negatives": self.negatives, "chroms": {k: v for k, v in self.chroms.items()}}
 
     # -- inspection ------------------------------------------------------------------------------
     def windows_table(self, split: str) -> pd.DataFrame:
@@ -409,10 +383,3 @@ class GenomeDataModule(L.LightningDataModule):
         for j, name in enumerate(self.target_names):
             df[name] = w.targets[:, j]
         return df
-
-    def describe(self) -> dict:
-        _ = self.windows
-        return {"genome": str(self.genome_path), "beds": dict(self.beds), "seq_len": self.seq_len,
-                "targets": self.target_names, "task": self.task, "negatives": self.negatives,
-                "chroms": {k: v for k, v in self.chroms.items()}, "split_sizes": dict(self._counts)}
-
