@@ -118,10 +118,10 @@ def work_fit(out: Path, preset: str, row: str, seed: int) -> dict:
 
 
 def export_motifs(d: Path, row: str, ckpt: str, route: str) -> tuple[Path, float]:
-    """``motifzoo motifs`` for one trained row (timed): activation alignment, or the exact PWMs from the
-    weights with the data used only for the per-filter site counts of the enrichment test."""
+    """``motifzoo motifs`` for one trained row (timed): activation alignment over the data, or the exact
+    PWMs from the weights (no data)."""
     meme = d / f"{row}.meme"
-    export = ["--data", str(d / "data.tsv.gz")] + (["--method", "weights"] if route == "weights" else [])
+    export = ["--data", str(d / "data.tsv.gz")] if route == "activations" else ["--method", "weights"]
     t0 = time.perf_counter()
     _cli(["motifs", ckpt, "-o", str(meme), *export, "--table", str(d / f"{row}.filters.tsv"), "--force"])
     return meme, time.perf_counter() - t0
@@ -132,12 +132,16 @@ def work_export(out: Path, preset: str, row: str) -> dict:
     if row in ALIGNED:
         return work_aligned(out, preset, row)
     base = json.loads((out / preset / row / "result.json").read_text())
+    import motifzoo.interpret.pwm  # noqa: F401  (imports paid before the clock starts, as after training)
+    import motifzoo.training.cli  # noqa: F401
     meme, export_s = export_motifs(out / preset, row, base["ckpt"], MODELS[row][2])
     return {**base, "meme": str(meme), "export_s": export_s}
 
 
 def work_aligned(out: Path, preset: str, row: str) -> dict:
     """Export an already trained PWM row's motifs by activation alignment over the data (timed)."""
+    import motifzoo.interpret.pwm  # noqa: F401
+    import motifzoo.training.cli  # noqa: F401
     d = out / preset
     base = json.loads((d / ALIGNED[row] / "result.json").read_text())
     meme = d / f"{row}.meme"

@@ -235,7 +235,7 @@ def model_motifs(model, data=None, method: str | None = None, threshold: float =
         number of sequences scanned) is *dead* and skipped (``activations``): a filter that
         fires strongly in under 0.5% of sequences by default is fitting noise.
     enrichment_p, min_enrichment : float
-        With ``data``, each filter's sites (positions above the same cut) are also counted on a
+        With ``activations``, each filter's sites (positions above the same cut) are also counted on a
         dinucleotide-shuffled copy of every sequence. A filter is *unenriched* and skipped unless it
         has at least ``min_enrichment`` x as many sites in the real sequences (+1 each) and the
         excess is significant: one-sided binomial p < ``enrichment_p`` / F (Bonferroni over the F
@@ -269,7 +269,7 @@ def model_motifs(model, data=None, method: str | None = None, threshold: float =
     table : pandas.DataFrame
         One row per filter: ``filter, name, status (kept|dead|unenriched|flat|duplicate), nsites, width,
         information, start, strand, sites_minus`` (+ ``nsites_shuffled, enrichment, enrichment_p`` with
-        ``data`` and ``enrichment_p``; + ``duplicate_of, duplicate_q`` with ``merge_q``);
+        ``activations`` and ``enrichment_p``; + ``duplicate_of, duplicate_q`` with ``merge_q``);
         ``table.attrs["min_sites"]`` is the site threshold applied (activations), and
         ``table.attrs["enrichment_p"]`` the Bonferroni-corrected p-value cut.
     """
@@ -281,7 +281,7 @@ def model_motifs(model, data=None, method: str | None = None, threshold: float =
     if method == "activations" and data is None:
         raise ValueError("method='activations' needs data (sequences to scan)")
     enriched = None
-    if data is not None:
+    if method == "activations":
         counts, nsites, maxima, n_seqs, nsites_minus = activation_counts(model, data, threshold=threshold,
                                                                          batch_size=batch_size, return_strands=True)
         if enrichment_p is not None:
@@ -295,8 +295,7 @@ def model_motifs(model, data=None, method: str | None = None, threshold: float =
         min_sites = max(min_sites, int(np.ceil(min_site_fraction * n_seqs)))
     else:
         pwms = _weight_pwms(model, beta, background)
-        if data is None:
-            nsites = nsites_minus = np.full(len(pwms), 0, dtype=int)
+        nsites = nsites_minus = np.full(len(pwms), 0, dtype=int)
 
     motifs, rows = [], []
     for f, pwm in enumerate(pwms):
@@ -321,7 +320,7 @@ def model_motifs(model, data=None, method: str | None = None, threshold: float =
         if end <= start:
             start, end = 0, len(pwm)
         # weights carry no site count; 100 keeps Biopython's count conversion faithful to 2 decimals
-        n = int(nsites[f]) if data is not None and nsites[f] > 0 else 100
+        n = int(nsites[f]) if method == "activations" and nsites[f] > 0 else 100
         motifs.append(Motif(names[f], pwm[start:end], nsites=n,
                             meta={"filter": f, "start": start, "method": method, "information": info,
                                   "status": status, "strand": strand, "sites_minus": int(nsites_minus[f])}))

@@ -191,8 +191,7 @@ def _run_simulate(args) -> int:
 def _add_motifs(p):
     p.add_argument("checkpoint", help="a checkpoint from `motifzoo fit` (or motifzoo.save)")
     p.add_argument("-o", "--output", required=True, help="MEME file to write")
-    p.add_argument("--data", help="sequences to align activations on (TSV/CSV with a sequence column, or FASTA); "
-                                  "with --method weights they only count each filter's sites (the enrichment test)")
+    p.add_argument("--data", help="sequences to align activations on (TSV/CSV with a sequence column, or FASTA)")
     p.add_argument("--method", choices=["activations", "weights"],
                    help="activations: align windows where a filter fires above --threshold x its max over --data "
                         "(default when --data is given); weights: p ∝ q·exp(β·w) from the filter alone")
@@ -206,7 +205,7 @@ def _add_motifs(p):
                    help="filters whose trimmed PWM has fewer total bits are 'flat' and not exported (default 3)")
     p.add_argument("--trim-ic", type=float, default=0.2, help="trim flanking columns below this many bits (0: no trim)")
     p.add_argument("--enrichment-p", type=float, default=0.05, metavar="P",
-                   help="with --data: a filter must have significantly more sites in the sequences than in "
+                   help="with activations: a filter must have significantly more sites in the sequences than in "
                         "dinucleotide-shuffled copies of them (one-sided binomial p < P / filters), else it is "
                         "'unenriched' (fires on background) and not exported; 0 switches the test off (default 0.05)")
     p.add_argument("--min-enrichment", type=float, default=1.5,
