@@ -102,3 +102,10 @@ def test_console_script_help():
     exe = Path(sys.executable).parent / "motifzoo"
     res = subprocess.run([str(exe), "--help"], capture_output=True, text=True)
     assert res.returncode == 0 and "fit" in res.stdout and "motifs" in res.stdout
+
+
+@pytest.mark.parametrize("command", sorted(__import__("motifzoo.training.cli", fromlist=["COMMANDS"]).COMMANDS))
+def test_every_command_prints_its_help(command):
+    rc, out, err = run([command, "--help"])
+    assert rc == 0, err
+    assert out.startswith("usage: ") and command in out

@@ -58,7 +58,7 @@ def _add_common(p) -> None:
     p.add_argument("--beta", type=float, default=1.0,
                    help="without --data: as `motifzoo motifs --beta` (motifs read from the weights; default 1)")
     p.add_argument("--keep-all", action="store_true",
-                   help="also use dead and flat filters (those `motifzoo motifs` leaves out of the MEME file)")
+                   help="also use dead, unenriched and flat filters (those `motifzoo motifs` leaves out of the MEME file)")
     p.add_argument("--max-sequences", type=int, help="use at most this many sequences from --data")
     p.add_argument("--batch-size", type=int, default=256)
     p.add_argument("--force", action="store_true", help="overwrite existing output files")

@@ -169,7 +169,9 @@ def _run_list(args) -> int:
 def _add_simulate(p):
     from ..data.simulate import PRESETS, _load_extra_presets
     _load_extra_presets()
-    p.add_argument("preset", choices=sorted(PRESETS), help="; ".join(f"{k}: {v[2]}" for k, v in PRESETS.items()))
+    # argparse %-formats help strings: a literal % (e.g. "65% GC") must be doubled
+    p.add_argument("preset", choices=sorted(PRESETS),
+                   help="; ".join(f"{k}: {v[2]}" for k, v in PRESETS.items()).replace("%", "%%"))
     p.add_argument("-o", "--output", required=True, help="dataset table to write (.tsv or .tsv.gz)")
     p.add_argument("--motifs", help="also write the planted motifs as MEME here")
     p.add_argument("--sites", help="also write every planted site (sequence, motif, start, end, strand) as TSV here")
