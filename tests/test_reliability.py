@@ -205,7 +205,9 @@ def test_killed_run_resumes_to_the_same_weights(tiny_table, tmp_path):
     args = [str(exe), *FIT, "--data.path", str(tiny_table), "--trainer.default_root_dir", str(root),
             "--trainer.max_epochs", str(epochs), "--early_stopping.patience", "100",
             "--model.arch_kwargs.n_filters", "8", "--data.reverse_complement", "true", "--data.jitter", "3"]
-    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    # the same thread count as the in-process reference run: float sums differ across thread counts
+    env = {**os.environ, "OMP_NUM_THREADS": str(torch.get_num_threads())}
+    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
     deadline = time.time() + 120
     while not list(root.glob("**/checkpoints/last.ckpt")) and time.time() < deadline and proc.poll() is None:
         time.sleep(0.02)
