@@ -8,8 +8,8 @@ import torch
 
 from motifzoo.models import get_model
 from motifzoo.models.argminn import (attention_entropy, filter_overlap_penalty, filter_sparsity_penalty,
-                                     overlap_matrix, reverse_complement_filters, schedule_weight,
-                                     sinusoidal_encoding)
+                                     overlap_matrix, relative_position_bias, reverse_complement_filters,
+                                     schedule_weight, sinusoidal_encoding)
 
 
 def one_hot(n, length, seed=0):
@@ -177,6 +177,41 @@ def test_attention_entropy_bounds():
     peaked[..., 4] = 1.0
     assert attention_entropy(uniform).item() == pytest.approx(1.0)
     assert attention_entropy(peaked).item() == pytest.approx(0.0, abs=1e-6)
+
+
+def test_relative_position_bias_offsets():
+    """A previous head attending only to j puts kernel[h, g, R + d] on token j + d (|d| <= R), zero elsewhere."""
+    reach, length, j = 3, 12, 5
+    kernel = torch.randn(2, 2, 2 * reach + 1)
+    previous = torch.zeros(1, 2, length)
+    previous[0, 1, j] = 1.0  # previous head 1 attends to j; head 0 attends nowhere
+    bias = relative_position_bias(previous, kernel)
+    assert bias.shape == (1, 2, length)
+    for d in range(-reach, reach + 1):
+        assert torch.allclose(bias[0, :, j + d], kernel[:, 1, reach + d])
+    outside = [i for i in range(length) if abs(i - j) > reach]
+    assert bias[0, :, outside].abs().max() == 0
+
+
+def test_relative_bias_enters_the_second_layer_logits():
+    """Zero-initialised, the bias changes nothing; otherwise layer 2's log-attention moves by exactly the bias
+    computed from layer 1's attention (layer 1 and the stream it produces are unchanged)."""
+    torch.manual_seed(0)
+    kw = dict(n_targets=1, input_length=40, n_filters=3, filter_width=5, n_heads=2, hidden_dim=8, stream_dim=16,
+              pos_dim=6)
+    plain = get_model("argminn", **kw).eval()
+    rel = get_model("argminn", relative_range=6, relative_scale=2.0, **kw).eval()
+    assert len(rel.relative) == 1 and rel.relative[0].shape == (2, 2, 13)
+    rel.load_state_dict(plain.state_dict(), strict=False)
+    x = one_hot(4, 40)
+    assert torch.allclose(rel(x), plain(x))
+    with torch.no_grad():
+        rel.relative[0].normal_()
+    _, att_plain = plain(x, return_attention=True)
+    _, att = rel(x, return_attention=True)
+    assert torch.allclose(att[:, 0], att_plain[:, 0])
+    shift = att[:, 1].log() - att_plain[:, 1].log() - relative_position_bias(att[:, 0], 2.0 * rel.relative[0])
+    assert torch.allclose(shift, shift[..., :1].expand_as(shift), atol=1e-4)  # equal up to the softmax constant
 
 
 def test_sinusoidal_encoding():
