@@ -29,8 +29,8 @@ import pandas as pd
 import torch
 from torch.utils.data import Dataset
 
-from .dataset import IndexBatch
-from .encoding import N_CODE, codes_to_one_hot, reverse_complement
+from .dataset import crop_window, random_reverse_complement, unpack_index
+from .encoding import N_CODE, codes_to_one_hot
 from .tables import SPLITS, DataError, _check_file, _encode_checked, _numeric_targets, _read_frame
 
 ARRAY_SUFFIXES = (".npy", ".npz", ".h5", ".hdf5")
@@ -337,24 +337,11 @@ class ArrayDataset(Dataset):
         return self.source.length - 2 * self.jitter
 
     def __getitem__(self, index):
-        gen = None
-        if isinstance(index, IndexBatch):
-            gen = torch.Generator().manual_seed(index.seed)
-            index = index.indices
-        single = np.isscalar(index)
-        idx = np.atleast_1d(np.asarray(index))
+        idx, gen, single = unpack_index(index)
         rows = self.rows[idx]
-        x = self.source.one_hot(rows)
-        if self.jitter:
-            if self.train:
-                offsets = torch.randint(0, 2 * self.jitter + 1, (len(idx),), generator=gen)
-                cols = offsets[:, None] + torch.arange(self.output_length)[None, :]
-                x = torch.gather(x, 2, cols[:, None, :].expand(-1, 4, -1))
-            else:
-                x = x[:, :, self.jitter:self.jitter + self.output_length].contiguous()
+        x = crop_window(self.source.one_hot(rows), self.jitter, self.train, gen)
         if self.rc and self.train:
-            flip = torch.rand(len(idx), generator=gen) < 0.5
-            x[flip] = reverse_complement(x[flip])
+            random_reverse_complement(x, gen)
         y = torch.from_numpy(self.source.targets[rows])
         return (x[0], y[0]) if single else (x, y)
 

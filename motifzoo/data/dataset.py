@@ -49,26 +49,53 @@ class SequenceDataset(Dataset):
         return self.codes.shape[1] - 2 * self.jitter
 
     def __getitem__(self, index):
-        gen = None
-        if isinstance(index, IndexBatch):
-            gen = torch.Generator().manual_seed(index.seed)
-            index = index.indices
-        single = np.isscalar(index)
-        idx = np.atleast_1d(np.asarray(index))
+        idx, gen, single = unpack_index(index)
         codes = torch.from_numpy(np.ascontiguousarray(self.codes[idx]))
-        if self.jitter:
-            if self.train:
-                offsets = torch.randint(0, 2 * self.jitter + 1, (len(idx),), generator=gen)
-                cols = offsets[:, None] + torch.arange(self.output_length)[None, :]
-                codes = torch.gather(codes, 1, cols)
-            else:
-                codes = codes[:, self.jitter:self.jitter + self.output_length]
-        x = codes_to_one_hot(codes)
+        x = codes_to_one_hot(crop_window(codes, self.jitter, self.train, gen))
         if self.rc and self.train:
-            flip = torch.rand(len(idx), generator=gen) < 0.5
-            x[flip] = reverse_complement(x[flip])
+            random_reverse_complement(x, gen)
         y = torch.from_numpy(self.targets[idx])
         return (x[0], y[0]) if single else (x, y)
+
+
+def unpack_index(index) -> tuple[np.ndarray, torch.Generator | None, bool]:
+    """``(rows, generator, single)`` of a dataset index: an int, a list of rows, or an :class:`IndexBatch`
+    (whose seed makes the batch's augmentation reproducible; otherwise the global RNG is used)."""
+    gen = None
+    if isinstance(index, IndexBatch):
+        gen = torch.Generator().manual_seed(index.seed)
+        index = index.indices
+    return np.atleast_1d(np.asarray(index)), gen, np.isscalar(index)
+
+
+def crop_window(t: torch.Tensor, jitter: int, train: bool, gen: torch.Generator | None = None) -> torch.Tensor:
+    """The ``L - 2 * jitter`` window of each sequence along the last axis: at a random offset in
+    ``0..2*jitter`` per sequence when ``train``, else the central one.
+
+    Parameters
+    ----------
+    t : tensor, shape (B, L) codes or (B, C, L) one-hot
+
+    Returns
+    -------
+    tensor, shape (B, L - 2 * jitter) or (B, C, L - 2 * jitter)
+    """
+    if not jitter:
+        return t
+    length = t.shape[-1] - 2 * jitter
+    if not train:
+        return t[..., jitter:jitter + length].contiguous()
+    offsets = torch.randint(0, 2 * jitter + 1, (t.shape[0],), generator=gen)
+    cols = offsets[:, None] + torch.arange(length)[None, :]
+    if t.dim() == 3:
+        cols = cols[:, None, :].expand(-1, t.shape[1], -1)
+    return torch.gather(t, t.dim() - 1, cols)
+
+
+def random_reverse_complement(x: torch.Tensor, gen: torch.Generator | None = None) -> None:
+    """Reverse-complement each (B, 4, L) one-hot sequence with probability 1/2, in place."""
+    flip = torch.rand(len(x), generator=gen) < 0.5
+    x[flip] = reverse_complement(x[flip])
 
 
 class IndexBatch:
