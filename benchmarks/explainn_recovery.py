@@ -88,6 +88,8 @@ def main_cli():
     ap.add_argument("--seeds", nargs="+", type=int, default=[0], help="training seeds (the data is always seed 0)")
     ap.add_argument("--epochs", type=int, help="override trainer.max_epochs")
     ap.add_argument("--n", type=int, default=8000)
+    ap.add_argument("--reuse", action="store_true",
+                    help="export and score the newest checkpoint already under --out/seedN instead of training")
     ap.add_argument("--extra", nargs=argparse.REMAINDER, default=[], help="further `motifzoo fit` arguments")
     args = ap.parse_args()
     out = Path(args.out)
@@ -102,7 +104,11 @@ def main_cli():
         tag = f"seed{seed}"
         extra = ["--seed_everything", str(seed), *(["--trainer.max_epochs", str(args.epochs)] if args.epochs else []),
                  *args.extra]
-        ckpt, train_s = fit(args.config, table, out / tag, extra)
+        found = sorted((out / tag).glob("**/checkpoints/best.ckpt"), key=lambda p: p.stat().st_mtime)
+        if args.reuse and found:
+            ckpt, train_s = str(found[-1]), float("nan")
+        else:
+            ckpt, train_s = fit(args.config, table, out / tag, extra)
         meme = out / f"{tag}.meme"
         run_cli(["motifs", ckpt, "-o", str(meme), "--data", str(table), "--force"])
         run_cli(["units", ckpt, "-o", str(out / f"{tag}_units"), "--data", str(table), "--force"])
@@ -116,7 +122,7 @@ def main_cli():
                      "top unit (contribution) = planted": f"{int(checks['contribution matches'].sum())}/{len(checks)}",
                      "exported matching": f"{res['n_learned_matching']}/{res['n_learned']}",
                      "val_auroc": round(float(score[0]["best_model_score"]), 3) if score else "-",
-                     "train_s": round(train_s),
+                     "train_s": round(train_s) if train_s == train_s else "-",
                      "missed": ",".join(names[n] for n in names if n not in res["recovered"]) or "-"})
         print(json.dumps(rows[-1]), flush=True)
     print(markdown(pd.DataFrame(rows)))

@@ -216,7 +216,7 @@ def model_motifs(model, data=None, method: str | None = None, threshold: float =
                  min_site_fraction: float = 0.005, min_ic: float = 3.0, trim_ic: float = 0.2, beta: float = 1.0, keep_all: bool = False,
                  batch_size: int = 256, background=UNIFORM, merge_q: float | None = None,
                  merge_background: list[Motif] | None = None, enrichment_p: float | None = 0.05,
-                 min_enrichment: float = 1.5, shuffle_seed: int = 0) -> tuple[list[Motif], pd.DataFrame]:
+                 min_enrichment: float = 1.2, shuffle_seed: int = 0) -> tuple[list[Motif], pd.DataFrame]:
     """Every informative first-layer filter of ``model`` as a :class:`Motif`.
 
     Parameters

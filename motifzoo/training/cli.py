@@ -210,8 +210,8 @@ def _add_motifs(p):
                    help="with activations: a filter must have significantly more sites in the sequences than in "
                         "dinucleotide-shuffled copies of them (one-sided binomial p < P / filters), else it is "
                         "'unenriched' (fires on background) and not exported; 0 switches the test off (default 0.05)")
-    p.add_argument("--min-enrichment", type=float, default=1.5,
-                   help="... and at least this many times as many sites (default 1.5)")
+    p.add_argument("--min-enrichment", type=float, default=1.2,
+                   help="... and at least this many times as many sites (default 1.2)")
     p.add_argument("--keep-all", action="store_true", help="export dead, unenriched, flat and duplicate filters too")
     p.add_argument("--merge-q", type=float, metavar="Q",
                    help="merge duplicate filters: a motif matching a filter with more sites (TOMTOM q < Q both ways, "
