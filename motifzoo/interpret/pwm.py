@@ -122,18 +122,30 @@ def activation_counts(model, data, threshold: float = 0.5, batch_size: int = 256
         if not mask.any():
             continue
         xp = F.pad(x, (pad, width))  # zero columns: windows past either end count nothing
-        windows = xp.unfold(2, width, 1)[:, :, : act.shape[-1]].double()  # (B, 4, L', W)
+        windows = xp.unfold(2, width, 1)[:, :, : act.shape[-1]]  # (B, 4, L', W), a view
         if stranded.shape[1] == 2:
             minus = mask & (stranded[:, 1] > stranded[:, 0])
             # ACGT order: flipping letters and columns reverse-complements a window
-            counts += torch.einsum("bfl,bclw->fcw", minus.double(), windows.flip(1, 3))
+            _add_sites(counts, minus, windows, reverse=True)
             nsites_minus += minus.sum(dim=(0, 2)).double()
             mask = mask & ~minus
-        counts += torch.einsum("bfl,bclw->fcw", mask.double(), windows)
+        _add_sites(counts, mask, windows)
         nsites += mask.sum(dim=(0, 2)).double()
     nsites = nsites + nsites_minus
     out = (counts.permute(0, 2, 1).cpu().numpy(), nsites.cpu().numpy().astype(int), maxima.cpu().numpy(), n_seqs)
     return out + (nsites_minus.cpu().numpy().astype(int),) if return_strands else out
+
+
+def _add_sites(counts: torch.Tensor, mask: torch.Tensor, windows: torch.Tensor, reverse: bool = False) -> None:
+    """Add the windows where ``mask`` (B, F, L') is set to ``counts`` (F, 4, W) of their filter, in place.
+
+    Only the sites are gathered (a few per filter and sequence), so the cost follows the number of
+    sites, not B x F x L' x 4W. ``reverse`` adds each window reverse-complemented."""
+    b, f, pos = mask.nonzero(as_tuple=True)
+    if not len(b):
+        return
+    sites = windows[b, :, pos, :]  # (S, 4, W)
+    counts.index_add_(0, f, (sites.flip(1, 2) if reverse else sites).to(counts.dtype))
 
 
 def _codes(x: torch.Tensor) -> np.ndarray:
