@@ -120,6 +120,8 @@ def work_fit(out: Path, preset: str, row: str, seed: int) -> dict:
 def export_motifs(d: Path, row: str, ckpt: str, route: str) -> tuple[Path, float]:
     """``motifzoo motifs`` for one trained row (timed): activation alignment over the data, or the exact
     PWMs from the weights (no data)."""
+    import motifzoo.interpret.pwm  # noqa: F401  (imports paid before the clock starts, as after training)
+    import motifzoo.training.cli  # noqa: F401
     meme = d / f"{row}.meme"
     export = ["--data", str(d / "data.tsv.gz")] if route == "activations" else ["--method", "weights"]
     t0 = time.perf_counter()
@@ -132,19 +134,14 @@ def work_export(out: Path, preset: str, row: str) -> dict:
     if row in ALIGNED:
         return work_aligned(out, preset, row)
     base = json.loads((out / preset / row / "result.json").read_text())
-    import motifzoo.interpret.pwm  # noqa: F401  (imports paid before the clock starts, as after training)
-    import motifzoo.training.cli  # noqa: F401
     meme, export_s = export_motifs(out / preset, row, base["ckpt"], MODELS[row][2])
     return {**base, "meme": str(meme), "export_s": export_s}
 
 
 def work_aligned(out: Path, preset: str, row: str) -> dict:
     """Export an already trained PWM row's motifs by activation alignment over the data (timed)."""
-    import motifzoo.interpret.pwm  # noqa: F401
-    import motifzoo.training.cli  # noqa: F401
     d = out / preset
     base = json.loads((d / ALIGNED[row] / "result.json").read_text())
-    meme = d / f"{row}.meme"
     meme, export_s = export_motifs(d, row, base["ckpt"], "activations")
     return {**base, "row": row, "route": f"{ALIGNED[row]}, filters (activations)", "meme": str(meme),
             "export_s": export_s}

@@ -95,13 +95,17 @@ def one_hot(sequences) -> torch.Tensor:
     return codes_to_one_hot(encode(sequences))
 
 
+def one_hot_to_codes(x) -> torch.Tensor:
+    """(N, 4, L) one-hot -> (N, L) int64 codes, all-zero columns -> ``N_CODE``: the inverse of
+    :func:`codes_to_one_hot`."""
+    x = torch.as_tensor(x)
+    return torch.where(x.sum(1) > 0, x.argmax(1), torch.full_like(x[:, 0], N_CODE, dtype=torch.long))
+
+
 def decode(x) -> list[str]:
     """(N, 4, L) one-hot (or (N, L) codes) -> DNA strings; all-zero columns become ``N``."""
     x = torch.as_tensor(x)
-    if x.dim() == 3:
-        idx = torch.where(x.sum(1) > 0, x.argmax(1), torch.full_like(x[:, 0], N_CODE, dtype=torch.long))
-    else:
-        idx = x.long()
+    idx = one_hot_to_codes(x) if x.dim() == 3 else x.long()
     table = np.array(list(ALPHABET + "N"))
     return ["".join(row) for row in table[idx.cpu().numpy()]]
 

@@ -148,13 +148,6 @@ def _add_sites(counts: torch.Tensor, mask: torch.Tensor, windows: torch.Tensor, 
     counts.index_add_(0, f, (sites.flip(1, 2) if reverse else sites).to(counts.dtype))
 
 
-def _codes(x: torch.Tensor) -> np.ndarray:
-    """(B, 4, L) one-hot -> (B, L) uint8 codes, all-zero columns (N) -> 4."""
-    codes = x.argmax(dim=1).to(torch.uint8)
-    codes[x.sum(dim=1) == 0] = 4
-    return codes.cpu().numpy()
-
-
 @torch.no_grad()
 def shuffled_site_counts(model, data, min_activation, seed: int = 0, batch_size: int = 256,
                          device="cpu") -> np.ndarray:
@@ -177,7 +170,7 @@ def shuffled_site_counts(model, data, min_activation, seed: int = 0, batch_size:
     numpy.ndarray, shape (F,)
         Site counts on the shuffled sequences.
     """
-    from ..data.encoding import codes_to_one_hot
+    from ..data.encoding import codes_to_one_hot, one_hot_to_codes
     from ..data.shuffle import dinucleotide_shuffle, row_seeds
     model = model.to(device).eval()
     cut = torch.as_tensor(np.asarray(min_activation), dtype=torch.float32, device=device).clamp_min(1e-12)
@@ -185,7 +178,8 @@ def shuffled_site_counts(model, data, min_activation, seed: int = 0, batch_size:
     for x in _iter_batches(data, batch_size):
         seeds = row_seeds(seed, np.arange(offset, offset + len(x)))
         offset += len(x)
-        shuffled = codes_to_one_hot(dinucleotide_shuffle(_codes(x), seeds)).to(device, torch.float32)
+        codes = one_hot_to_codes(x).to(torch.uint8).cpu().numpy()
+        shuffled = codes_to_one_hot(dinucleotide_shuffle(codes, seeds)).to(device, torch.float32)
         act = _strand_scan(model, shuffled).amax(dim=1)
         counts += (act > cut[None, :, None]).sum(dim=(0, 2)).double()
     return counts.cpu().numpy().astype(int)
@@ -296,15 +290,14 @@ def model_motifs(model, data=None, method: str | None = None, threshold: float =
     if method == "activations":
         counts, nsites, maxima, n_seqs, nsites_minus = activation_counts(model, data, threshold=threshold,
                                                                          batch_size=batch_size, return_strands=True)
+        pwms = counts_to_pwms(counts, background=background)
+        min_sites = max(min_sites, int(np.ceil(min_site_fraction * n_seqs)))
         if enrichment_p is not None:
             nsites_null = shuffled_site_counts(model, data, threshold * maxima, seed=shuffle_seed,
                                                batch_size=batch_size)
             fold = (nsites + 1.0) / (nsites_null + 1.0)
             pvalues = enrichment_pvalues(nsites, nsites_null)
             enriched = (fold >= min_enrichment) & (pvalues < enrichment_p / len(nsites))
-    if method == "activations":
-        pwms = counts_to_pwms(counts, background=background)
-        min_sites = max(min_sites, int(np.ceil(min_site_fraction * n_seqs)))
     else:
         pwms = _weight_pwms(model, beta, background)
         nsites = nsites_minus = np.full(len(pwms), 0, dtype=int)
