@@ -62,6 +62,14 @@ MERGE_Q = 0.001
 ALIGNED = {"pwm_aligned": "pwm", "pwm_strand_aligned": "pwm_strand", "pwm_deep_aligned": "pwm_deep"}
 #: post-hoc row -> the ReLU CNN row it explains
 POSTHOC = {"posthoc_shallow": "relu_shallow", "posthoc_deep": "relu_deep"}
+#: rows trained and read out by the reference ``explainn`` package (0.1.5, benchmark-only extra)
+REFERENCE = ["explainn_reference"]
+#: row -> the reference row whose trained model motifzoo converts (``ExplaiNN.from_reference``) and exports
+CONVERTED = {"explainn_reference_motifzoo": "explainn_reference"}
+#: the reference row's training: the package's ``train_explainn`` loop (no early stopping; it keeps the
+#: weights of the best validation loss), Adam at this learning rate, and its model defaults (filter 19,
+#: pool 7/7, two unit FC layers of 100, dropout 0.3) with 100 units, as ``configs/explainn.yaml``
+REFERENCE_EPOCHS, REFERENCE_LR, REFERENCE_UNITS = 15, 0.001, 100
 
 
 # --------------------------------------------------------------------------------------------
@@ -129,11 +137,18 @@ def export_motifs(d: Path, row: str, ckpt: str, route: str) -> tuple[Path, float
     return meme, time.perf_counter() - t0
 
 
-def work_export(out: Path, preset: str, row: str) -> dict:
-    """Export a trained row's motifs again from its cached checkpoint (after a change to the export)."""
+def work_export(out: Path, preset: str, row: str, seed: int, max_sequences: int, n_shuffles: int) -> dict:
+    """Export a trained row's motifs again from its cached checkpoint (after a change to the export, or to
+    time every route again under the same load); nothing is retrained."""
     if row in ALIGNED:
         return work_aligned(out, preset, row)
+    if row in CONVERTED:
+        return work_converted(out, preset, row)
+    if row in POSTHOC:
+        return work_posthoc(out, preset, row, seed, max_sequences, n_shuffles)
     base = json.loads((out / preset / row / "result.json").read_text())
+    if row in REFERENCE:
+        return export_reference(out, base)
     meme, export_s = export_motifs(out / preset, row, base["ckpt"], MODELS[row][2])
     return {**base, "meme": str(meme), "export_s": export_s}
 
@@ -205,6 +220,102 @@ def work_posthoc(out: Path, preset: str, row: str, seed: int, max_sequences: int
             "score": black_box["score"], "metric": black_box["metric"], "best_epoch": black_box["best_epoch"]}
 
 
+def _reference_data(d: Path):
+    """The preset's table as the reference package takes it: (N, 4, L) one-hot, targets, split, binary?"""
+    import torch
+
+    from motifzoo.data.encoding import one_hot
+    from motifzoo.data.tables import is_binary
+    df = pd.read_csv(d / "data.tsv.gz", sep="\t")
+    targets = [c for c in df.columns if c not in ("sequence", "split")]
+    y = df[targets].to_numpy(dtype=np.float32)
+    return one_hot(df["sequence"].tolist()), torch.from_numpy(y), df["split"].to_numpy(), targets, is_binary(y)
+
+
+def work_reference(out: Path, preset: str, row: str, seed: int) -> dict:
+    """Train the reference ``explainn`` ExplaiNN with the package's own loop, score it on the test split, and
+    export its units' motifs with the package's own readout (``get_explainn_unit_activations`` ->
+    ``get_pwms_explainn`` -> ``pwm_to_meme``, every sequence, its 0.5 x max cut; timed)."""
+    import torch
+    from explainn.models.networks import ExplaiNN as Reference
+    from explainn.train.train import train_explainn
+    from torch.utils.data import DataLoader, TensorDataset
+    from torchmetrics.functional import auroc, pearson_corrcoef
+
+    d, work = out / preset, out / preset / row
+    work.mkdir(parents=True, exist_ok=True)
+    x, y, split, targets, binary = _reference_data(d)
+    torch.manual_seed(seed)
+
+    def loader(part: str | None, shuffle: bool) -> DataLoader:
+        keep = np.ones(len(split), bool) if part is None else split == part
+        return DataLoader(TensorDataset(x[keep], y[keep]), batch_size=128, shuffle=shuffle)
+
+    model = Reference(REFERENCE_UNITS, x.shape[-1], len(targets))
+    criterion = torch.nn.BCEWithLogitsLoss() if binary else torch.nn.MSELoss()
+    t0 = time.perf_counter()
+    model, _, valid_loss = train_explainn(loader("train", True), loader("valid", False), model, "cpu", criterion,
+                                          torch.optim.Adam(model.parameters(), lr=REFERENCE_LR), REFERENCE_EPOCHS,
+                                          str(work), "reference", verbose=False, trim_weights=False)
+    train_s = time.perf_counter() - t0
+    model.eval()
+    with torch.no_grad():
+        pred = torch.cat([model(xb) for xb, _ in loader("test", False)])
+    truth = y[split == "test"]
+    if binary:
+        score = float(torch.stack([auroc(pred[:, t], truth[:, t].long(), task="binary")
+                                   for t in range(len(targets))]).mean())
+    else:
+        score = float(pearson_corrcoef(pred, truth).mean())
+    weights = work / "reference.pt"
+    torch.save(model.state_dict(), weights)
+    result = {"preset": preset, "row": row, "route": "reference explainn 0.1.5: training and unit PWMs",
+              "ckpt": str(weights), "train_s": train_s, "score": score, "metric": "AUROC" if binary else "Pearson",
+              "best_epoch": int(np.argmin(valid_loss)) + 1}
+    return export_reference(out, result)
+
+
+def export_reference(out: Path, result: dict) -> dict:
+    """The reference package's readout of a trained reference row -> MEME (timed from loading its weights)."""
+    import torch
+    from explainn.interpretation.interpretation import (get_explainn_unit_activations, get_pwms_explainn,
+                                                        pwm_to_meme)
+    from explainn.models.networks import ExplaiNN as Reference
+    from torch.utils.data import DataLoader, TensorDataset
+    d = out / result["preset"]
+    x, y, _, targets, _ = _reference_data(d)
+    meme = d / f"{result['row']}.meme"
+    t0 = time.perf_counter()
+    model = Reference(REFERENCE_UNITS, x.shape[-1], len(targets))
+    model.load_state_dict(torch.load(result["ckpt"], weights_only=True))
+    model.eval()
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):  # tqdm bars
+        activations = get_explainn_unit_activations(DataLoader(TensorDataset(x, y), batch_size=128), model, "cpu")
+        pwms = get_pwms_explainn(activations, x.numpy(), y.numpy(), 19)
+        pwm_to_meme(pwms, str(meme))
+    return {**result, "meme": str(meme), "export_s": time.perf_counter() - t0}
+
+
+def work_converted(out: Path, preset: str, row: str) -> dict:
+    """The reference row's trained model converted to motifzoo's ExplaiNN and exported by ``motifzoo motifs``
+    (activation alignment and the default hygiene; the conversion is not timed)."""
+    import torch
+
+    import motifzoo
+    from motifzoo.models.explainn import ExplaiNN
+    d = out / preset
+    base = json.loads((d / CONVERTED[row] / "result.json").read_text())
+    x, _, _, targets, binary = _reference_data(d)
+    zoo = ExplaiNN.from_reference(torch.load(base["ckpt"], weights_only=True), input_length=x.shape[-1])
+    ckpt = d / row / "converted.pt"
+    ckpt.parent.mkdir(parents=True, exist_ok=True)
+    motifzoo.save(zoo, ckpt, target_names=targets, task="binary" if binary else "regression",
+                  input_length=x.shape[-1])
+    meme, export_s = export_motifs(d, row, str(ckpt), "activations")
+    return {**base, "row": row, "route": f"{CONVERTED[row]} converted, filters (activations)", "meme": str(meme),
+            "ckpt": str(ckpt), "export_s": export_s}
+
+
 # --------------------------------------------------------------------------------------------
 # driver
 # --------------------------------------------------------------------------------------------
@@ -222,7 +333,7 @@ def run_job(out: Path, job: tuple[str, str], args) -> dict | None:
     """Run one (preset, row) in a child process unless its result is cached; returns the result."""
     preset, row = job
     result = out / preset / row / "result.json"
-    reexport = args.reexport and result.exists() and row not in POSTHOC
+    reexport = args.reexport and result.exists()
     if result.exists() and not args.force and not reexport:
         return json.loads(result.read_text())
     result.parent.mkdir(parents=True, exist_ok=True)
@@ -267,7 +378,7 @@ def markdown(table: pd.DataFrame) -> str:
     """One summary matrix (rows x presets) and one detailed table per preset."""
     lines = []
     presets = [p for p in PRESETS if p in set(table["preset"])]
-    order = [*MODELS, *ALIGNED, *POSTHOC]
+    order = [*MODELS, *ALIGNED, *REFERENCE, *CONVERTED, *POSTHOC]
     rows = [r for r in order if r in set(table["row"])]
     cell = {(r.preset, r.row): r for r in table.itertuples(index=False)}
     lines.append("| model | " + " | ".join(presets) + " |")
@@ -298,7 +409,7 @@ def main_cli(argv=None) -> None:
     ap.add_argument("--out", default="benchmarks/out/matrix")
     ap.add_argument("--n", type=int, default=4000, help="sequences per preset (default 4000)")
     ap.add_argument("--presets", nargs="+", default=PRESETS)
-    ap.add_argument("--models", nargs="+", default=[*MODELS, *ALIGNED, *POSTHOC])
+    ap.add_argument("--models", nargs="+", default=[*MODELS, *ALIGNED, *REFERENCE, *CONVERTED, *POSTHOC])
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--jobs", type=int, default=1, help="child processes at once")
     ap.add_argument("--threads", type=int, default=1, help="OMP/numba threads per child")
@@ -307,18 +418,23 @@ def main_cli(argv=None) -> None:
     ap.add_argument("--force", action="store_true", help="recompute cached results")
     ap.add_argument("--report", action="store_true", help="only evaluate and print what is already there")
     ap.add_argument("--reexport", action="store_true",
-                    help="export the motifs of rows already trained again (cached checkpoints; post-hoc rows kept)")
+                    help="export the motifs of every row already trained again, post-hoc and reference routes included "
+                         "(cached checkpoints, nothing retrained): to time all routes under the same load")
     ap.add_argument("--worker", nargs=2, metavar=("PRESET", "ROW"), help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     out = Path(args.out)
     if args.worker:
         preset, row = args.worker
         if args.reexport:
-            res = work_export(out, preset, row)
+            res = work_export(out, preset, row, args.seed, args.max_sequences, args.n_shuffles)
         elif row in POSTHOC:
             res = work_posthoc(out, preset, row, args.seed, args.max_sequences, args.n_shuffles)
         elif row in ALIGNED:
             res = work_aligned(out, preset, row)
+        elif row in REFERENCE:
+            res = work_reference(out, preset, row, args.seed)
+        elif row in CONVERTED:
+            res = work_converted(out, preset, row)
         else:
             res = work_fit(out, preset, row, args.seed)
         (out / preset / row / "result.json").write_text(json.dumps(res, indent=1))
@@ -331,11 +447,12 @@ def main_cli(argv=None) -> None:
     skipped = sorted(set(args.presets) - set(presets)) + [r for r in args.models if r in MODELS and MODELS[r][3] not in list_models()]
     if skipped:
         print(f"skipped (not registered): {', '.join(skipped)}", flush=True)
-    derived = {**ALIGNED, **POSTHOC}  # rows computed from another row's checkpoint
-    rows = [r for r in args.models if r in derived or (r in MODELS and MODELS[r][3] in list_models())]
-    unknown = [r for r in args.models if r not in MODELS and r not in derived]
+    derived = {**ALIGNED, **CONVERTED, **POSTHOC}  # rows computed from another row's checkpoint
+    rows = [r for r in args.models
+            if r in derived or r in REFERENCE or (r in MODELS and MODELS[r][3] in list_models())]
+    unknown = [r for r in args.models if r not in MODELS and r not in derived and r not in REFERENCE]
     if unknown:
-        raise SystemExit(f"unknown rows {unknown}; choose from {[*MODELS, *derived]}")
+        raise SystemExit(f"unknown rows {unknown}; choose from {[*MODELS, *REFERENCE, *derived]}")
     results = []
     if not args.report:
         for p in presets:
