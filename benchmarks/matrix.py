@@ -141,15 +141,10 @@ def export_motifs(d: Path, row: str, ckpt: str, route: str) -> tuple[Path, float
     return meme, time.perf_counter() - t0
 
 
-def work_export(out: Path, preset: str, row: str, seed: int, max_sequences: int, n_shuffles: int) -> dict:
-    """Export a trained row's motifs again from its cached checkpoint (after a change to the export, or to
-    time every route again under the same load); nothing is retrained."""
-    if row in ALIGNED:
-        return work_aligned(out, preset, row)
-    if row in CONVERTED:
-        return work_converted(out, preset, row)
-    if row in POSTHOC:
-        return work_posthoc(out, preset, row, seed, max_sequences, n_shuffles)
+def work_export(out: Path, preset: str, row: str) -> dict:
+    """Export a trained model row's motifs again from its cached checkpoint (after a change to the export,
+    or to time every route again under the same load); nothing is retrained. Derived rows (aligned,
+    converted, post-hoc) never train, so their own workers serve both runs."""
     base = json.loads((out / preset / row / "result.json").read_text())
     if row in REFERENCE:
         return export_reference(out, base)
@@ -227,12 +222,11 @@ def _reference_data(d: Path):
     """The preset's table as the reference package takes it: (N, 4, L) one-hot, targets, split, binary?"""
     import torch
 
-    from motifzoo.data.encoding import one_hot
-    from motifzoo.data.tables import is_binary
-    df = pd.read_csv(d / "data.tsv.gz", sep="\t")
-    targets = [c for c in df.columns if c not in ("sequence", "split")]
-    y = df[targets].to_numpy(dtype=np.float32)
-    return one_hot(df["sequence"].tolist()), torch.from_numpy(y), df["split"].to_numpy(), targets, is_binary(y)
+    from motifzoo.data.encoding import codes_to_one_hot
+    from motifzoo.data.tables import is_binary, read_table
+    table = read_table(d / "data.tsv.gz")
+    return (codes_to_one_hot(table.codes), torch.from_numpy(table.targets), table.split, table.target_names,
+            is_binary(table.targets))
 
 
 def work_reference(out: Path, preset: str, row: str, seed: int) -> dict:
@@ -421,16 +415,16 @@ def target_table(table: pd.DataFrame) -> str:
         if post.empty or zoo.empty:
             continue
         recall, precision, post_s = post["recovered"].max(), post["precision"].max(), post["export_s"].min()
+        planted = t["planted"].iloc[0]
         good = zoo[(zoo["recovered"] >= recall) & (zoo["precision"] >= precision)].sort_values("export_s")
-        names = ", ".join(f"`{r}`" for r in good["row"]) or "none"
+        cell = f"| {preset} | {recall}/{planted} · {precision:.2f}, {post_s:.3g} s |"
         if good.empty:
-            lines.append(f"| {preset} | {recall}/{post['planted'].iloc[0]} · {precision:.2f}, {post_s:.3g} s | none "
-                         "| - | - | **no** |")
+            lines.append(f"{cell} none | - | - | **no** |")
             continue
         fastest = good.iloc[0]
         speed = post_s / fastest["export_s"]
-        lines.append(f"| {preset} | {recall}/{fastest['planted']} · {precision:.2f}, {post_s:.3g} s | {names} | "
-                     f"`{fastest['row']}` {fastest['recovered']}/{fastest['planted']} · {fastest['precision']:.2f}, "
+        lines.append(f"{cell} {', '.join(f'`{r}`' for r in good['row'])} | "
+                     f"`{fastest['row']}` {fastest['recovered']}/{planted} · {fastest['precision']:.2f}, "
                      f"{fastest['export_s']:.2g} s | {speed:,.0f}× | {'**yes**' if speed >= 10 else '**no** (speed)'} |")
     return "\n".join(lines)
 
@@ -456,16 +450,16 @@ def main_cli(argv=None) -> None:
     out = Path(args.out)
     if args.worker:
         preset, row = args.worker
-        if args.reexport:
-            res = work_export(out, preset, row, args.seed, args.max_sequences, args.n_shuffles)
-        elif row in POSTHOC:
+        if row in POSTHOC:
             res = work_posthoc(out, preset, row, args.seed, args.max_sequences, args.n_shuffles)
         elif row in ALIGNED:
             res = work_aligned(out, preset, row)
-        elif row in REFERENCE:
-            res = work_reference(out, preset, row, args.seed)
         elif row in CONVERTED:
             res = work_converted(out, preset, row)
+        elif args.reexport:
+            res = work_export(out, preset, row)
+        elif row in REFERENCE:
+            res = work_reference(out, preset, row, args.seed)
         else:
             res = work_fit(out, preset, row, args.seed)
         (out / preset / row / "result.json").write_text(json.dumps(res, indent=1))
