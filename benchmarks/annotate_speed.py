@@ -26,7 +26,8 @@ import time
 
 import numpy as np
 
-from motifzoo.data.simulate import load_jaspar, sample_instance
+from motifzoo.data.simulate import sample_instance
+from motifzoo.motifs import load_jaspar
 from motifzoo.interpret import Motif
 from motifzoo.interpret.annotate import annotate, cluster_motifs
 

@@ -26,23 +26,23 @@ from pathlib import Path
 import pandas as pd
 
 import motifzoo
-from motifzoo.data.simulate import load_jaspar, simulate
+from motifzoo.data.simulate import simulate
+from motifzoo.motifs import load_jaspar
 from motifzoo.interpret import read_meme
 from motifzoo.interpret.compare import motif_recovery
 from motifzoo.interpret.units import top_units, unit_contributions, unit_target_weights
-from motifzoo.training.cli import load_data_onehot, main
+from motifzoo.cli import main
+from motifzoo.data.tables import read_onehot
 
 
 def fit(config: str, table: Path, root: Path, extra: list[str]) -> tuple[str, float]:
     """Train through the CLI; returns the best checkpoint and the training time in seconds."""
-    buf = io.StringIO()
     t0 = time.perf_counter()
-    with contextlib.redirect_stdout(buf):
-        rc = main(["fit", "--config", config, "--data.path", str(table), "--trainer.default_root_dir", str(root),
-                   "--trainer.enable_progress_bar", "false", "--trainer.enable_model_summary", "false", *extra])
-    if rc != 0:
-        raise SystemExit(buf.getvalue())
-    return buf.getvalue().strip().splitlines()[-1].split("best checkpoint: ", 1)[-1], time.perf_counter() - t0
+    with contextlib.redirect_stdout(io.StringIO()):
+        result = motifzoo.fit(config, args=["--data.path", str(table), "--trainer.default_root_dir", str(root),
+                                            "--trainer.enable_progress_bar", "false",
+                                            "--trainer.enable_model_summary", "false", *extra])
+    return str(result.best_checkpoint), time.perf_counter() - t0
 
 
 def run_cli(args: list[str]) -> None:
@@ -58,7 +58,7 @@ def target_checks(ckpt: str, table: Path, sim, matches: pd.DataFrame) -> pd.Data
     model = motifzoo.load(ckpt)
     weights = unit_target_weights(model)
     by_weight = top_units(weights).set_index("target")
-    contrib = unit_contributions(model, load_data_onehot(table))
+    contrib = unit_contributions(model, read_onehot(table))
     by_contrib = contrib[contrib["rank"] == 1].set_index("target")
     significant = set(zip(matches["query"], matches["target"]))
     planted = dict(zip(sim.targets.columns, sim.motifs))  # target column -> its planted motif

@@ -81,7 +81,7 @@ REFERENCE_EPOCHS, REFERENCE_LR, REFERENCE_UNITS = 30, 0.001, 100
 # --------------------------------------------------------------------------------------------
 def _cli(args: list[str]) -> str:
     """Run ``motifzoo ARGS`` in this process; its stdout, or SystemExit with the output on failure."""
-    from motifzoo.training.cli import main
+    from motifzoo.cli import main
     buf = io.StringIO()
     with contextlib.redirect_stdout(buf), contextlib.redirect_stderr(buf):
         rc = main(args)
@@ -112,15 +112,18 @@ def test_score(ckpt: str, table: Path) -> tuple[float, str]:
 
 def work_fit(out: Path, preset: str, row: str, seed: int) -> dict:
     """Train one row on one preset, score it on the test split and export its motifs (timed)."""
+    import motifzoo
     config, overrides, route, _ = MODELS[row]
     d = out / preset
     table = d / "data.tsv.gz"
     t0 = time.perf_counter()
-    text = _cli(["fit", "--config", config, "--data.path", str(table), "--trainer.default_root_dir", str(d / row),
-                 "--trainer.enable_progress_bar", "false", "--trainer.enable_model_summary", "false",
-                 "--seed_everything", str(seed), *overrides])
+    with contextlib.redirect_stdout(io.StringIO()):
+        result = motifzoo.fit(config, args=["--data.path", str(table), "--trainer.default_root_dir", str(d / row),
+                                            "--trainer.enable_progress_bar", "false",
+                                            "--trainer.enable_model_summary", "false",
+                                            "--seed_everything", str(seed), *overrides])
     train_s = time.perf_counter() - t0
-    ckpt = text.strip().splitlines()[-1].split("best checkpoint: ", 1)[1]
+    ckpt = str(result.best_checkpoint)
     score, metric = test_score(ckpt, table)
     meme, export_s = export_motifs(d, row, ckpt, route)
     import torch
@@ -133,7 +136,7 @@ def export_motifs(d: Path, row: str, ckpt: str, route: str) -> tuple[Path, float
     """``motifzoo motifs`` for one trained row (timed): activation alignment over the data, or the exact
     PWMs from the weights (no data)."""
     import motifzoo.interpret.pwm  # noqa: F401  (imports paid before the clock starts, as after training)
-    import motifzoo.training.cli  # noqa: F401
+    import motifzoo.cli  # noqa: F401
     meme = d / f"{row}.meme"
     export = ["--data", str(d / "data.tsv.gz")] if route == "activations" else ["--method", "weights"]
     t0 = time.perf_counter()
@@ -166,7 +169,7 @@ def _modisco_motifs(one_hot_nlc: np.ndarray, hyp_nlc: np.ndarray, prefix: str, t
     columns whose contribution reaches ``trim`` x the pattern's maximum (as modisco's report trims)."""
     import modiscolite
 
-    from motifzoo.interpret.motif import Motif
+    from motifzoo.motifs import Motif
     pos, neg = modiscolite.tfmodisco.TFMoDISco(
         one_hot=one_hot_nlc, hypothetical_contribs=hyp_nlc, max_seqlets_per_metacluster=2000,
         sliding_window_size=20, flank_size=5, trim_to_window_size=30, initial_flank_to_add=10,
@@ -187,7 +190,7 @@ def work_posthoc(out: Path, preset: str, row: str, seed: int, max_sequences: int
 
     import motifzoo
     from motifzoo.data.encoding import one_hot
-    from motifzoo.interpret.meme import write_meme
+    from motifzoo.motifs import write_meme
     d = out / preset
     black_box = json.loads((d / POSTHOC[row] / "result.json").read_text())
     meme = d / f"{row}.meme"
@@ -349,7 +352,7 @@ def run_job(out: Path, job: tuple[str, str], args) -> dict | None:
 
 def evaluate(out: Path, results: list[dict]) -> pd.DataFrame:
     """Recovery of every result's MEME against its preset's planted motifs + JASPAR (TOMTOM q < 0.05)."""
-    from motifzoo.data.simulate import load_jaspar
+    from motifzoo.motifs import load_jaspar
     from motifzoo.interpret import read_meme
     from motifzoo.interpret.compare import motif_recovery
     from motifzoo.interpret.pwm import find_duplicates

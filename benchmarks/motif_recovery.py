@@ -20,25 +20,24 @@ from pathlib import Path
 
 import pandas as pd
 
-from motifzoo.data.simulate import load_jaspar, simulate
+import motifzoo
+from motifzoo.data.simulate import simulate
+from motifzoo.motifs import load_jaspar
 from motifzoo.interpret import read_meme
 from motifzoo.interpret.compare import motif_recovery
-from motifzoo.training.cli import main
+from motifzoo.cli import main
 
 
 def run_one(config: str, table: Path, out: Path, tag: str, extra: list[str], planted, background) -> dict:
-    buf = io.StringIO()
     t0 = time.perf_counter()
-    with contextlib.redirect_stdout(buf):
-        rc = main(["fit", "--config", config, "--data.path", str(table), "--trainer.default_root_dir", str(out / tag),
-                   "--trainer.enable_progress_bar", "false", "--trainer.enable_model_summary", "false", *extra])
+    with contextlib.redirect_stdout(io.StringIO()):
+        ckpt = str(motifzoo.fit(config, args=["--data.path", str(table), "--trainer.default_root_dir", str(out / tag),
+                                              "--trainer.enable_progress_bar", "false",
+                                              "--trainer.enable_model_summary", "false", *extra]).best_checkpoint)
     train_s = time.perf_counter() - t0
-    if rc != 0:
-        raise SystemExit(buf.getvalue())
-    ckpt = buf.getvalue().strip().splitlines()[-1].split("best checkpoint: ", 1)[-1]
     meme = out / f"{tag}.meme"
     t0 = time.perf_counter()
-    with contextlib.redirect_stdout(buf):
+    with contextlib.redirect_stdout(io.StringIO()):
         main(["motifs", ckpt, "-o", str(meme), "--data", str(table), "--force"])
     export_s = time.perf_counter() - t0
     ck = __import__("torch").load(ckpt, weights_only=True)

@@ -32,11 +32,14 @@ import numpy as np
 import pandas as pd
 import torch
 
-from motifzoo.data.simulate import load_jaspar, simulate
+import motifzoo
+from motifzoo.data.simulate import simulate
+from motifzoo.motifs import load_jaspar
 from motifzoo.interpret import read_meme
 from motifzoo.interpret.compare import motif_recovery, tomtom
 from motifzoo.interpret.syntax import canonical_arrangements
-from motifzoo.training.cli import load_data_onehot, main
+from motifzoo.cli import main
+from motifzoo.data.tables import read_onehot
 
 CONFIGS = {"argminn_pairwise": "configs/argminn_pairwise.yaml", "argminn": "configs/argminn.yaml",
            "expcnn_shallow": "configs/expcnn.yaml", "explainn": "configs/explainn.yaml"}
@@ -54,12 +57,12 @@ def quiet_main(args: list[str]) -> tuple[int, str]:
 def fit(config: str, table: Path, root: Path, epochs: int, extra: list[str]) -> tuple[str, float, int]:
     """Train; returns (best checkpoint, seconds, epochs run)."""
     t0 = time.perf_counter()
-    rc, out = quiet_main(["fit", "--config", config, "--data.path", str(table), "--trainer.default_root_dir", str(root),
-                          "--trainer.max_epochs", str(epochs), "--trainer.enable_model_summary", "false", *extra])
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+        result = motifzoo.fit(config, args=["--data.path", str(table), "--trainer.default_root_dir", str(root),
+                                            "--trainer.max_epochs", str(epochs),
+                                            "--trainer.enable_model_summary", "false", *extra])
     seconds = time.perf_counter() - t0
-    if rc != 0:
-        raise SystemExit(out)
-    ckpt = out.strip().splitlines()[-1].split("best checkpoint: ", 1)[-1]
+    ckpt = str(result.best_checkpoint)
     metrics = pd.read_csv(Path(ckpt).parents[1] / "metrics.csv")
     return ckpt, seconds, int(metrics["epoch"].max()) + 1
 
@@ -71,7 +74,7 @@ def test_auroc(ckpt: str, table: Path) -> float:
     model = motifzoo.load(ckpt)
     frame = pd.read_csv(table, sep="\t")
     test = (frame["split"] == "test").to_numpy()
-    x = load_data_onehot(table)[torch.as_tensor(test.copy())]
+    x = read_onehot(table)[torch.as_tensor(test.copy())]
     pred = torch.cat([model(x[i:i + 512]) for i in range(0, len(x), 512)]).numpy()
     y = frame.loc[test, frame.columns[2:]].to_numpy()
     return float(np.mean([roc_auc_score(y[:, t], pred[:, t]) for t in range(y.shape[1])]))
@@ -181,7 +184,7 @@ def time_epochs(models: list[str], table: Path, threads: int, repeats: int = 2) 
     torch.set_num_threads(threads)
     frame = pd.read_csv(table, sep="\t")
     train = torch.as_tensor((frame["split"] == "train").to_numpy().copy())
-    x = load_data_onehot(table)[train]
+    x = read_onehot(table)[train]
     y = torch.as_tensor(frame.loc[train.numpy(), frame.columns[2:]].to_numpy(), dtype=torch.float32)
     rows = []
     for name in models:

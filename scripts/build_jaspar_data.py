@@ -1,8 +1,8 @@
-"""Regenerate motifzoo/data/motifs/jaspar2024_core_vertebrates.meme.gz from pyjaspar (offline SQLite).
+"""Regenerate motifzoo/motifs/databases/jaspar2024_core_vertebrates.meme.gz from pyjaspar (offline SQLite).
 
     python scripts/build_jaspar_data.py
 
-JASPAR is distributed under CC BY 4.0; see motifzoo/data/motifs/README.md.
+JASPAR is distributed under CC BY 4.0; see motifzoo/motifs/databases/README.md.
 """
 import gzip
 from pathlib import Path
@@ -10,9 +10,9 @@ from pathlib import Path
 import numpy as np
 from pyjaspar import jaspardb
 
-from motifzoo.interpret import Motif, format_meme
+from motifzoo.motifs import Motif, format_meme
 
-out = Path(__file__).resolve().parents[1] / "motifzoo" / "data" / "motifs" / "jaspar2024_core_vertebrates.meme.gz"
+out = Path(__file__).resolve().parents[1] / "motifzoo" / "motifs" / "databases" / "jaspar2024_core_vertebrates.meme.gz"
 db = jaspardb(release="JASPAR2024")
 motifs = []
 for m in db.fetch_motifs(collection="CORE", tax_group=["vertebrates"], all_versions=False):

@@ -2,7 +2,8 @@
 import contextlib
 import io
 
-from motifzoo.training.cli import main
+import motifzoo
+from motifzoo.cli import main
 
 
 def run(args):
@@ -15,3 +16,9 @@ def run(args):
         except SystemExit as e:
             rc = e.code
     return rc, out.getvalue(), err.getvalue()
+
+
+def fit(args) -> str:
+    """Train with ``motifzoo fit ARGS`` through the Python API; the best checkpoint's path."""
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+        return str(motifzoo.fit(args=args).best_checkpoint)

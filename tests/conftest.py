@@ -24,17 +24,11 @@ def tiny_table(tmp_path_factory, tiny_sim):
 @pytest.fixture(scope="session")
 def trained_ckpt(tmp_path_factory, tiny_table):
     """A shallow exp CNN trained briefly on the tiny preset through `motifzoo fit`."""
-    import contextlib
-    import io
-
-    from motifzoo.training.cli import main
+    import motifzoo
     root = tmp_path_factory.mktemp("run")
-    buf = io.StringIO()
-    with contextlib.redirect_stdout(buf):
-        rc = main(["fit", "--config", "configs/expcnn.yaml", "--data.path", str(tiny_table),
-                   "--trainer.max_epochs", "6", "--trainer.default_root_dir", str(root),
-                   "--model.arch_kwargs.n_filters", "8", "--trainer.enable_model_summary", "false"])
-    assert rc == 0, buf.getvalue()
-    last = buf.getvalue().strip().splitlines()[-1]
-    assert last.startswith("best checkpoint: ")
-    return last.split(": ", 1)[1]
+    result = motifzoo.fit("configs/expcnn.yaml", data={"path": str(tiny_table)},
+                          trainer={"max_epochs": 6, "default_root_dir": str(root), "enable_model_summary": False},
+                          model={"arch_kwargs": {"n_filters": 8}})
+    assert result.best_checkpoint.exists() and result.best_checkpoint.name == "best.ckpt"
+    assert (result.run_dir / "config.yaml").exists() and "val/score" in result.metrics
+    return str(result.best_checkpoint)

@@ -9,7 +9,8 @@ import pytest
 
 pytest.importorskip("memelite")
 
-from motifzoo.data.simulate import load_jaspar, sample_instance  # noqa: E402
+from motifzoo.data.simulate import sample_instance  # noqa: E402
+from motifzoo.motifs import load_jaspar  # noqa: E402
 from motifzoo.interpret import Motif, read_meme, write_meme  # noqa: E402
 from motifzoo.interpret.annotate import (DatabaseError, annotate, cluster_motifs, complete_linkage,  # noqa: E402
                                          label_motifs, load_database, match_label, match_score)
@@ -166,7 +167,7 @@ def test_pyjaspar_core_vertebrates_equals_the_shipped_file():
 
 
 def run_cli(args):
-    from motifzoo.training.cli import main
+    from motifzoo.cli import main
     out, err = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         rc = main(args)

@@ -1,6 +1,4 @@
 """ARGMINN-like models: shapes, strands, penalty schedules and values, the pairwise head, configs."""
-import contextlib
-import io
 import math
 
 import pytest
@@ -286,13 +284,9 @@ def spacing_table(tmp_path_factory):
 
 @pytest.mark.parametrize("config", ["configs/argminn.yaml", "configs/argminn_pairwise.yaml"])
 def test_config_trains_one_epoch(config, spacing_table, tmp_path):
-    from motifzoo.training.cli import main
-    buf = io.StringIO()
-    with contextlib.redirect_stdout(buf), contextlib.redirect_stderr(io.StringIO()):
-        rc = main(["fit", "--config", config, "--data.path", str(spacing_table), "--trainer.max_epochs", "1",
-                   "--trainer.default_root_dir", str(tmp_path), "--trainer.enable_model_summary", "false"])
-    assert rc == 0, buf.getvalue()
-    ckpt = buf.getvalue().strip().splitlines()[-1].split("best checkpoint: ", 1)[1]
+    from clirun import fit
+    ckpt = fit(["--config", config, "--data.path", str(spacing_table), "--trainer.max_epochs", "1",
+                "--trainer.default_root_dir", str(tmp_path), "--trainer.enable_model_summary", "false"])
     import motifzoo
     model = motifzoo.load(ckpt)
     assert model.model_name == config.split("/")[-1].removesuffix(".yaml")

@@ -11,7 +11,7 @@ from motifzoo.data.dataset import IndexBatch
 from motifzoo.data.encoding import codes_to_one_hot
 from motifzoo.data.tables import DataError, read_table
 from motifzoo.training.array_datamodule import ArrayDataModule
-from clirun import run
+from clirun import fit, run
 
 ARRAY_MODULE = "motifzoo.training.array_datamodule.ArrayDataModule"
 
@@ -76,12 +76,10 @@ def test_hdf5_with_split_and_names(arrays, tmp_path):
 
 def test_fit_on_npz_through_the_cli(arrays, tmp_path):
     d = arrays[0]
-    rc, out, err = run(["fit", "--config", "configs/expcnn.yaml", "--data", ARRAY_MODULE,
+    model = motifzoo.load(fit(["--config", "configs/expcnn.yaml", "--data", ARRAY_MODULE,
                         "--data.path", str(d / "codes.npz"), "--data.jitter", "5", "--data.reverse_complement", "true",
                         "--model.arch_kwargs.pool_size", "10", "--trainer.max_epochs", "1",
-                        "--trainer.default_root_dir", str(tmp_path), "--trainer.enable_model_summary", "false"])
-    assert rc == 0, err[-3000:]
-    model = motifzoo.load(out.strip().splitlines()[-1].split("best checkpoint: ")[1])
+                        "--trainer.default_root_dir", str(tmp_path), "--trainer.enable_model_summary", "false"]))
     assert model.input_length == 50 and model.target_names == ["A", "B"]
 
 

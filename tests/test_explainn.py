@@ -12,7 +12,7 @@ from motifzoo.interpret.units import (NoUnitsError, positional_effects, rank_con
                                       unit_target_weights, weights_heatmap)
 from motifzoo.models import ExplaiNN, get_model
 from motifzoo.models.explainn import _keep_mask
-from clirun import run
+from clirun import fit, run
 
 reference = pytest.importorskip("explainn.models.networks", reason="the reference package is the test extra")
 
@@ -234,12 +234,10 @@ def test_heatmap_and_models_without_units(small_model, tmp_path):
 def explainn_ckpt(tmp_path_factory, tiny_table):
     """configs/explainn.yaml trained through `motifzoo fit` for one short epoch on the tiny preset."""
     root = tmp_path_factory.mktemp("explainn_run")
-    rc, out, err = run(["fit", "--config", "configs/explainn.yaml", "--data.path", str(tiny_table),
+    return fit(["--config", "configs/explainn.yaml", "--data.path", str(tiny_table),
                         "--trainer.max_epochs", "1", "--trainer.limit_train_batches", "3",
                         "--trainer.limit_val_batches", "2", "--trainer.default_root_dir", str(root),
                         "--trainer.enable_model_summary", "false", "--model.arch_kwargs.n_units", "8"])
-    assert rc == 0, err[-3000:]
-    return out.strip().splitlines()[-1].split("best checkpoint: ")[1]
 
 
 def test_config_trains_and_motifs_export(explainn_ckpt, tiny_table, tmp_path):

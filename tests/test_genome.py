@@ -18,7 +18,7 @@ from motifzoo.data.genome import Genome, IntervalSet, gc_fraction, read_bed  # n
 from motifzoo.data.shuffle import dinucleotide_counts, dinucleotide_shuffle  # noqa: E402
 from motifzoo.data.tables import DataError  # noqa: E402
 from motifzoo.training.genome_datamodule import GenomeDataModule  # noqa: E402
-from clirun import run
+from clirun import fit, run
 
 SIZES = {"chr1": 40_000, "chr2": 40_000, "chr3": 30_000, "chr4": 30_000, "chrM": 150}
 MOTIF = "TGACTCAGCA"
@@ -89,12 +89,10 @@ def found_in(seq: str, chroms: dict) -> set:
 # --------------------------------------------------------------------------------------------
 def test_fit_with_chromosome_splits_keeps_test_chromosome_out_of_training(genome_dir, tmp_path):
     d, seqs, _ = genome_dir
-    rc, out, err = run(["fit", "--config", "configs/genome.yaml", "--data.genome", str(d / "genome.fa"),
+    ckpt = fit(["--config", "configs/genome.yaml", "--data.genome", str(d / "genome.fa"),
                         "--data.bed", str(d / "peaks.narrowPeak"), "--data.valid_chroms", "[chr3]",
                         "--data.test_chroms", "[chr4]", "--trainer.max_epochs", "3",
                         "--trainer.default_root_dir", str(tmp_path), "--trainer.enable_model_summary", "false"])
-    assert rc == 0, err[-3000:]
-    ckpt = out.strip().splitlines()[-1].split("best checkpoint: ")[1]
     model = motifzoo.load(ckpt)
     assert model.input_length == 200 and model.target_names == ["peaks"]
     metrics = (Path(ckpt).parents[1] / "metrics.csv").read_text()

@@ -55,7 +55,7 @@ def test_exact_pwms_survive_checkpoint_and_meme_round_trip(tmp_path):
     back = motifzoo.load(tmp_path / "m.ckpt")
     np.testing.assert_array_equal(back.motif_pwms(), m.motif_pwms())
     motifs, _ = model_motifs(back, method="weights", trim_ic=0, min_ic=0)
-    from motifzoo.interpret.meme import write_meme
+    from motifzoo.motifs import write_meme
     write_meme(motifs, tmp_path / "m.meme")
     for written, exact in zip(read_meme(tmp_path / "m.meme"), _softmax_pwms(m)):
         np.testing.assert_allclose(written.pwm, exact, atol=2e-6)  # MEME text keeps 6 decimals
@@ -156,8 +156,8 @@ def test_bad_layer_arguments_say_what_is_allowed():
 
 
 def test_duplicate_filters_are_merged_and_reported(tmp_path):
-    from motifzoo.data.simulate import load_jaspar
-    from motifzoo.training.cli import main
+    from motifzoo.motifs import load_jaspar
+    from motifzoo.cli import main
     m = _pwm_model(n_filters=4, width=10)
     _set_pwm(m.scanner, 0, "GTAAACAATG", sharpness=5.0)
     _set_pwm(m.scanner, 1, "GTAAACAATG", sharpness=3.5)  # the same motif, less sharp
@@ -190,14 +190,10 @@ def test_duplicate_filters_are_merged_and_reported(tmp_path):
 @pytest.mark.slow
 def test_pwm_model_trained_on_tiny_recovers_planted_motifs_from_weights(tiny_table, tmp_path):
     from motifzoo.interpret.compare import motif_recovery
-    from motifzoo.training.cli import main
-    buf = io.StringIO()
-    with contextlib.redirect_stdout(buf):
-        rc = main(["fit", "--config", "configs/expcnn_pwm.yaml", "--data.path", str(tiny_table),
-                   "--trainer.max_epochs", "10", "--trainer.default_root_dir", str(tmp_path),
-                   "--model.arch_kwargs.n_filters", "8", "--trainer.enable_model_summary", "false"])
-    assert rc == 0, buf.getvalue()[-2000:]
-    ckpt = buf.getvalue().strip().splitlines()[-1].split("best checkpoint: ")[1]
+    from clirun import fit
+    ckpt = fit(["--config", "configs/expcnn_pwm.yaml", "--data.path", str(tiny_table),
+                "--trainer.max_epochs", "10", "--trainer.default_root_dir", str(tmp_path),
+                "--model.arch_kwargs.n_filters", "8", "--trainer.enable_model_summary", "false"])
     motifs, _ = model_motifs(motifzoo.load(ckpt), method="weights")
     planted = read_meme(tiny_table.parent / "planted.meme")
     res = motif_recovery(motifs, planted)

@@ -2,10 +2,10 @@
 import contextlib
 import io
 
-from motifzoo.data.simulate import load_jaspar
+from motifzoo.motifs import load_jaspar
 from motifzoo.interpret import read_meme
 from motifzoo.interpret.compare import motif_recovery
-from motifzoo.training.cli import main
+from motifzoo.cli import main
 
 
 def test_planted_motifs_are_recovered(trained_ckpt, tiny_table, tiny_sim, tmp_path):

@@ -17,7 +17,7 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from clirun import run
+from clirun import fit, run
 
 FIT = ["fit", "--config", "configs/expcnn.yaml", "--trainer.enable_model_summary", "false",
        "--trainer.enable_progress_bar", "false"]
@@ -173,12 +173,10 @@ def test_console_script_has_no_traceback(tmp_path):
 # reproducibility and resuming
 # ---------------------------------------------------------------------------------------------
 def _fit(tiny_table, root, epochs, extra=()):
-    rc, out, err = run(FIT + ["--data.path", str(tiny_table), "--trainer.default_root_dir", str(root),
-                              "--trainer.max_epochs", str(epochs), "--early_stopping.patience", "100",
-                              "--model.arch_kwargs.n_filters", "8", "--data.reverse_complement", "true",
-                              "--data.jitter", "3", *extra])
-    assert rc == 0, err[-2000:]
-    return out.strip().splitlines()[-1].split("best checkpoint: ")[1]
+    return fit(FIT[1:] + ["--data.path", str(tiny_table), "--trainer.default_root_dir", str(root),
+                          "--trainer.max_epochs", str(epochs), "--early_stopping.patience", "100",
+                          "--model.arch_kwargs.n_filters", "8", "--data.reverse_complement", "true",
+                          "--data.jitter", "3", *extra])
 
 
 def test_same_seed_same_metrics_and_same_meme_bytes(tiny_table, tmp_path):

@@ -204,7 +204,7 @@ def test_syntax_cli_writes_ranked_rules_instances_and_histogram(planted_files, t
     # the same names `motifzoo motifs` writes for this checkpoint and data
     meme = tmp_path / "m.meme"
     assert run(["motifs", str(d / "pairwise.ckpt"), "-o", str(meme), "--data", str(table)])[0] == 0
-    from motifzoo.interpret.meme import read_meme
+    from motifzoo.motifs import read_meme
     assert set(rules["motif_a"]) | set(rules["motif_b"]) <= {mm.name for mm in read_meme(meme)}
     # refuses to overwrite
     rc, _, err = run(["syntax", str(d / "pairwise.ckpt"), "-o", str(out), "--data", str(table)])

@@ -16,17 +16,13 @@ multi-label set for tests). Syntax presets are added by
 from __future__ import annotations
 
 from dataclasses import dataclass
-from importlib import resources
 from typing import Callable
 
 import numpy as np
 import pandas as pd
 
-from ..interpret.meme import read_meme, write_meme
+from ..motifs import Motif, load_jaspar, write_meme
 from .tables import random_split
-from ..interpret.motif import Motif
-
-JASPAR_FILE = "jaspar2024_core_vertebrates.meme.gz"
 
 #: ten dissimilar, well-known vertebrate motifs (JASPAR 2024 ids)
 MULTILABEL_MOTIFS = ["MA0139.2", "MA0035.5", "MA0466.4", "MA0148.5", "MA0114.5",
@@ -34,26 +30,6 @@ MULTILABEL_MOTIFS = ["MA0139.2", "MA0035.5", "MA0466.4", "MA0148.5", "MA0114.5",
 #: six mutually dissimilar low-information motifs (6-8 bp, 7-9 bits each; JASPAR 2024 ids):
 #: HOXA9, FOSL1::JUND, NFATC3, SOX9, NFIX, TBP
 LOW_INFORMATION_MOTIFS = ["MA0594.3", "MA1142.2", "MA0625.3", "MA0077.2", "MA0671.2", "MA0108.3"]
-
-
-def jaspar_path():
-    """Path of the shipped JASPAR 2024 CORE vertebrates MEME file."""
-    return resources.files("motifzoo.data") / "motifs" / JASPAR_FILE
-
-
-def load_jaspar(ids: list[str] | None = None) -> list[Motif]:
-    """Shipped JASPAR 2024 CORE vertebrate motifs (all, or those with the given matrix ids, in order).
-
-    Each motif's ``name`` is the matrix id and ``altname`` the TF name.
-    """
-    motifs = read_meme(jaspar_path())
-    if ids is None:
-        return motifs
-    by_id = {m.name: m for m in motifs}
-    missing = [i for i in ids if i not in by_id]
-    if missing:
-        raise KeyError(f"JASPAR ids not in the shipped file: {', '.join(missing)}")
-    return [by_id[i] for i in ids]
 
 
 @dataclass

@@ -40,8 +40,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..interpret.motif import Motif
-from .simulate import PRESETS, Simulation, _to_strings, background, load_jaspar, plant, sample_instance
+from ..motifs import Motif, load_jaspar
+from .simulate import PRESETS, Simulation, _to_strings, background, plant, sample_instance
 
 #: (motif_a, motif_b, distractor) JASPAR ids per preset
 SPACING_MOTIFS = ("MA0148.5", "MA0060.4", "MA0079.5")      # FOXA1, NFYA; SP1

@@ -285,3 +285,21 @@ def read_sequences(path, targets=None, seq_len: int | None = None, pad_mode: str
             return SequenceTable(codes, np.zeros((len(seqs), 0), np.float32), [], None, names)
         return read_fasta_table(p, targets, seq_len, pad_mode)
     return read_table(p, seq_len=seq_len, pad_mode=pad_mode)
+
+
+def read_onehot(path, max_sequences: int | None = None):
+    """One-hot (N, 4, L) float tensor of the sequences in a TSV/CSV/FASTA file (targets ignored).
+
+    Sequences must have equal length; errors name the file and line.
+    """
+    from .encoding import codes_to_one_hot
+    p = _check_file(path)
+    if _suffix(p) in FASTA_SUFFIXES:
+        names, seqs, lines = _parse_fasta(p)
+        labels = fasta_labels(p, names, lines)
+    else:
+        df = _read_frame(p)
+        seqs, labels = table_sequences(df, p), table_labels(p, len(df))
+    if max_sequences:
+        seqs, labels = seqs[:max_sequences], labels[:max_sequences]
+    return codes_to_one_hot(_encode_checked(seqs, labels, None, "center"))

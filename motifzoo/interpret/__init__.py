@@ -1,6 +1,6 @@
 """Reading models: PWMs from filters, MEME files, syntax tables, annotation and reports."""
-from .meme import MemeFormatError, format_meme, read_meme, write_meme
-from .motif import Motif, information_content, trim
+from ..motifs import MemeFormatError, format_meme, read_meme, write_meme
+from ..motifs import Motif, information_content, trim
 from .pwm import activation_counts, counts_to_pwms, filters_to_pwms, model_motifs
 from .annotate import annotate, cluster_motifs, label_motifs, load_database
 from .compare import motif_recovery, tomtom

@@ -8,7 +8,7 @@ external binaries) and keeps the best match of each. Databases:
   read offline from ``pyjaspar``'s bundled SQLite copy (``pip install 'motifzoo[jaspar]'``);
   e.g. ``"pyjaspar"`` (pyjaspar's newest release, vertebrates) or ``"pyjaspar:JASPAR2024:plants"``;
 * any MEME minimal-format file (plain or ``.gz``);
-* a list of :class:`~motifzoo.interpret.motif.Motif`.
+* a list of :class:`~motifzoo.motifs.Motif`.
 
 :func:`cluster_motifs` compares the learned motifs with each other and joins those that
 match (connected components at q < threshold), so a user sees a dozen distinct motifs,
@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from .compare import tomtom
-from .motif import Motif, information_content
+from ..motifs import Motif, information_content
 
 #: columns of the table :func:`annotate` returns
 ANNOTATION_COLUMNS = ["motif", "match_id", "match_name", "p", "q", "offset", "strand", "overlap", "significant",
@@ -102,13 +102,13 @@ def load_database(database="jaspar") -> list[Motif]:
     DatabaseError
         The file does not exist, is not a MEME file, or holds no motifs; pyjaspar is missing.
     """
-    from .meme import MemeFormatError, read_meme
+    from ..motifs import MemeFormatError, read_meme
     if isinstance(database, (list, tuple)):
         if not all(isinstance(m, Motif) for m in database):
             raise DatabaseError("a database given as a list must hold Motif objects")
         motifs = list(database)
     elif str(database) == "jaspar":
-        from ..data.simulate import jaspar_path
+        from ..motifs import jaspar_path
         motifs = read_meme(jaspar_path())
     elif str(database).split(":", 1)[0] == "pyjaspar":
         parts = str(database).split(":")

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .motif import Motif
+from ..motifs import Motif
 
 
 def _require_memelite():

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .motif import UNIFORM, Motif, information_content
+from ..motifs import UNIFORM, Motif, information_content
 
 ALPHABET = list("ACGT")
 #: file suffixes :func:`save_figure` writes

@@ -23,7 +23,7 @@ import pandas as pd
 import torch
 import torch.nn.functional as F
 
-from .motif import UNIFORM, Motif, information_content, trim
+from ..motifs import UNIFORM, Motif, information_content, trim
 
 
 def filters_to_pwms(filters, beta: float = 1.0, background=UNIFORM) -> np.ndarray:

@@ -29,8 +29,8 @@ import numpy as np
 import pandas as pd
 
 from .annotate import annotate, cluster_motifs, database_label, label_motifs, load_database, match_score
-from .meme import atomic_write_text, format_meme
-from .motif import Motif
+from ..motifs import Motif, atomic_write_text, format_meme
+from . import syntax
 
 LOGO_DIR = "logos"
 #: targets shown as their own importance column; more are summarised as "top targets"
@@ -228,18 +228,6 @@ def syntax_readout(model, data=None, threshold: float = 0.5, min_ic: float = 3.0
         readout the model should have could not be computed, else None).
     """
     empty = {"rules": None, "pairs": None, "geometry": None, "how": "", "note": None}
-    try:
-        from . import syntax
-    except ImportError:
-        syntax = None
-    if syntax is None or not hasattr(syntax, "syntax_rules"):
-        try:
-            rules = model.syntax_readout()
-        except ImportError as err:  # the readout lives in an optional module
-            return {**empty, "note": f"this model has a syntax readout, but it could not be computed: {err}"}
-        if isinstance(rules, pd.DataFrame) and not rules.empty:
-            return {**empty, "rules": rules, "how": "Rules read from the model's syntax layer."}
-        return empty
     layer = syntax.has_syntax_layer(model)
     if not layer and data is None:
         return empty

@@ -585,10 +585,8 @@ def plot_spacing_histograms(table: pd.DataFrame, geometry: pd.DataFrame, path, m
 # one call for the CLI and scripts
 # --------------------------------------------------------------------------------------------
 def has_syntax_layer(model) -> bool:
-    """Whether the model reads rules from its weights (overrides ``MotifModel.syntax_readout``)."""
-    from ..models.base import MotifModel
-    impl = getattr(type(model), "syntax_readout", None)
-    return impl is not None and impl is not MotifModel.syntax_readout
+    """Whether the model has a syntax layer whose weights are rules (``pair_weights()`` is not None)."""
+    return model.pair_weights() is not None
 
 
 def syntax_rules(model, data=None, method: str = "auto", threshold: float = 0.5, attention_threshold: float = 2.0,
@@ -631,7 +629,7 @@ def syntax_rules(model, data=None, method: str = "auto", threshold: float = 0.5,
         med = instances.groupby("filter")["activation"].median()
         site_activation[med.index.to_numpy(int)] = med.to_numpy()
     if method == "weights":
-        rules = model.syntax_readout(geometry=geometry, site_activation=site_activation, merge_rc=merge_rc,
+        rules = rules_from_weights(model, geometry=geometry, site_activation=site_activation, merge_rc=merge_rc,
                                      include_overlapping=include_overlapping, keep_all=keep_all)
     else:
         rules = rules_from_data(model, data, instances, geometry, max_distance=max_distance, min_support=min_support,

@@ -610,8 +610,3 @@ class ArgminnPairwise(_ScannerModel):
             both = self.pair_mask[..., 1:] * self.pair_mask[..., :-1]
             total = total + self.pair_smooth * ((kernel[..., 1:] - kernel[..., :-1]) ** 2 * both).sum()
         return total
-
-    def syntax_readout(self, **kwargs):
-        """Syntax rules read from K (see :func:`motifzoo.interpret.syntax.rules_from_weights`)."""
-        from ..interpret.syntax import rules_from_weights
-        return rules_from_weights(self, **kwargs)

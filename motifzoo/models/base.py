@@ -1,7 +1,11 @@
-"""The small interface every interpretable model in the zoo implements.
+"""The one interface every interpretable model in the zoo implements.
 
-``motifzoo.interpret`` only ever calls these methods, so a new architecture
-plugs into motif export, syntax tables and reports by implementing them.
+``motifzoo.interpret`` reads models only through :class:`MotifModel`: every attribute and
+method below exists on every model, with one default each, so no reader probes with
+``getattr``/``hasattr``. A new architecture plugs into motif export, syntax tables, variant
+effects and reports by subclassing :class:`MotifModel`, implementing :meth:`motif_filters`,
+:meth:`motif_bias` and :meth:`stranded_activations` (and the optional readouts its layers
+support), and registering it (:func:`motifzoo.models.register_model`).
 """
 from __future__ import annotations
 
@@ -15,58 +19,96 @@ def filter_name(index: int) -> str:
 
 
 class MotifModel(nn.Module):
-    """Base class for interpretable models.
+    """Base class and interface of the zoo's interpretable models.
 
-    Subclasses implement :meth:`motif_filters`, :meth:`motif_activations` and
-    set :attr:`motif_activation`. Position ``i`` of ``motif_activations(x)`` scans
-    the window ``x[:, :, i - motif_padding : i - motif_padding + W]``.
+    Attributes (set on every model, whether built by :func:`~motifzoo.models.get_model` or
+    read by :func:`~motifzoo.models.load`)
+    ----------
+    model_name : str
+        Registry name (``"expcnn_shallow"``, ...).
+    hparams : dict
+        Every constructor argument, defaults filled in: ``get_model(model_name, **hparams)``
+        rebuilds the architecture.
+    input_length : int
+        Sequence length L the model was built for.
+    target_names : list of str
+        One name per output (``target0``, ... until a checkpoint or the caller names them).
+    task : {"binary", "regression"}
+        What the outputs are: logits of binary targets, or real values.
+    motif_activation : str
+        Name of the first-layer nonlinearity (``"exp"``, ``"relu"``, ...); ``"exp"`` makes a
+        filter a log-odds scan.
+    motif_strand_aware : bool
+        Whether every filter also scans the reverse strand with shared weights
+        (:meth:`stranded_activations` then has S = 2).
     """
 
-    #: name of the first-layer nonlinearity ("exp", "relu", ...); "exp" makes a filter a log-odds scan
+    model_name: str = ""
     motif_activation: str = "exp"
-    #: left zero-padding of the first layer, in bp
-    motif_padding: int = 0
-    #: whether each filter also scans the reverse strand with shared weights
     motif_strand_aware: bool = False
 
+    def __init__(self) -> None:
+        super().__init__()
+        self.hparams: dict = {}
+        self.input_length: int = 0
+        self.target_names: list[str] = []
+        self.task: str = "binary"
+
+    # ------------------------------------------------------------------ first layer (required)
     def motif_filters(self) -> torch.Tensor:
         """First-layer weights, (F, 4, W), with any batch-norm affine folded in."""
         raise NotImplementedError
 
     def motif_bias(self) -> torch.Tensor:
         """First-layer bias, (F,), with any batch-norm affine folded in."""
-        return torch.zeros(self.motif_filters().shape[0])
-
-    def motif_activations(self, x: torch.Tensor) -> torch.Tensor:
-        """First-layer activations after the nonlinearity: (N, 4, L) -> (N, F, L')."""
         raise NotImplementedError
 
+    def stranded_activations(self, x: torch.Tensor) -> torch.Tensor:
+        """Activations per scanned strand, (N, 4, L) -> (N, S, F, L - W + 1); S = 2 when
+        :attr:`motif_strand_aware`: strand 1 at position i scores the reverse complement of the
+        window starting at i."""
+        raise NotImplementedError
+
+    def motif_activations(self, x: torch.Tensor) -> torch.Tensor:
+        """First-layer activations after the nonlinearity, forward strand: (N, 4, L) -> (N, F, L - W + 1).
+
+        Position i scans the window ``x[:, :, i:i + W]``.
+        """
+        return self.stranded_activations(x)[:, 0]
+
+    # ------------------------------------------------------------------ optional readouts
     def motif_pwms(self):
         """Exact PWMs of the first-layer filters, numpy (F, W, 4) with rows summing to 1, when the
-        layer is a PWM by construction (e.g. ``first_layer="pwm"``); ``None`` otherwise, and
+        layer is a PWM by construction (``first_layer="pwm"``); ``None`` otherwise, and
         ``model_motifs(method="weights")`` then inverts :meth:`motif_filters`."""
         return None
-
-    def stranded_activations(self, x: torch.Tensor) -> torch.Tensor:
-        """Activations per scanned strand, (N, 4, L) -> (N, S, F, L'). S = 2 when ``motif_strand_aware``:
-        strand 1 at position i scores the reverse complement of the window starting at i."""
-        return self.motif_activations(x)[:, None]
 
     def filter_names(self) -> list[str]:
         """One name per first-layer filter, as written to MEME files."""
         return [filter_name(i) for i in range(self.motif_filters().shape[0])]
-
-    def regularization(self, epoch: int) -> torch.Tensor | float:
-        """Extra loss terms (e.g. filter penalties) computed during the last forward pass,
-        given the current epoch for schedules. Added to the task loss by the trainer."""
-        return 0.0
 
     def motif_target_weights(self) -> torch.Tensor | None:
         """(F, T) weight of each first-layer filter on each target where the architecture makes it
         readable (e.g. ExplaiNN's final linear layer); ``None`` otherwise."""
         return None
 
-    def syntax_readout(self, **kwargs):
-        """Syntax rules read from the weights (a ``pandas.DataFrame``), or ``None`` when the
-        architecture has no syntax layer."""
+    def pair_weights(self) -> torch.Tensor | None:
+        """Weights of a pairwise syntax layer, (T, C, C, D + 1) with C = S F channels (channel
+        ``s * F + f`` = filter f on strand s) and window offsets 0..D; ``None`` for models without one."""
         return None
+
+    def position_attention(self, x: torch.Tensor) -> torch.Tensor | None:
+        """Attention on each position relative to uniform, (N, 4, L) -> (N, L - W + 1), for models
+        with attention; ``None`` otherwise."""
+        return None
+
+    def unit_outputs(self, x: torch.Tensor) -> torch.Tensor | None:
+        """Outputs of independent units that a final linear layer combines, (N, 4, L) -> (N, F), for
+        unit models (ExplaiNN); ``None`` otherwise."""
+        return None
+
+    # ------------------------------------------------------------------ training
+    def regularization(self, epoch: int) -> torch.Tensor | float:
+        """Extra loss terms (e.g. filter penalties) of the last training forward pass, given the
+        current epoch for schedules. Added to the task loss by the trainer; 0 by default."""
+        return 0.0

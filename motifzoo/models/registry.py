@@ -80,8 +80,11 @@ def get_model(name: str, **kwargs) -> nn.Module:
     """Build the architecture registered under ``name`` with ``kwargs``.
 
     Unknown keyword arguments raise a ``TypeError`` that lists the valid ones.
-    The keyword arguments are stored on the model as ``model.hparams`` (a dict)
-    so that :func:`motifzoo.save` can write a self-describing checkpoint.
+    Every constructor argument, defaults filled in, is stored on the model as
+    ``model.hparams`` (a dict), so that :func:`motifzoo.save` writes a self-describing
+    checkpoint that rebuilds the same model even after a default changes. The model's
+    ``input_length``, ``target_names`` (``target0``, ...) and ``task`` (``binary``) are set
+    as :func:`motifzoo.load` sets them from a checkpoint.
     """
     cls = model_class(name)
     valid = model_hyperparameters(name)
@@ -103,5 +106,10 @@ def get_model(name: str, **kwargs) -> nn.Module:
                 f"model {name!r}: argument {k!r} must be plain data (int, float, str, bool, list), got {type(v).__name__}"
             )
     model = cls(**kwargs)
-    model.hparams = {k: (list(v) if isinstance(v, tuple) else v) for k, v in kwargs.items()}
+    # every argument, defaults filled in: a checkpoint rebuilds the same model even if a default changes later
+    resolved = {k: kwargs.get(k, d) for k, d in valid.items()}
+    model.hparams = {k: (list(v) if isinstance(v, tuple) else v) for k, v in resolved.items()}
+    model.input_length = int(resolved["input_length"])
+    model.target_names = [f"target{i}" for i in range(int(resolved["n_targets"]))]
+    model.task = "binary"
     return model

@@ -12,10 +12,7 @@ from torchmetrics.regression import PearsonCorrCoef, SpearmanCorrCoef
 
 from ..models.io import checkpoint_metadata
 from ..models.registry import coerce_hyperparameters, get_model, model_class
-
-
-class ConfigError(ValueError):
-    """A configuration value is invalid; the message names the key."""
+from .errors import ConfigError
 
 
 class _PerTarget(nn.Module):

@@ -1,6 +1,6 @@
 """The ``motifzoo units`` subcommand: unit-level readouts of an ExplaiNN-style checkpoint.
 
-Registered in :data:`motifzoo.training.cli.COMMANDS` as the ``(help, add_arguments, run)``
+Registered in :data:`motifzoo.cli.main.COMMANDS` as the ``(help, add_arguments, run)``
 triple :data:`UNITS`. Standard library only at import time.
 """
 from __future__ import annotations
@@ -38,10 +38,11 @@ def _planned_outputs(out, with_data: bool, figure_format: str) -> list:
 def run_units(args) -> int:
     from pathlib import Path
 
-    from ..interpret.meme import atomic_write_text
+    from ..motifs import atomic_write_text
     from ..models.io import load
-    from ..training.cli import UserError, load_data_onehot
-    from .units import (NoUnitsError, positional_effects, response_curves, top_units, unit_contributions,
+    from ..data.tables import read_onehot
+    from .errors import UserError
+    from ..interpret.units import (NoUnitsError, positional_effects, response_curves, top_units, unit_contributions,
                         unit_target_weights, weights_heatmap)
 
     out = Path(args.output)
@@ -60,7 +61,7 @@ def run_units(args) -> int:
         weights = unit_target_weights(model)
     except NoUnitsError as err:
         raise UserError(f"{args.checkpoint}: {err}") from None
-    data = load_data_onehot(args.data, args.max_sequences) if args.data else None
+    data = read_onehot(args.data, args.max_sequences) if args.data else None
     try:
         curves = response_curves(model, data, n_values=args.n_values)
         contributions = unit_contributions(model, data) if data is not None else None

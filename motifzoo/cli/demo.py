@@ -2,17 +2,27 @@
 
 simulate (planted JASPAR motifs) -> ``motifzoo fit`` -> ``motifzoo motifs`` ->
 count the planted motifs recovered (TOMTOM, q < 0.05 against planted + JASPAR CORE
-vertebrates) -> any further readouts the installed version offers (syntax, report).
+vertebrates) -> syntax rules and the HTML report.
 """
 from __future__ import annotations
 
 from pathlib import Path
 
 
+def _add_demo(p):
+    p.add_argument("-o", "--out", default="demo_out", help="output directory (default demo_out)")
+    p.add_argument("--arch", default="expcnn_shallow", help="model to train (default expcnn_shallow)")
+    p.add_argument("--preset", default="multilabel", help="simulation preset (default multilabel)")
+    p.add_argument("-n", "--n-sequences", type=int, help="number of simulated sequences (default: the preset's)")
+    p.add_argument("--max-epochs", type=int, default=30)
+    p.add_argument("--seed", type=int, default=0)
+
+
 def run_demo(args) -> int:
-    from ..data.simulate import load_jaspar, simulate
-    from ..interpret.meme import read_meme
-    from .cli import COMMANDS, main
+    from ..data.simulate import simulate
+    from ..motifs import load_jaspar, read_meme
+    from ..training.fit import fit
+    from .main import main
 
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -24,18 +34,10 @@ def run_demo(args) -> int:
     print(f"      {len(sim.sequences)} sequences, {len(sim.motifs)} planted motifs -> {table}")
 
     print(f"[2/4] training {args.arch} ...", flush=True)
-    fit_args = ["fit", "--data.path", str(table), "--model.arch", args.arch, "--trainer.max_epochs", str(args.max_epochs),
-                "--trainer.default_root_dir", str(out / "runs"), "--trainer.enable_progress_bar", "false",
-                "--trainer.enable_model_summary", "false", "--seed_everything", str(args.seed)]
-    import contextlib
-    import io
-    buf = io.StringIO()
-    with contextlib.redirect_stdout(buf):
-        rc = main(fit_args)
-    if rc != 0:
-        print(buf.getvalue())
-        return rc
-    ckpt = buf.getvalue().strip().splitlines()[-1].split("best checkpoint: ", 1)[-1]
+    result = fit(data={"path": str(table)}, model={"arch": args.arch}, seed_everything=args.seed,
+                 trainer={"max_epochs": args.max_epochs, "default_root_dir": str(out / "runs"),
+                          "enable_progress_bar": False, "enable_model_summary": False})
+    ckpt = str(result.best_checkpoint)
     print(f"      best checkpoint: {ckpt}")
 
     print("[3/4] exporting motifs ...", flush=True)
@@ -56,10 +58,11 @@ def run_demo(args) -> int:
               f"{', '.join(names[n] for n in res['recovered']) or 'none'}")
         print(f"      {res['n_learned_matching']}/{res['n_learned']} exported motifs match a planted one "
               f"(precision {res['precision']:.2f})")
-    for extra in ("syntax", "report"):
-        if extra in COMMANDS:
-            target = out / ("rules.tsv" if extra == "syntax" else "report")
-            print(f"[+] motifzoo {extra} -> {target}", flush=True)
-            main([extra, ckpt, "-o", str(target), "--data", str(table), "--force"])
+    for command, target in (("syntax", out / "rules.tsv"), ("report", out / "report")):
+        print(f"[+] motifzoo {command} -> {target}", flush=True)
+        main([command, ckpt, "-o", str(target), "--data", str(table), "--force"])
     print(f"done: outputs in {out}/")
     return 0
+
+
+DEMO = ("simulate, train, export motifs and count the planted motifs recovered", _add_demo, run_demo)

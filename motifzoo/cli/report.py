@@ -1,6 +1,6 @@
 """The ``motifzoo report`` and ``motifzoo annotate`` subcommands.
 
-Registered in :data:`motifzoo.training.cli.COMMANDS` as ``(help, add_arguments, run)``
+Registered in :data:`motifzoo.cli.main.COMMANDS` as ``(help, add_arguments, run)``
 triples (:data:`REPORT`, :data:`ANNOTATE`). This module imports only the standard
 library at import time; the work happens in :mod:`motifzoo.interpret.report` and
 :mod:`motifzoo.interpret.annotate`.
@@ -15,9 +15,9 @@ DATABASE_HELP = ("motif database to name motifs against: 'jaspar' (default; JASP
 def _user_errors(run):
     """Report annotation/report errors as one-line user errors (no traceback)."""
     def wrapped(args) -> int:
-        from ..training.cli import UserError
-        from .annotate import DatabaseError
-        from .report import ReportError
+        from .errors import UserError
+        from ..interpret.annotate import DatabaseError
+        from ..interpret.report import ReportError
         try:
             return run(args)
         except (DatabaseError, ReportError) as err:
@@ -54,9 +54,10 @@ def add_report_arguments(p) -> None:
 @_user_errors
 def run_report(args) -> int:
     from ..models.io import load
-    from ..training.cli import UserError, load_data_onehot
-    from .annotate import database_label, load_database
-    from .report import check_output_dir, write_report
+    from ..data.tables import read_onehot
+    from .errors import UserError
+    from ..interpret.annotate import database_label, load_database
+    from ..interpret.report import check_output_dir, write_report
     if args.method == "activations" and not args.data:
         raise UserError("--method activations needs --data (sequences to align activations on)")
     if not 0 < args.q_threshold <= 1:
@@ -64,7 +65,7 @@ def run_report(args) -> int:
     database = load_database(args.database)  # fail fast on a bad database, before loading data
     check_output_dir(args.output, args.force)
     model = load(args.checkpoint)
-    data = load_data_onehot(args.data, args.max_sequences) if args.data else None
+    data = read_onehot(args.data, args.max_sequences) if args.data else None
     index = write_report(model, args.output, data, checkpoint=args.checkpoint, data_path=args.data,
                          database=database, database_name=database_label(args.database),
                          q_threshold=args.q_threshold, method=args.method, threshold=args.threshold,
@@ -97,9 +98,9 @@ def add_annotate_arguments(p) -> None:
 
 @_user_errors
 def run_annotate(args) -> int:
-    from ..training.cli import UserError, check_output
-    from .annotate import annotate, cluster_motifs, label_motifs, load_database, match_score
-    from .meme import atomic_write_text, format_meme, read_meme
+    from .errors import UserError, check_output
+    from ..interpret.annotate import annotate, cluster_motifs, label_motifs, load_database, match_score
+    from ..motifs import atomic_write_text, format_meme, read_meme
     out = check_output(args.output, args.force)
     meme_out = check_output(args.meme, args.force) if args.meme else None
     if not 0 < args.q_threshold <= 1:

@@ -6,13 +6,12 @@ line, the real ``nsites`` and a blank line after every motif.
 """
 from __future__ import annotations
 
-import os
 import re
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
+from .files import atomic_write_text
 from .motif import UNIFORM, Motif
 
 
@@ -29,23 +28,6 @@ def _round_rows(pwm: np.ndarray, decimals: int = 6) -> np.ndarray:
     fix = np.argmax(r, axis=1)
     r[np.arange(len(r)), fix] += np.round(1.0 - r.sum(1), decimals)
     return r
-
-
-def atomic_write_text(path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file and a rename, so an interrupted
-    write never leaves a truncated file behind."""
-    path = Path(path)
-    if not path.parent.exists():
-        raise FileNotFoundError(f"cannot write {path}: directory {path.parent} does not exist")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
 
 
 def format_meme(motifs, background=UNIFORM) -> str:

@@ -1,6 +1,6 @@
 """The ``motifzoo syntax`` and ``motifzoo instances`` subcommands.
 
-Registered in :data:`motifzoo.training.cli.COMMANDS` as ``(help, add_arguments, run)``
+Registered in :data:`motifzoo.cli.main.COMMANDS` as ``(help, add_arguments, run)``
 triples (:data:`SYNTAX`, :data:`INSTANCES`). Only the standard library is imported at
 import time; the work happens in :mod:`motifzoo.interpret.syntax`.
 """
@@ -37,7 +37,7 @@ INSTANCES_HELP = "motif instance calls (sequence, position, strand, motif, score
 
 
 def _check_fraction(value: float, flag: str) -> None:
-    from ..training.cli import UserError
+    from .errors import UserError
     if not 0 < value <= 1:
         raise UserError(f"{flag} must be in (0, 1], got {value}")
 
@@ -94,14 +94,15 @@ def _motif_kwargs(args) -> dict:
 
 def _load(args, need_data: bool):
     from ..models.io import load
-    from ..training.cli import UserError, load_data_onehot
+    from ..data.tables import read_onehot
+    from .errors import UserError
     _check_fraction(args.threshold, "--threshold")
     if args.batch_size < 1:
         raise UserError(f"--batch-size must be positive, got {args.batch_size}")
     if need_data and not args.data:
         raise UserError("this needs --data (sequences to call motif instances on)")
     model = load(args.checkpoint)
-    data = load_data_onehot(args.data, args.max_sequences) if args.data else None
+    data = read_onehot(args.data, args.max_sequences) if args.data else None
     if data is not None and data.shape[-1] != getattr(model, "input_length", data.shape[-1]):
         raise UserError(f"--data {args.data}: sequences are {data.shape[-1]} bp but the model was trained on "
                         f"{model.input_length} bp")
@@ -109,9 +110,9 @@ def _load(args, need_data: bool):
 
 
 def run_syntax(args) -> int:
-    from ..training.cli import UserError, check_output
-    from .meme import atomic_write_text
-    from .syntax import has_syntax_layer, plot_spacing_histograms, syntax_rules, top_motif_pairs
+    from .errors import UserError, check_output
+    from ..motifs import atomic_write_text
+    from ..interpret.syntax import has_syntax_layer, plot_spacing_histograms, syntax_rules, top_motif_pairs
     out = check_output(args.output, args.force, "rule table")
     extra = {}
     for flag in ("instances", "histogram"):
@@ -171,9 +172,9 @@ def add_instances_arguments(p) -> None:
 
 
 def run_instances(args) -> int:
-    from ..training.cli import check_output
-    from .meme import atomic_write_text
-    from .syntax import call_instances, motif_geometry
+    from .errors import check_output
+    from ..motifs import atomic_write_text
+    from ..interpret.syntax import call_instances, motif_geometry
     out = check_output(args.output, args.force, "instance table")
     model, data = _load(args, need_data=True)
     geometry = motif_geometry(model, data, batch_size=args.batch_size, **_motif_kwargs(args))
