@@ -1,0 +1,340 @@
+"""Variant effects explained by named motifs (issue 18): planted models with known answers, inputs, errors."""
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+import motifzoo
+from motifzoo.data.tables import DataError
+from motifzoo.data.vcf import read_variants
+from motifzoo.interpret.variants import activation_forward, variant_effects, write_variant_effects
+from motifzoo.motifs import Motif, load_jaspar
+
+IDS = ["MA0139.2", "MA0148.5"]  # CTCF, FOXA1
+TARGETS = ["ctcf", "foxa1"]
+L = 100
+
+
+def planted_model():
+    """An exp CNN whose filter 0 is CTCF's log-odds PWM and filter 1 FOXA1's; target t reads filter t only."""
+    torch.manual_seed(0)
+    model = motifzoo.get_model("expcnn_shallow", n_targets=2, input_length=L, n_filters=3, filter_width=19,
+                               pool_size=25, hidden=0, dropout=0.0)
+    bins = (L - 19 + 1) // 25
+    with torch.no_grad():
+        model.scanner.conv.weight.zero_()
+        for f, motif in enumerate(load_jaspar(IDS)):
+            logodds = np.log(np.clip(motif.pwm, 1e-3, 1) / 0.25).T
+            model.scanner.conv.weight[f, :, :motif.width] = torch.as_tensor(logodds, dtype=torch.float32)
+        model.scanner.bn.weight.fill_(1.0)
+        model.scanner.bn.bias.zero_()
+        model.head.weight.zero_()
+        model.head.bias.fill_(-3.0)
+        # the flattened pool is filter-major: filter f owns columns f * bins .. (f + 1) * bins
+        for t in range(2):
+            model.head.weight[t, t * bins:(t + 1) * bins] = 1e-4
+    model.target_names, model.task = TARGETS, "binary"
+    return model.eval()
+
+
+def consensus(motif) -> str:
+    return "".join("ACGT"[i] for i in motif.pwm.argmax(1))
+
+
+def background(seed=0, n=L) -> str:
+    return "".join(np.random.default_rng(seed).choice(list("ACGT"), n))
+
+
+def site_snv(motif_index=0, at=40, seed=0):
+    """A background window with one consensus site, and the SNV at the site's most informative column."""
+    motif = load_jaspar(IDS)[motif_index]
+    site = consensus(motif)
+    bg = background(seed)
+    ref = bg[:at] + site + bg[at + len(site):]
+    info = (motif.pwm * np.log2(np.clip(motif.pwm, 1e-9, 1) / 0.25)).sum(1)
+    j = int(info.argmax())
+    weakest = "ACGT"[int(motif.pwm[j].argmin())]
+    alt = ref[:at + j] + weakest + ref[at + j + 1:]
+    return ref, alt, at + j
+
+
+def annotated_motifs():
+    jaspar = load_jaspar(IDS)
+    return [Motif(f"filter{f}", m.pwm, altname=f"{m.altname}_{m.name}") for f, m in enumerate(jaspar)]
+
+
+# --------------------------------------------------------------------------------------------
+# known answers
+# --------------------------------------------------------------------------------------------
+def test_site_breaking_snv_names_the_motif_and_lowers_its_target():
+    model = planted_model()
+    ref, alt, _ = site_snv(0)
+    df = variant_effects(model, [ref], [alt], names=["ctcf_break"], motifs=annotated_motifs())
+    assert list(df["target"]) == TARGETS and list(df["variant"]) == ["ctcf_break"] * 2
+    row = df.set_index("target").loc["ctcf"]
+    assert row["motif"] == "filter0 CTCF_MA0139.2"
+    assert row["delta"] < 0 and row["delta_prob"] < 0
+    assert row["motif_delta"] < 0 and row["created_or_broken"] == "broken"
+    assert row["explained"] == pytest.approx(1.0, abs=1e-3)
+    assert row["instance_strand"] == "+" and row["instance_start"] == 40
+    assert row["ref_instance"] != row["alt_instance"]
+    # FOXA1's target barely moves
+    assert abs(df.set_index("target").loc["foxa1", "delta"]) < 0.05 * abs(row["delta"])
+
+
+def test_site_creating_snv_raises_its_target():
+    model = planted_model()
+    ref, alt, _ = site_snv(1, at=30, seed=3)
+    df = variant_effects(model, [alt], [ref], motifs=annotated_motifs())  # alt restores the site
+    row = df.set_index("target").loc["foxa1"]
+    assert row["motif"].startswith("filter1 FOXA1")
+    assert row["delta"] > 0 and row["created_or_broken"] == "created"
+    assert 0.9 <= row["explained"] <= 1.1
+
+
+def test_reverse_strand_site_is_found_on_its_strand():
+    model = motifzoo.get_model("expcnn_shallow", n_targets=2, input_length=L, n_filters=3, filter_width=19,
+                               pool_size=25, hidden=0, dropout=0.0, strands="max")
+    model.load_state_dict(planted_model().state_dict())
+    model.target_names, model.task = TARGETS, "binary"
+    model.eval()
+    ref, alt, _ = site_snv(0)
+    rc = lambda s: s.translate(str.maketrans("ACGT", "TGCA"))[::-1]  # noqa: E731
+    df = variant_effects(model, [rc(ref)], [rc(alt)])
+    row = df.set_index("target").loc["ctcf"]
+    assert row["motif"] == "filter0" and row["instance_strand"] == "-" and row["delta"] < 0
+    assert row["ref_instance"].startswith(consensus(load_jaspar(IDS)[0]))  # filter width 19 >= motif width
+
+
+def test_motifs_restrict_the_candidates():
+    model = planted_model()
+    ref, alt, _ = site_snv(0)
+    only_foxa1 = annotated_motifs()[1:]
+    df = variant_effects(model, [ref], [alt], motifs=only_foxa1)
+    assert set(df["motif"]) == {"filter1 FOXA1_MA0148.5"}
+    with pytest.raises(ValueError, match="not a filter"):
+        variant_effects(model, [ref], [alt], motifs=[Motif("unit7", np.full((5, 4), 0.25))])
+
+
+def test_explainn_unit_contribution_is_exact():
+    torch.manual_seed(1)
+    model = motifzoo.get_model("explainn", n_targets=3, input_length=L, n_units=5, filter_width=9).eval()
+    x = torch.nn.functional.one_hot(torch.randint(0, 4, (6, L)), 4).float().transpose(1, 2)
+    ref, alt = x[:3], x[3:]
+    df = variant_effects(model, ref, alt)
+    assert {"unit", "unit_contribution"} <= set(df.columns)
+    with torch.no_grad():
+        contributions = (model.unit_outputs(alt) - model.unit_outputs(ref))[:, :, None] * model.final.weight.T[None]
+        delta = model(alt) - model(ref)
+    # the units add up to delta exactly: the final layer is linear
+    assert torch.allclose(contributions.sum(1), delta, atol=1e-4)
+    for i, row in df.iterrows():
+        b, t = divmod(i, 3)
+        f = int(row["unit"].removeprefix("filter"))
+        assert row["unit_contribution"] == pytest.approx(float(contributions[b, f, t]), rel=1e-4, abs=1e-6)
+        assert f == int(contributions[b, :, t].abs().argmax())
+        assert row["explained"] == pytest.approx(row["unit_contribution"] / row["delta"], rel=1e-3)
+
+
+def test_explained_is_one_with_a_single_unit():
+    torch.manual_seed(2)
+    model = motifzoo.get_model("explainn", n_targets=1, input_length=L, n_units=1, filter_width=9, n_fc=0).eval()
+    x = torch.nn.functional.one_hot(torch.randint(0, 4, (4, L)), 4).float().transpose(1, 2)
+    df = variant_effects(model, x[:2], x[2:])
+    assert np.allclose(df["explained"], 1.0, atol=1e-4)
+
+
+@pytest.mark.parametrize("name,kwargs", [
+    ("expcnn_shallow", {}), ("expcnn_shallow", {"strands": "sum", "first_layer": "pwm"}), ("expcnn_deep", {}),
+    ("argminn", {}), ("argminn_pairwise", {})])
+def test_forward_from_activations_equals_forward(name, kwargs):
+    torch.manual_seed(0)
+    model = motifzoo.get_model(name, n_targets=2, input_length=120, **kwargs).eval()
+    x = torch.nn.functional.one_hot(torch.randint(0, 4, (3, 120)), 4).float().transpose(1, 2)
+    forward = activation_forward(model)
+    with torch.no_grad():
+        assert torch.allclose(forward(model.stranded_activations(x)), model(x), atol=1e-5)
+        # swapping every filter's activations reproduces alt exactly
+        assert torch.allclose(forward(model.stranded_activations(x.flip(0))), model(x.flip(0)), atol=1e-5)
+
+
+def test_explained_is_bounded_on_site_breaking_snvs():
+    model = planted_model()
+    refs, alts = zip(*[site_snv(f % 2, at=10 + 7 * f, seed=f)[:2] for f in range(6)])
+    df = variant_effects(model, list(refs), list(alts))
+    target = np.array([TARGETS[f % 2] for f in range(6)])
+    hit = df[df["target"] == np.repeat(target, 1)[np.arange(len(df)) // 2]]
+    assert ((hit["explained"] > 0.5) & (hit["explained"] < 1.5)).all()
+
+
+def test_batches_give_the_same_result_as_one_batch():
+    torch.manual_seed(0)
+    model = motifzoo.get_model("expcnn_shallow", n_targets=2, input_length=L, n_filters=6).eval()
+    x = torch.nn.functional.one_hot(torch.randint(0, 4, (10, L)), 4).float().transpose(1, 2)
+    one = variant_effects(model, x[:5], x[5:], batch_size=64)
+    many = variant_effects(model, x[:5], x[5:], batch_size=2)
+    # float32 batched maths: explained (a ratio of small differences) agrees to ~1e-4 relative
+    pd.testing.assert_frame_equal(one, many, rtol=2e-3, atol=1e-5)
+
+
+def test_indel_windows_are_padded_to_the_input_length():
+    model = planted_model()
+    ref, _, pos = site_snv(0)
+    deletion = ref[:pos] + ref[pos + 3:]
+    df = variant_effects(model, [ref], [deletion])
+    assert df.set_index("target").loc["ctcf", "delta"] < 0
+
+
+# --------------------------------------------------------------------------------------------
+# inputs: window tables and VCF + genome
+# --------------------------------------------------------------------------------------------
+@pytest.fixture
+def genome(tmp_path):
+    rng = np.random.default_rng(5)
+    seqs = {"chr1": "".join(rng.choice(list("ACGT"), 400)), "chr2": "".join(rng.choice(list("ACGT"), 300))}
+    path = tmp_path / "genome.fa"
+    path.write_text("".join(f">{k}\n" + "\n".join(v[i:i + 60] for i in range(0, len(v), 60)) + "\n"
+                            for k, v in seqs.items()))
+    return path, seqs
+
+
+def write_vcf(tmp_path, lines):
+    path = tmp_path / "v.vcf"
+    path.write_text("##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n"
+                    + "".join("\t".join(map(str, line)) + "\t.\t.\t.\n" for line in lines))
+    return path
+
+
+def batches_of(path, genome_path, length=L):
+    batches, total = read_variants(path, length, genome=genome_path, batch_size=2)
+    batches = list(batches)
+    return batches, total
+
+
+def test_vcf_windows_snv_and_indels(tmp_path, genome):
+    gpath, seqs = genome
+    g = seqs["chr1"]
+    pos = 200  # 1-based
+    lines = [("chr1", pos, "rs1", g[pos - 1], "ACGT".replace(g[pos - 1], "")[0]),   # SNV
+             ("chr1", pos, "del", g[pos - 1:pos + 3], g[pos - 1]),                       # 3-bp deletion
+             ("chr1", pos, "ins", g[pos - 1], g[pos - 1] + "TTT"),                       # 3-bp insertion
+             ("chr2", 150, ".", seqs["chr2"][149], "A,C,G,T".replace(seqs["chr2"][149], "X"))]  # multi-allelic
+    lines[3] = ("chr2", 150, ".", seqs["chr2"][149],
+                ",".join(b for b in "ACGT" if b != seqs["chr2"][149]))
+    batches, total = batches_of(write_vcf(tmp_path, lines), gpath)
+    names = [n for b in batches for n in b.names]
+    assert total == 6 and len(names) == 6
+    base = seqs["chr2"][149]
+    assert names[:3] == ["rs1", "del", "ins"]
+    assert names[3:] == [f"chr2:150:{base}>{b}" for b in "ACGT" if b != base]
+    ref = np.concatenate([b.ref for b in batches])
+    alt = np.concatenate([b.alt for b in batches])
+    decode = lambda row: "".join("ACGTN"[c] for c in row)  # noqa: E731
+    start = pos - 1 - L // 2
+    window = g[start:start + L]
+    assert decode(ref[0]) == window
+    assert decode(alt[0]) == window[:L // 2] + lines[0][4] + window[L // 2 + 1:]
+    # deletion: same left flank, the right side pulled in from after the REF allele
+    assert decode(alt[1]) == g[start:pos - 1] + g[pos - 1] + g[pos + 3:pos + 3 + L - L // 2 - 1]
+    # insertion: the right end pushed out
+    assert decode(alt[2]) == (g[start:pos - 1] + g[pos - 1] + "TTT" + g[pos:])[:L]
+    info = batches[0].info
+    assert info["chrom"] == ["chr1", "chr1"] and info["ref_allele"][0] == g[pos - 1]
+
+
+def test_vcf_ref_mismatch_names_line_and_alleles(tmp_path, genome):
+    gpath, seqs = genome
+    actual = seqs["chr1"][199]
+    wrong = "ACGT".replace(actual, "")[0]
+    path = write_vcf(tmp_path, [("chr1", 150, ".", seqs["chr1"][149], "N"), ("chr1", 200, "x", wrong, actual)])
+    with pytest.raises(DataError, match=rf"line 4 \(chr1:200\): REF '{wrong}' does not match the genome, which has "
+                                        rf"'{actual}'"):
+        batches_of(path, gpath)
+
+
+def test_vcf_unknown_chromosome(tmp_path, genome):
+    gpath, _ = genome
+    with pytest.raises(DataError, match=r"line 3: chromosome 'chrX' is not in genome.fa"):
+        batches_of(write_vcf(tmp_path, [("chrX", 150, ".", "A", "C")]), gpath)
+
+
+@pytest.mark.parametrize("pos,side", [(20, "start"), (380, "end")])
+def test_vcf_too_close_to_chromosome_end(tmp_path, genome, pos, side):
+    gpath, seqs = genome
+    path = write_vcf(tmp_path, [("chr1", pos, ".", seqs["chr1"][pos - 1], "N")])
+    with pytest.raises(DataError, match=rf"line 3 \(chr1:{pos}\): too close to the {side} of chr1"):
+        batches_of(path, gpath)
+
+
+def test_vcf_symbolic_and_oversized_alleles_are_refused(tmp_path, genome):
+    gpath, seqs = genome
+    with pytest.raises(DataError, match=r"line 3 .*ALT allele '<DEL>' is not a sequence"):
+        batches_of(write_vcf(tmp_path, [("chr1", 200, ".", seqs["chr1"][199], "<DEL>")]), gpath)
+    with pytest.raises(DataError, match=r"line 3 .*ALT allele of 60 bp does not fit the 100 bp window"):
+        batches_of(write_vcf(tmp_path, [("chr1", 200, ".", seqs["chr1"][199], "A" * 60)]), gpath)
+    with pytest.raises(DataError, match="POS 'x' is not an integer"):
+        batches_of(write_vcf(tmp_path, [("chr1", "x", ".", "A", "C")]), gpath)
+
+
+def test_vcf_needs_a_genome_and_tables_need_columns(tmp_path, genome):
+    path = write_vcf(tmp_path, [("chr1", 200, ".", "A", "C")])
+    with pytest.raises(DataError, match="is a VCF: pass the genome"):
+        read_variants(path, L)
+    table = tmp_path / "t.tsv"
+    table.write_text("id\tref\talt\nv1\tACGT\tACGA\n")
+    with pytest.raises(DataError, match=r"needs columns name, ref and alt \(windows of sequence\); missing name"):
+        list(read_variants(table, L)[0])
+    table.write_text("name\tref\talt\nv1\tACGT\tACGX\n")
+    with pytest.raises(DataError, match=r"t.tsv line 2: invalid character 'X'"):
+        list(read_variants(table, L)[0])
+
+
+def test_vcf_and_table_give_the_same_effects(tmp_path, genome):
+    gpath, seqs = genome
+    g = seqs["chr1"]
+    model = planted_model()
+    alt_base = "ACGT".replace(g[199], "")[0]
+    vcf = write_vcf(tmp_path, [("chr1", 200, "v1", g[199], alt_base)])
+    start = 200 - 1 - L // 2
+    window = g[start:start + L]
+    table = tmp_path / "w.tsv"
+    table.write_text(f"name\tref\talt\nv1\t{window}\t{window[:L // 2] + alt_base + window[L // 2 + 1:]}\n")
+    a, b = tmp_path / "a.tsv", tmp_path / "b.tsv"
+    assert write_variant_effects(model, vcf, a, genome=gpath) == 1
+    assert write_variant_effects(model, table, b) == 1
+    va, vb = pd.read_csv(a, sep="\t"), pd.read_csv(b, sep="\t")
+    assert {"chrom", "pos", "ref_allele", "alt_allele"} <= set(va.columns)
+    pd.testing.assert_frame_equal(va[vb.columns], vb)
+
+
+# --------------------------------------------------------------------------------------------
+# simulated ground truth
+# --------------------------------------------------------------------------------------------
+def test_simulated_variants_have_known_answers(tiny_sim):
+    from motifzoo.data.simulate_variants import simulate_variants
+    v = simulate_variants(tiny_sim, n=30, seed=0)
+    assert set(v["kind"]) == {"break", "create", "background"}
+    assert (v["kind"] == "background").sum() == (v["kind"] == "break").sum()
+    sites = tiny_sim.sites
+    for row in v.itertuples():
+        diff = [i for i, (a, b) in enumerate(zip(row.ref, row.alt)) if a != b]
+        assert diff == [row.position] and len(row.ref) == len(row.alt) == 100
+        here = sites[sites["sequence"] == row.sequence]
+        inside = ((here["start"] <= row.position) & (row.position < here["end"]))
+        if row.kind == "break":
+            assert here.loc[inside, "motif"].tolist() == [row.motif] and row.tf
+        if row.kind == "background":
+            assert not inside.any() and row.motif != row.motif or row.motif in ("", None) or pd.isna(row.motif)
+
+
+def test_simulated_syntax_variants():
+    from motifzoo.data.simulate import simulate
+    from motifzoo.data.simulate_variants import simulate_variants
+    sim = simulate("spacing_small", seed=0, n=200)
+    v = simulate_variants(sim, n=10, seed=0)
+    assert {"spacing", "orientation"} <= set(v["kind"])
+    assert (v["ref"].str.len() == 150).all() and (v["alt"].str.len() == 150).all()
+    o = v[v["kind"] == "orientation"].iloc[0]
+    width = len(o["ref_allele"])
+    rc = o["ref_allele"].translate(str.maketrans("ACGT", "TGCA"))[::-1]
+    assert o["alt"][o["position"]:o["position"] + width] == rc
