@@ -106,14 +106,27 @@ class Page(HTMLParser):
 
 class ReadableModel(type(planted_model())):
     """The planted model plus the two optional readouts of the interface (as ExplaiNN and
-    argminn_pairwise provide them): target weights and a syntax layer."""
+    argminn_pairwise provide them): target weights and a pairwise syntax layer with one rule,
+    filter0 then filter1 25 windows downstream, raising cell_a."""
+
+    #: window offsets 0..MAX_DISTANCE in the pairwise layer
+    MAX_DISTANCE = 30
 
     def motif_target_weights(self):
         return torch.tensor([[2.0, -0.5], [0.1, 1.5], [-1.0, 0.0], [0.0, 0.0]])
 
-    def syntax_readout(self, **kwargs):
-        return pd.DataFrame({"rank": [1], "motif_a": ["filter0"], "motif_b": ["filter1"], "distance": [12.0],
-                             "orientation": ["++"], "effect": [0.8], "target": ["cell_a"], "method": ["weights"]})
+    @property
+    def pair_mask(self) -> torch.Tensor:
+        """(C, C, D + 1): the one stored arrangement (as argminn_pairwise masks its kernel)."""
+        mask = torch.zeros(4, 4, self.MAX_DISTANCE + 1)
+        mask[0, 1, 25] = 1.0
+        return mask
+
+    def pair_weights(self) -> torch.Tensor:
+        # tiny: a rule's effect is K times the activations of two typical sites (~1e4 to 1e7 here)
+        kernel = torch.zeros(len(TARGETS), 4, 4, self.MAX_DISTANCE + 1)
+        kernel[0, 0, 1, 25] = 1e-9
+        return kernel
 
 
 def lightning_like_checkpoint(run: Path) -> Path:
@@ -187,7 +200,11 @@ def test_report_sections_links_and_files(report):
     assert (out / "logos" / "filter0.svg").exists() and (out / "logos" / "target_heatmap.svg").exists()
     assert pd.read_csv(out / "target_weights.tsv", sep="\t", index_col=0).shape == (4, 2)
     rules = page.split("id='syntax-table'")[1].split("</table>")[0]
-    assert "filter0" in rules and "filter1" in rules and "0.8" in rules
+    assert "filter0" in rules and "filter1" in rules and "cell_a" in rules
+    table = pd.read_csv(out / "syntax_rules.tsv", sep="\t")
+    top = table.iloc[0]
+    assert (top["motif_a"], top["motif_b"], top["target"], top["orientation"]) == ("filter0", "filter1", "cell_a", "++")
+    assert top["effect"] > 0 and top["method"] == "weights"
     assert "logos/spacing.png" in parsed.images
 
 

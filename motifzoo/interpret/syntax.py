@@ -1,9 +1,13 @@
-"""Syntax rules: which motifs combine, at what spacing and orientation, read from a model.
+"""Syntax rules: which motifs combine, at what spacing and orientation, read from a model, with a test each.
 
 Conventions (every table here):
 
-* ``motif_a``, ``motif_b`` are filter names exactly as ``motifzoo motifs`` writes them
-  (``filter{i}``), for the same checkpoint and data.
+* Rules are between *motifs*, not filters: redundant filters of one motif (the groups of the
+  report, :func:`motifzoo.interpret.annotate.cluster_motifs`) are merged first. ``motif_a``,
+  ``motif_b`` are motif ids as ``motifzoo motifs`` writes them to MEME (the name of the group's
+  representative filter, ``filter{i}``); ``motif_a_name``, ``motif_b_name`` the best JASPAR
+  match (TOMTOM q < 0.05), empty where none.
+* ``kind``: ``heterotypic`` (two different motifs) or ``homotypic`` (one motif twice).
 * A motif instance's *centre* is the centre of the filter's exported (IC-trimmed) motif:
   ``start + (width - 1) / 2`` on the forward strand, where ``start`` is the first kept
   column (``meta['start']`` of :func:`motifzoo.interpret.pwm.model_motifs`). On the reverse
@@ -11,52 +15,123 @@ Conventions (every table here):
   position ``W - start - width``.
 * ``distance`` = centre of b minus centre of a, in bp on the sequence's forward strand
   (half-integers occur when the two trimmed widths differ in parity).
-* ``orientation`` = strand of a then strand of b (``++``, ``+-``, ``-+``, ``--``); ``+``
-  means the filter's motif reads on the forward strand.
+* ``orientation`` = strand of a then strand of b (``++``, ``+-``, ``-+``, ``--``); only for
+  models that scan both strands (for the others it is always ``++`` and the column is left out).
 * Two descriptions name the same arrangement: (a, b, d, xy) = (b, a, -d, yx). Read from
   the other DNA strand an arrangement becomes its *reverse-complement equivalent*
-  (a, b, d, xy) ~ (b, a, d, y'x') with ' flipping a strand; e.g. (A, B, +20, ++) ~
-  (B, A, +20, --). Rule tables merge the two by default (``effect`` is their mean; both
-  are reported) and write the canonical one: distance >= 0, then the most ``+`` strands,
-  then the lower filter index first.
+  (a, b, d, xy) ~ (b, a, d, y'x'). For strand-aware models rule tables merge the two
+  (``effect`` is their mean; ``effect_fwd``/``effect_rc`` give both) and write the canonical
+  one: distance >= 0, then the most ``+`` strands, then the lower index first.
 
-Rules come from the weights of a model with a syntax layer (:func:`rules_from_weights`,
-``method = "weights"``) or from motif instances called over data, with the model's
-predictions compared between sequences that hold an arrangement and sequences that hold
-the same two motifs otherwise (:func:`rules_from_data`, ``method = "attention"`` when
-the model has attention, else ``"activations"``).
+The test (the same question for both readouts): *does this arrangement of two motifs change
+the output more than the same two motifs in other arrangements?* ``effect`` is that difference,
+``z`` its standardised size, ``p`` a two-sided p-value and ``q`` the Benjamini-Hochberg q-value over
+every rule tested (all pairs, distances, orientations and targets).
+
+* ``weights`` (a pairwise syntax layer, ``pair_weights()``): the effect of an arrangement is
+  ``K * s_a * s_b`` (output units per pair of typical sites), summed over the filters of each
+  motif. The null is the same motif pair's effects at all its other distances and orientations:
+  ``effect`` = this arrangement minus the pair's median, ``z`` = that over a robust spread (the
+  pair's median absolute deviation, floored at the target's over all pairs), ``p`` from a
+  Laplace tail ``exp(-|effect| / b)`` (weights under an L1 penalty are Laplace-like; a normal
+  tail would call the heavy tail of noise significant). A broad "two sites beat one" profile
+  moves the median, not the residual, so only a spacing-specific peak or dip is significant.
+* ``data`` (any model, from instance calls over sequences): sequences holding both motifs are
+  stratified by how many sites of each they hold (``n_a``, ``n_b``, capped at 3), so dosage and
+  co-occurrence are the same on both sides. Within each stratum the holders of the arrangement
+  are compared with the non-holders by a stratified permutation test (the exact mean and
+  variance of the holders' summed output under random relabelling within strata, normal
+  approximation). ``n`` holders, ``n_null`` non-holders in the same strata.
 """
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 import torch
-import torch.nn.functional as F
 
+from .instances import (DEFAULT_P, INSTANCE_COLUMNS, ScoreNull, call_instances, merge_instances,  # noqa: F401
+                        n_strands, score_null, stranded_activations)
 from .pwm import _iter_batches, model_motifs
 
 ORIENTATIONS = ("++", "+-", "-+", "--")
-RULE_COLUMNS = ["rank", "motif_a", "motif_b", "distance", "orientation", "effect", "target", "method", "strength",
-                "effect_fwd", "effect_rc", "rc_merged", "support", "overlapping"]
-INSTANCE_COLUMNS = ["sequence", "position", "end", "centre", "strand", "motif", "filter", "score", "activation",
-                    "attention"]
+#: every column a rule table can have; single-strand models drop :data:`STRAND_COLUMNS`
+RULE_COLUMNS = ["rank", "kind", "motif_a", "motif_b", "motif_a_name", "motif_b_name", "distance", "orientation",
+                "target", "effect", "z", "p", "q", "n", "n_null", "method", "effect_fwd", "effect_rc"]
+STRAND_COLUMNS = ["orientation", "effect_fwd", "effect_rc"]
+#: the significance level of the default output
+Q_THRESHOLD = 0.05
+#: strata of the data test: site counts per sequence are capped here
+MAX_STRATUM_COUNT = 3
+
+
+def rule_columns(stranded: bool) -> list[str]:
+    """The columns of a rule table for a model that scans both strands (``stranded``) or one."""
+    return RULE_COLUMNS if stranded else [c for c in RULE_COLUMNS if c not in STRAND_COLUMNS]
 
 
 # --------------------------------------------------------------------------------------------
-# motif geometry and arrangement conventions
+# statistics
 # --------------------------------------------------------------------------------------------
-def n_strands(model) -> int:
-    """1 or 2: how many strands the model's scanner reads (2 when ``stranded_activations`` gives both)."""
-    return 2 if getattr(model, "motif_strand_aware", False) and hasattr(model, "stranded_activations") else 1
+def bh_qvalues(p) -> np.ndarray:
+    """Benjamini-Hochberg q-values of p-values, shape (n,) -> (n,) (NaN stays NaN)."""
+    p = np.asarray(p, dtype=np.float64)
+    q = np.full(p.shape, np.nan)
+    ok = np.isfinite(p)
+    n = int(ok.sum())
+    if n == 0:
+        return q
+    order = np.argsort(p[ok])
+    ranked = p[ok][order] * n / np.arange(1, n + 1)
+    ranked = np.minimum.accumulate(ranked[::-1])[::-1].clip(max=1.0)
+    out = np.empty(n)
+    out[order] = ranked
+    q[ok] = out
+    return q
 
 
-def stranded_activations(model, x: torch.Tensor) -> torch.Tensor:
-    """(N, 4, L) -> (N, S, F, L') activations per strand (S = 1 for models that scan one strand)."""
-    if n_strands(model) == 2:
-        return model.stranded_activations(x)
-    return model.motif_activations(x)[:, None]
+def normal_two_sided(z) -> np.ndarray:
+    """Two-sided normal tail p-values of z-scores, shape preserved."""
+    z = torch.as_tensor(np.abs(np.asarray(z, dtype=np.float64)))
+    return torch.special.erfc(z / np.sqrt(2.0)).numpy()
 
 
+def stratified_permutation_z(k, s1, n, s, ss):
+    """Stratified permutation test of whether k of n items in each stratum have a different mean.
+
+    Within each stratum of ``n`` items with outputs summing to ``s`` (squares ``ss``), ``k``
+    holders summing to ``s1`` are compared with random relabelling: the holders' sum has mean
+    ``k s / n`` and variance ``k (n - k) / (n - 1) * var`` (sampling without replacement, ``var``
+    the stratum's population variance). Strata are summed within each test.
+
+    Parameters
+    ----------
+    k, s1, n, s, ss : arrays, shape (tests, strata)
+        Zero-padded; strata with ``k == 0`` or ``k == n`` carry no information and are ignored.
+
+    Returns
+    -------
+    effect : (tests,) mean holder output minus the stratum means, averaged over holders
+    z : (tests,) standardised holder sum
+    n_holders, n_other : (tests,) items in the informative strata
+    """
+    k, s1, n, s, ss = (np.asarray(a, dtype=np.float64) for a in (k, s1, n, s, ss))
+    info = (k > 0) & (k < n)
+    nn = np.where(info, n, 2.0)
+    mean = s / nn
+    var = np.maximum(ss / nn - mean ** 2, 0.0)
+    dev = np.where(info, s1 - k * mean, 0.0).sum(-1)
+    v = np.where(info, k * (nn - k) / (nn - 1) * var, 0.0).sum(-1)
+    holders = np.where(info, k, 0.0).sum(-1)
+    other = np.where(info, n - k, 0.0).sum(-1)
+    effect = dev / np.maximum(holders, 1)
+    z = dev / np.sqrt(np.maximum(v, 1e-300))
+    z = np.where(v > 0, z, 0.0)
+    return effect, z, holders, other
+
+
+# --------------------------------------------------------------------------------------------
+# motif geometry, motif groups and arrangement conventions
+# --------------------------------------------------------------------------------------------
 def motif_geometry(model, data=None, threshold: float = 0.5, min_sites: int = 10, min_site_fraction: float = 0.005,
                    min_ic: float = 3.0, trim_ic: float = 0.2, beta: float = 1.0, batch_size: int = 256) -> pd.DataFrame:
     """Where each filter's exported motif sits inside the filter, with the same settings as ``motifzoo motifs``.
@@ -64,13 +139,15 @@ def motif_geometry(model, data=None, threshold: float = 0.5, min_sites: int = 10
     Returns
     -------
     pandas.DataFrame, one row per filter (index = filter index)
-        ``name, status (kept|dead|flat), start, width, centre_plus, centre_minus``: ``start``/``width`` of
-        the trimmed motif within the filter, and its centre relative to the window start when the
+        ``name, status (kept|dead|unenriched|flat), start, width, centre_plus, centre_minus``: ``start``/``width``
+        of the trimmed motif within the filter, and its centre relative to the window start when the
         filter reads the forward (``centre_plus``) or reverse (``centre_minus``) strand. Filters with
-        nothing left after trimming keep the whole filter.
+        nothing left after trimming keep the whole filter. ``attrs``: ``filter_width``, ``motifs`` (the
+        exported :class:`~motifzoo.motifs.Motif` objects, as ``motifzoo motifs`` writes them).
     """
-    _, table = model_motifs(model, data, threshold=threshold, min_sites=min_sites, min_site_fraction=min_site_fraction,
-                            min_ic=min_ic, trim_ic=trim_ic, beta=beta, keep_all=True, batch_size=batch_size)
+    motifs, table = model_motifs(model, data, threshold=threshold, min_sites=min_sites,
+                                 min_site_fraction=min_site_fraction, min_ic=min_ic, trim_ic=trim_ic, beta=beta,
+                                 keep_all=True, batch_size=batch_size)
     full = model.motif_filters().shape[-1]
     geo = table[["filter", "name", "status", "start", "width"]].copy().set_index("filter")
     empty = geo["width"] <= 0
@@ -79,15 +156,67 @@ def motif_geometry(model, data=None, threshold: float = 0.5, min_sites: int = 10
     geo["centre_plus"] = centre
     geo["centre_minus"] = (full - 1) - centre
     geo.attrs["filter_width"] = full
+    geo.attrs["motifs"] = [m for m in motifs if m.meta["status"] == "kept"]
     return geo
 
 
-def _choose(reps: list[tuple], merge_rc: bool):
+def motif_groups(geometry: pd.DataFrame, merge: bool = True, names: bool = True,
+                 q_threshold: float = 0.05) -> pd.DataFrame:
+    """The motif each filter belongs to: redundant filters merged as in the report, named by JASPAR.
+
+    Parameters
+    ----------
+    geometry : DataFrame
+        From :func:`motif_geometry` (its ``attrs["motifs"]`` are the exported motifs).
+    merge : bool
+        Group filters whose motifs match each other (TOMTOM q < ``q_threshold``,
+        :func:`~motifzoo.interpret.annotate.cluster_motifs`, representative = best JASPAR match).
+    names : bool
+        Name each group by its representative's best JASPAR match (:func:`~motifzoo.interpret.annotate.annotate`
+        against :func:`motifzoo.motifs.load_jaspar`, q < ``q_threshold``).
+
+    Returns
+    -------
+    pandas.DataFrame, one row per filter (index = filter index)
+        ``motif`` (id of the group: its representative's MEME name), ``unit`` (the representative's
+        filter index), ``motif_name`` (best JASPAR match, ``""`` where none or ``names`` is False).
+        Filters that are not exported are their own group.
+    """
+    exported = list(geometry.attrs.get("motifs", []))
+    groups = pd.DataFrame({"motif": geometry["name"].to_numpy(), "unit": geometry.index.to_numpy(int),
+                           "motif_name": ""}, index=geometry.index)
+    if not exported:
+        return groups
+    annotation, score = None, None
+    if names:
+        from ..motifs import load_jaspar
+        from .annotate import annotate, match_score
+        annotation = annotate(exported, load_jaspar(), q_threshold=q_threshold, significant_only=False)
+        score = match_score(exported, annotation)
+    rep = {m.name: m.name for m in exported}
+    if merge and len(exported) > 1:
+        from .annotate import cluster_motifs
+        clusters = cluster_motifs(exported, q_threshold=q_threshold, score=score)
+        rep = dict(zip(clusters["motif"], clusters["representative"]))
+    index_of = {name: int(f) for f, name in geometry["name"].items()}
+    label = {}
+    if annotation is not None:
+        hits = annotation[annotation["significant"].astype(bool)]
+        label = dict(zip(hits["motif"], hits["match_name"].fillna("").astype(str)))
+    for m in exported:
+        f = m.meta["filter"]
+        groups.loc[f, "motif"] = rep[m.name]
+        groups.loc[f, "unit"] = index_of[rep[m.name]]
+        groups.loc[f, "motif_name"] = label.get(rep[m.name], "")
+    return groups
+
+
+def _choose(reps: list[tuple]):
     """Pick the canonical description among equivalent ones (vectorised over arrays)."""
     keys = []
     for a, b, d, sa, sb in reps:
         n_plus = sa.astype(int) + sb.astype(int)
-        # distance >= 0 first, then more '+' strands, then lower filter indices, then '+' before '-'
+        # distance >= 0 first, then more '+' strands, then lower indices, then '+' before '-'
         keys.append((d < 0) * 4e12 + (2 - n_plus) * 1e12 + a * 1e7 + b * 10 + (~sa) * 2 + (~sb))
     best = np.argmin(np.stack(keys), axis=0)
     pick = lambda i: np.choose(best, [r[i] for r in reps])  # noqa: E731
@@ -100,7 +229,7 @@ def canonical_arrangements(a, b, distance, plus_a, plus_b, merge_rc: bool = True
     Parameters
     ----------
     a, b : int arrays
-        Filter indices.
+        Filter (or motif unit) indices.
     distance : float array
         Centre of b minus centre of a.
     plus_a, plus_b : bool arrays
@@ -118,7 +247,7 @@ def canonical_arrangements(a, b, distance, plus_a, plus_b, merge_rc: bool = True
     reps = [(a, b, d, sa, sb), (b, a, -d, sb, sa)]
     if merge_rc:
         reps += [(b, a, d, ~sb, ~sa), (a, b, -d, ~sa, ~sb)]
-    return _choose(reps, merge_rc)
+    return _choose(reps)
 
 
 def rc_equivalent(a, b, distance, plus_a, plus_b):
@@ -131,207 +260,348 @@ def orientation_string(plus_a, plus_b) -> np.ndarray:
     return np.char.add(np.where(plus_a, "+", "-"), np.where(plus_b, "+", "-"))
 
 
+def _canonical_with_twin(a, b, d, sa, sb, merge_rc: bool):
+    """Canonical (a, b, d, sa, sb) and whether each input reads as the canonical form itself (not its rc twin)."""
+    a, b, d, sa, sb = canonical_arrangements(a, b, d, sa, sb, merge_rc=False)
+    if not merge_rc:
+        return a, b, d, sa, sb, np.ones(len(a), bool)
+    ra, rb, rd, rsa, rsb = canonical_arrangements(a, b, d, sa, sb, merge_rc=True)
+    is_fwd = (ra == a) & (rb == b) & (rd == d) & (rsa == sa) & (rsb == sb)
+    return ra, rb, rd, rsa, rsb, is_fwd
+
+
 def _max_activation_from_weights(model) -> np.ndarray:
     """(F,) the largest activation each filter can reach: nonlinearity of (best base per column + bias)."""
     from ..models.layers import make_activation
     w, b = model.motif_filters().detach().cpu(), model.motif_bias().detach().cpu()
     best = w.amax(dim=1).sum(-1) + b
-    return make_activation(getattr(model, "motif_activation", "relu"))(best).numpy()
+    return make_activation(model.motif_activation)(best).numpy()
+
+
+def _targets(model, n_targets: int, target_names=None) -> list[str]:
+    return list(target_names or model.target_names or [f"target{t}" for t in range(n_targets)])
 
 
 # --------------------------------------------------------------------------------------------
 # rules from the weights of a pairwise head
 # --------------------------------------------------------------------------------------------
-def rules_from_weights(model, geometry: pd.DataFrame | None = None, site_activation=None, target_names=None,
-                       merge_rc: bool = True, include_overlapping: bool = False, keep_all: bool = False,
-                       min_abs_effect: float = 1e-6) -> pd.DataFrame:
-    """The rule table of a model with a pairwise head (``pair_weights()`` of shape (T, C, C, D + 1)).
+def rules_from_weights(model, geometry: pd.DataFrame | None = None, groups: pd.DataFrame | None = None,
+                       site_activation=None, target_names=None, merge_rc: bool = True,
+                       include_overlapping: bool = False, keep_all: bool = False) -> pd.DataFrame:
+    """Every arrangement stored in a pairwise head (``pair_weights()``, (T, C, C, D + 1)), tested against its pair.
 
     Each stored entry ``K[t, a, b, k]`` (channels a, b = filter x strand, window offset k) is one
-    arrangement; its ``effect`` is ``K * s_a * s_b`` (output units, log-odds for binary targets)
-    with ``s_f`` the activation of a typical site of filter f (``site_activation``; default the
-    largest activation the filter can reach), i.e. the change in output when two typical sites
-    sit in that arrangement.
+    arrangement of two filters; times ``s_a * s_b`` (``site_activation``: a typical site's
+    activation, default the largest the filter can reach) it is the change in output when two
+    typical sites sit in that arrangement. Entries of filters of one motif (``groups``) that land
+    on the same motif arrangement are summed. The test is described in the module docstring.
 
     Parameters
     ----------
-    model : ArgminnPairwise-like
+    model : MotifModel with a pairwise head
     geometry : DataFrame, optional
-        From :func:`motif_geometry`; default: computed from the weights alone.
+        From :func:`motif_geometry`; default: from the weights alone.
+    groups : DataFrame, optional
+        From :func:`motif_groups`; default: every filter its own motif, unnamed.
     site_activation : array (F,), optional
     target_names : list of str, optional
-        Default ``model.target_names`` or ``target{t}``.
     merge_rc : bool
-        Merge reverse-complement-equivalent arrangements (``effect`` = their mean).
+        Merge reverse-complement-equivalent arrangements (strand-aware models).
     include_overlapping : bool
-        Keep arrangements whose trimmed motifs overlap (``|distance| < (width_a + width_b) / 2``).
+        Also test arrangements whose trimmed motifs overlap (``|distance| < (width_a + width_b) / 2``).
     keep_all : bool
-        Keep rules of dead and flat filters (not in the exported MEME file).
-    min_abs_effect : float
-        Drop rules with a smaller |effect|.
+        Keep rules of filters that are not exported.
 
     Returns
     -------
-    pandas.DataFrame with :data:`RULE_COLUMNS`, ranked by |effect| (``strength``).
+    pandas.DataFrame with :func:`rule_columns` (every rule tested, with p and q), ranked by p then |effect|.
     """
-    if not hasattr(model, "pair_weights"):
-        raise TypeError(f"{type(model).__name__} has no pairwise syntax layer (pair_weights)")
+    kernel_t = model.pair_weights()
+    if kernel_t is None:
+        raise TypeError(f"{model.model_name or type(model).__name__} has no pairwise syntax layer (pair_weights)")
     geometry = geometry if geometry is not None else motif_geometry(model)
-    kernel = model.pair_weights().detach().cpu().numpy()  # (T, C, C, D+1)
-    mask = model.pair_mask.detach().cpu().numpy().astype(bool)
+    groups = groups if groups is not None else motif_groups(geometry, merge=False, names=False)
+    kernel = kernel_t.detach().cpu().numpy().astype(np.float64)  # (T, C, C, D+1)
     n_targets, channels, _, n_offsets = kernel.shape
     n_filters = len(geometry)
+    stranded = channels > n_filters
     scale = np.asarray(site_activation if site_activation is not None else _max_activation_from_weights(model),
                        dtype=np.float64)
-    targets = list(target_names or getattr(model, "target_names", None) or [f"target{t}" for t in range(n_targets)])
-
-    ca, cb, k = np.nonzero(mask)
+    targets = _targets(model, n_targets, target_names)
+    ca, cb, k = np.nonzero((kernel != 0).any(0))  # entries a layer stores (masked ones are exactly 0)
     fa, fb = ca % n_filters, cb % n_filters
     pa, pb = ca < n_filters, cb < n_filters
     cplus, cminus = geometry["centre_plus"].to_numpy(), geometry["centre_minus"].to_numpy()
-    centre_a = np.where(pa, cplus[fa], cminus[fa])
-    centre_b = np.where(pb, cplus[fb], cminus[fb])
-    distance = k + centre_b - centre_a
-    effects = kernel[:, ca, cb, k] * (scale[fa] * scale[fb])[None]  # (T, n)
-    return _rule_table(fa, fb, distance, pa, pb, effects, targets, geometry, "weights", merge_rc,
-                       include_overlapping, keep_all, support=None, strength=None, min_abs_effect=min_abs_effect)
-
-
-def _rule_table(fa, fb, distance, pa, pb, effects, targets, geometry, method, merge_rc, include_overlapping,
-                keep_all, support=None, strength=None, min_abs_effect=0.0) -> pd.DataFrame:
-    """Assemble weight-derived rules: merge reverse-complement twins (mean effect), filter and rank by |effect|.
-
-    ``effects`` is (T, n) for n distinct arrangements given in any description.
-    """
-    a, b, d, sa, sb = canonical_arrangements(fa, fb, distance, pa, pb, merge_rc=False)
-    ra, rb, rd, rsa, rsb = canonical_arrangements(a, b, d, sa, sb, merge_rc=True)
-    is_fwd = (ra == a) & (rb == b) & (rd == d) & (rsa == sa) & (rsb == sb)
-    frames = []
-    for t, target in enumerate(targets):
-        if merge_rc:
-            frame = pd.DataFrame({"a": ra, "b": rb, "distance": rd, "sa": rsa, "sb": rsb,
-                                  "fwd": np.where(is_fwd, effects[t], np.nan),
-                                  "rc": np.where(is_fwd, np.nan, effects[t])})
-            frame = frame.groupby(["a", "b", "distance", "sa", "sb"], sort=False).agg(
-                effect_fwd=("fwd", "max"), effect_rc=("rc", "max")).reset_index()
-            # an arrangement the model cannot represent (e.g. one strand not scanned) contributes 0
-            frame["effect"] = (frame["effect_fwd"].fillna(0.0) + frame["effect_rc"].fillna(0.0)) / 2
-            frame["rc_merged"] = True
-        else:
-            frame = pd.DataFrame({"a": a, "b": b, "distance": d, "sa": sa, "sb": sb, "effect": effects[t],
-                                  "effect_fwd": effects[t], "effect_rc": np.nan, "rc_merged": False})
-        frame["strength"] = frame["effect"].abs()
-        frame["support"] = np.nan
-        frames.append(frame.assign(target=target))
-    return _finish_rules(pd.concat(frames, ignore_index=True), geometry, method, include_overlapping, keep_all,
-                         min_abs_effect)
-
-
-def _finish_rules(table: pd.DataFrame, geometry: pd.DataFrame, method: str, include_overlapping: bool,
-                  keep_all: bool, min_abs_effect: float = 0.0) -> pd.DataFrame:
-    """Name, flag overlapping motifs, drop rules of unexported filters, rank by |strength|."""
-    names = geometry["name"].to_numpy()
     widths = geometry["width"].to_numpy()
-    a, b = table["a"].to_numpy(int), table["b"].to_numpy(int)
-    table = table.assign(overlapping=np.abs(table["distance"].to_numpy(float)) < (widths[a] + widths[b]) / 2)
-    keep = table["effect"].abs().to_numpy() >= min_abs_effect
+    distance = k + np.where(pb, cplus[fb], cminus[fb]) - np.where(pa, cplus[fa], cminus[fa])
+    keep = np.ones(len(ca), bool)
     if not include_overlapping:
-        keep &= ~table["overlapping"].to_numpy()
+        keep &= np.abs(distance) >= (widths[fa] + widths[fb]) / 2
     if not keep_all:
         kept = geometry["status"].to_numpy() == "kept"
-        keep &= kept[a] & kept[b]
-    table = table[keep].copy()
-    table["motif_a"] = names[table["a"].to_numpy(int)]
-    table["motif_b"] = names[table["b"].to_numpy(int)]
-    table["orientation"] = orientation_string(table["sa"].to_numpy(bool), table["sb"].to_numpy(bool))
-    table["method"] = method
-    table["distance"] = table["distance"].astype(float)
-    order = np.lexsort((-table["support"].fillna(0).to_numpy(), -table["strength"].abs().to_numpy()))
+        keep &= kept[fa] & kept[fb]
+    ca, cb, k, fa, fb, pa, pb, distance = (v[keep] for v in (ca, cb, k, fa, fb, pa, pb, distance))
+    unit = groups["unit"].to_numpy(int)
+    a, b, d, sa, sb, is_fwd = _canonical_with_twin(unit[fa], unit[fb], distance, pa, pb, merge_rc and stranded)
+    effects = kernel[:, ca, cb, k] * (scale[fa] * scale[fb])[None]  # (T, n)
+    key = ["a", "b", "distance", "sa", "sb"]
+    frames = []
+    for t, target in enumerate(targets):
+        frame = pd.DataFrame({"a": a, "b": b, "distance": d, "sa": sa, "sb": sb,
+                              "fwd": np.where(is_fwd, effects[t], 0.0), "rc": np.where(is_fwd, 0.0, effects[t])})
+        frame = frame.groupby(key, sort=False).agg(effect_fwd=("fwd", "sum"), effect_rc=("rc", "sum")).reset_index()
+        frame["total"] = (frame["effect_fwd"] + frame["effect_rc"]) / 2 if merge_rc and stranded else frame["effect_fwd"]
+        frames.append(_offset_test(frame).assign(target=target))
+    table = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    return _finish_rules(table, geometry, groups, "weights", stranded)
+
+
+def _offset_test(frame: pd.DataFrame) -> pd.DataFrame:
+    """Test each arrangement's ``total`` against the same motif pair's other arrangements (one target).
+
+    ``effect`` = total - the pair's median; the spread ``b`` is the Laplace scale (median absolute
+    residual / ln 2) of the pair, floored at that of all pairs; ``z`` = effect / (b ln2 x 1.4826),
+    a robust z; ``p = exp(-|effect| / b)``; ``n_null`` = arrangements of the pair.
+    """
+    if frame.empty:
+        return frame.assign(effect=[], z=[], p=[], n=[], n_null=[])
+    pair = frame.groupby(["a", "b"])["total"]
+    centre = pair.transform("median")
+    resid = frame["total"] - centre
+    abs_resid = resid.abs()
+    b_pair = abs_resid.groupby([frame["a"], frame["b"]]).transform("median") / np.log(2)
+    b_all = float(abs_resid.median()) / np.log(2)
+    b = np.maximum(b_pair.to_numpy(), b_all)
+    b = np.where(b > 0, b, np.inf)
+    p = np.exp(-abs_resid.to_numpy() / b)
+    return frame.assign(effect=resid.to_numpy(), z=resid.to_numpy() / (b * np.log(2) * 1.4826), p=p,
+                        n=np.nan, n_null=pair.transform("size").to_numpy() - 1)
+
+
+def _finish_rules(table: pd.DataFrame, geometry: pd.DataFrame, groups: pd.DataFrame, method: str,
+                  stranded: bool) -> pd.DataFrame:
+    """Name motifs, add kind and q (over every rule tested), rank by p then |effect|."""
+    columns = rule_columns(stranded)
+    if table is None or table.empty:
+        out = pd.DataFrame(columns=columns)
+        out.attrs["n_tested"] = 0
+        return out
+    names = geometry["name"].to_numpy()
+    label = dict(zip(groups["unit"].to_numpy(int), groups["motif_name"].astype(str)))
+    a, b = table["a"].to_numpy(int), table["b"].to_numpy(int)
+    table = table.assign(
+        motif_a=names[a], motif_b=names[b], motif_a_name=[label.get(i, "") for i in a],
+        motif_b_name=[label.get(i, "") for i in b], kind=np.where(a == b, "homotypic", "heterotypic"),
+        orientation=orientation_string(table["sa"].to_numpy(bool), table["sb"].to_numpy(bool)), method=method,
+        distance=table["distance"].astype(float), q=bh_qvalues(table["p"].to_numpy(float)))
+    if "effect_fwd" not in table:
+        table["effect_fwd"], table["effect_rc"] = np.nan, np.nan
+    order = np.lexsort((-table["effect"].abs().to_numpy(), table["p"].to_numpy()))
     table = table.iloc[order].reset_index(drop=True)
     table["rank"] = np.arange(1, len(table) + 1)
-    return table[RULE_COLUMNS]
+    out = table[columns]
+    out.attrs["n_tested"] = len(out)
+    return out
+
+
+def significant(rules: pd.DataFrame, q_threshold: float = Q_THRESHOLD) -> pd.DataFrame:
+    """The rules with q < ``q_threshold``, re-ranked 1.. (``attrs`` kept)."""
+    out = rules[rules["q"].astype(float) < q_threshold].copy()
+    out["rank"] = np.arange(1, len(out) + 1)
+    out.attrs.update(rules.attrs)
+    return out.reset_index(drop=True)
+
+
+def describe_rule(rule) -> str:
+    """One line for a user: motifs (named), spacing, orientation, effect, q."""
+    def name(m, n):
+        return f"{n} ({m})" if isinstance(n, str) and n else str(m)
+    orient = f", orientation {rule['orientation']}" if "orientation" in rule.index else ""
+    return (f"{name(rule['motif_a'], rule.get('motif_a_name'))} -> {name(rule['motif_b'], rule.get('motif_b_name'))} "
+            f"{rule['distance']:g} bp{orient} ({rule['kind']}): effect {rule['effect']:+.3g} on {rule['target']} vs "
+            f"other arrangements, q = {rule['q']:.2g}")
 
 
 # --------------------------------------------------------------------------------------------
-# motif instances over data
+# rules from instance calls over data
 # --------------------------------------------------------------------------------------------
-def calling_scale(model, acts: torch.Tensor) -> torch.Tensor:
-    """Activations on the scale instances are thresholded on: log for ``exp`` filters, else as they are.
-
-    ``exp`` turns a log-odds score into a likelihood ratio, so "half the maximum" on the linear scale
-    keeps only near-perfect sites; on the log scale it means half the best log-odds score.
-    """
-    if getattr(model, "motif_activation", None) == "exp":
-        return torch.log(acts.clamp_min(1e-30)).clamp_min(0.0)
-    return acts
-
-
 @torch.no_grad()
-def filter_maxima(model, data, batch_size: int = 256) -> np.ndarray:
-    """(F,) largest activation of each filter over the data, either strand (on :func:`calling_scale`)."""
+def predict_outputs(model, data, batch_size: int = 256) -> np.ndarray:
+    """(N, T) model outputs (logits for binary targets), streamed in batches."""
     model.eval()
-    best = None
-    for x in _iter_batches(data, batch_size):
-        m = calling_scale(model, stranded_activations(model, x)).amax(dim=(0, 1, 3))
-        best = m if best is None else torch.maximum(best, m)
-    if best is None:
-        raise ValueError("no sequences given")
-    return best.cpu().numpy()
+    return torch.cat([model(x) for x in _iter_batches(data, batch_size)]).cpu().numpy()
 
 
-@torch.no_grad()
-def call_instances(model, data, geometry: pd.DataFrame, threshold: float = 0.5, attention_threshold: float = 2.0,
-                   keep_all: bool = False, batch_size: int = 256, maxima: np.ndarray | None = None) -> pd.DataFrame:
-    """Motif instances: local maxima of each filter's activation (either strand) above ``threshold`` x its maximum.
+def motif_instances(calls: pd.DataFrame, groups: pd.DataFrame) -> pd.DataFrame:
+    """Filter-level calls -> motif-level calls (redundant filters merged, :func:`merge_instances`).
 
-    For ``exp`` filters activations are compared on the log scale (:func:`calling_scale`), i.e. a
-    site needs ``threshold`` x the best log-odds score over the data.
-    A filter's activation is the larger of its two strands at each window; an instance is a
-    window where this is the largest within +-W/2 bp. Models with attention
-    (``position_attention``, ARGMINN) also need the position's attention, relative to a uniform
-    distribution, to reach ``attention_threshold``.
+    ``filter`` becomes the motif's unit (its representative filter index), ``motif`` its id.
+    """
+    unit = dict(zip(groups.index.to_numpy(int), groups["unit"].to_numpy(int)))
+    merged = merge_instances(calls, unit)
+    ids = dict(zip(groups["unit"].to_numpy(int), groups["motif"]))
+    merged["filter"] = merged["motif"].astype(int)
+    merged["motif"] = merged["filter"].map(ids)
+    return merged
+
+
+def rules_from_data(model, data, instances: pd.DataFrame, geometry: pd.DataFrame, groups: pd.DataFrame | None = None,
+                    target_names=None, max_distance: float = 60, min_support: int | None = None,
+                    merge_rc: bool = True, include_overlapping: bool = False, outputs: np.ndarray | None = None,
+                    batch_size: int = 256, max_chunk_pairs: int = 2_000_000) -> pd.DataFrame:
+    """Rules from motif instances over data, each tested against the same motifs in other arrangements.
+
+    For each arrangement (a, b, distance, orientation) held by at least ``min_support`` sequences,
+    sequences holding instances of a and b are stratified by their site counts (n_a, n_b, capped at
+    :data:`MAX_STRATUM_COUNT`); ``effect`` is the holders' mean model output minus their strata's
+    mean, ``z``/``p`` the stratified permutation test (:func:`stratified_permutation_z`), ``q`` BH
+    over every arrangement and target tested.
+
+    Parameters
+    ----------
+    instances : DataFrame
+        Filter-level calls (:func:`~motifzoo.interpret.instances.call_instances`); merged to motifs
+        with ``groups`` (default: every filter its own motif).
+    min_support : int, optional
+        Default ``max(10, 0.25% of the sequences)``.
+    max_chunk_pairs : int
+        Instance pairs are formed for blocks of sequences with about this many pairs at a time.
+    Other parameters as in :func:`rules_from_weights`.
 
     Returns
     -------
-    pandas.DataFrame with :data:`INSTANCE_COLUMNS`
-        ``sequence`` (row of ``data``), ``position``/``end`` (0-based half-open span of the trimmed
-        motif on the forward strand), ``centre``, ``strand``, ``motif`` (filter name), ``filter``,
-        ``score`` (activation / the filter's maximum over the data, on :func:`calling_scale`, times the
-        relative attention when the model has attention), ``activation``, ``attention`` (NaN without attention).
+    pandas.DataFrame with :func:`rule_columns`, ranked by p then |effect|.
     """
-    model.eval()
-    maxima = maxima if maxima is not None else filter_maxima(model, data, batch_size)
-    width = int(geometry.attrs.get("filter_width", model.motif_filters().shape[-1]))
-    starts, widths = geometry["start"].to_numpy(), geometry["width"].to_numpy()
-    allowed = np.ones(len(geometry), bool) if keep_all else geometry["status"].to_numpy() == "kept"
-    cut = torch.as_tensor(threshold * maxima, dtype=torch.float32).clamp_min(1e-12)
-    has_attention = hasattr(model, "position_attention")
-    frames, offset = [], 0
-    for x in _iter_batches(data, batch_size):
-        raw = stranded_activations(model, x)  # (B, S, F, L')
-        acts = calling_scale(model, raw)
-        best, strand = acts.max(dim=1)  # (B, F, L')
-        peak = F.max_pool1d(best, width, stride=1, padding=width // 2)[..., : best.shape[-1]]
-        keep = (best >= peak) & (best > cut[None, :, None]) & torch.as_tensor(allowed)[None, :, None]
-        attention = model.position_attention(x) if has_attention else None
-        if attention is not None:
-            keep &= attention[:, None, :] >= attention_threshold
-        n, f, i = torch.nonzero(keep, as_tuple=True)
-        n, f, i = n.numpy(), f.numpy(), i.numpy()
-        minus = strand[n, f, i].numpy() == 1
-        act = raw.gather(1, strand[:, None]).squeeze(1)[n, f, i].numpy()
-        relative = best[n, f, i].numpy() / maxima[f]
-        att = attention[n, i].numpy() if attention is not None else np.full(len(n), np.nan)
-        position = np.where(minus, i + width - starts[f] - widths[f], i + starts[f])
-        frames.append(pd.DataFrame({
-            "sequence": n + offset, "position": position, "end": position + widths[f],
-            "centre": position + (widths[f] - 1) / 2, "strand": np.where(minus, "-", "+"),
-            "motif": geometry["name"].to_numpy()[f], "filter": f,
-            "score": relative * (att if attention is not None else 1.0), "activation": act, "attention": att}))
-        offset += len(x)
-    calls = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=INSTANCE_COLUMNS)
-    calls.attrs["n_sequences"] = offset
-    return calls.sort_values(["sequence", "position", "filter"], kind="stable").reset_index(drop=True)[INSTANCE_COLUMNS]
+    stranded = n_strands(model) == 2
+    groups = groups if groups is not None else motif_groups(geometry, merge=False, names=False)
+    method = "attention" if model.has_position_attention else "activations"
+    outputs = outputs if outputs is not None else predict_outputs(model, data, batch_size)
+    n_seqs, n_targets = outputs.shape
+    targets = _targets(model, n_targets, target_names)
+    min_support = min_support if min_support is not None else max(10, int(np.ceil(0.0025 * n_seqs)))
+    inst = motif_instances(instances, groups)
+    if inst.empty:
+        return _finish_rules(None, geometry, groups, method, stranded)
+    merge = merge_rc and stranded
+    widths = geometry["width"].to_numpy()
+    # site counts per sequence and motif (capped): the strata
+    counts = inst.groupby(["sequence", "filter"]).size().clip(upper=MAX_STRATUM_COUNT).rename("c").reset_index()
+    strata = _stratum_moments(counts, outputs)
+    key = ["a", "b", "distance", "sa", "sb"]
+    held = []
+    for chunk in _sequence_chunks(inst, max_chunk_pairs):
+        arr = _arrangements(chunk, max_distance, merge)
+        if not include_overlapping and len(arr):
+            a, b = arr["a"].to_numpy(int), arr["b"].to_numpy(int)
+            arr = arr[np.abs(arr["distance"].to_numpy()) >= (widths[a] + widths[b]) / 2]
+        held.append(arr)
+    held = pd.concat(held, ignore_index=True)
+    support = held.drop_duplicates(["sequence"] + key).groupby(key).size()
+    frequent = support[support >= min_support].reset_index()[key]
+    if frequent.empty:
+        return _finish_rules(None, geometry, groups, method, stranded)
+    held = held.merge(frequent, on=key)
+    held = _with_counts(held, counts)
+    stats = _stratified_tests(held.drop_duplicates(["sequence"] + key), strata, outputs, key)
+    twins = {}
+    if merge:
+        for flag, name in ((True, "effect_fwd"), (False, "effect_rc")):
+            sub = held[held["is_fwd"] == flag].drop_duplicates(["sequence"] + key)
+            t = _stratified_tests(sub, strata, outputs, key) if len(sub) else None
+            twins[name] = (stats[key].merge(t, on=key, how="left") if t is not None else None)
+    frames = []
+    for t, target in enumerate(targets):
+        frame = stats[key].assign(effect=stats[f"effect{t}"], z=stats[f"z{t}"], n=stats["n"], n_null=stats["n_null"],
+                                  target=target)
+        frame["p"] = normal_two_sided(frame["z"].to_numpy())
+        frame = frame[frame["n"] > 0]
+        for name, tw in twins.items():
+            frame[name] = tw[f"effect{t}"].to_numpy()[frame.index] if tw is not None else np.nan
+        frames.append(frame)
+    return _finish_rules(pd.concat(frames, ignore_index=True), geometry, groups, method, stranded)
+
+
+def _stratum_moments(counts: pd.DataFrame, y: np.ndarray) -> pd.DataFrame:
+    """Per motif pair (a <= b) and stratum (c_a, c_b): sequences ``n`` and output sums ``s{t}``, ``ss{t}``.
+
+    Heterotypic pairs: sequences with both motifs. Homotypic (a == b): sequences with >= 2 sites.
+    """
+    both = counts.merge(counts, on="sequence", suffixes=("_a", "_b"))
+    het = both[both["filter_a"] < both["filter_b"]]
+    hom = counts[counts["c"] >= 2]
+    pairs = pd.concat([
+        pd.DataFrame({"sequence": het["sequence"].to_numpy(), "a": het["filter_a"].to_numpy(),
+                      "b": het["filter_b"].to_numpy(), "ca": het["c_a"].to_numpy(), "cb": het["c_b"].to_numpy()}),
+        pd.DataFrame({"sequence": hom["sequence"].to_numpy(), "a": hom["filter"].to_numpy(),
+                      "b": hom["filter"].to_numpy(), "ca": hom["c"].to_numpy(), "cb": hom["c"].to_numpy()})],
+        ignore_index=True)
+    return _moments(pairs, ["a", "b", "ca", "cb"], y)
+
+
+def _moments(frame: pd.DataFrame, key: list[str], y: np.ndarray) -> pd.DataFrame:
+    """Per group of ``key``: ``n`` rows and per-target sums ``s{t}``, ``ss{t}`` of outputs of ``frame.sequence``."""
+    seq = frame["sequence"].to_numpy()
+    cols = {"n": np.ones(len(frame))}
+    for t in range(y.shape[1]):
+        cols[f"s{t}"], cols[f"ss{t}"] = y[seq, t], y[seq, t] ** 2
+    return pd.concat([frame[key].reset_index(drop=True), pd.DataFrame(cols)], axis=1).groupby(key).sum().reset_index()
+
+
+def _with_counts(held: pd.DataFrame, counts: pd.DataFrame) -> pd.DataFrame:
+    """Add each holder sequence's stratum (site counts ``ca`` of a, ``cb`` of b)."""
+    c = counts.rename(columns={"filter": "a", "c": "ca"})
+    held = held.merge(c, on=["sequence", "a"])
+    return held.merge(c.rename(columns={"a": "b", "ca": "cb"}), on=["sequence", "b"])
+
+
+def _stratified_tests(holders: pd.DataFrame, strata: pd.DataFrame, y: np.ndarray, key: list[str]) -> pd.DataFrame:
+    """One row per arrangement: ``n``, ``n_null`` and per target ``effect{t}``, ``z{t}`` (stratified permutation)."""
+    n_targets = y.shape[1]
+    h = _moments(holders, key + ["ca", "cb"], y)
+    h = h.merge(strata, on=["a", "b", "ca", "cb"], suffixes=("", "_all"))
+    rules = h[key].drop_duplicates().reset_index(drop=True)
+    row = rules.reset_index().merge(h[key].reset_index().rename(columns={"index": "h"}), on=key)
+    r_of_h = np.empty(len(h), dtype=np.int64)
+    r_of_h[row["h"].to_numpy()] = row["index"].to_numpy()
+    side = MAX_STRATUM_COUNT + 1
+    col = h["ca"].to_numpy(int) * side + h["cb"].to_numpy(int)
+    shape = (len(rules), side * side)
+
+    def dense(values):
+        out = np.zeros(shape)
+        out[r_of_h, col] = values
+        return out
+    k, n = dense(h["n"].to_numpy()), dense(h["n_all"].to_numpy())
+    out = rules.copy()
+    for t in range(n_targets):
+        effect, z, holders_n, other_n = stratified_permutation_z(
+            k, dense(h[f"s{t}"].to_numpy()), n, dense(h[f"s{t}_all"].to_numpy()), dense(h[f"ss{t}_all"].to_numpy()))
+        out[f"effect{t}"], out[f"z{t}"] = effect, z
+        out["n"], out["n_null"] = holders_n, other_n
+    return out
+
+
+def _sequence_chunks(instances: pd.DataFrame, max_pairs: int = 2_000_000):
+    """Instance tables of consecutive sequences, each with at most about ``max_pairs`` instance pairs."""
+    per_seq = instances.groupby("sequence", sort=True).size()
+    cost = np.cumsum(per_seq.to_numpy() ** 2 // 2)
+    block = cost // max_pairs
+    for b in np.unique(block):
+        seqs = per_seq.index.to_numpy()[block == b]
+        yield instances[instances["sequence"].between(seqs[0], seqs[-1])]
+
+
+def _arrangements(instances: pd.DataFrame, max_distance: float, merge_rc: bool) -> pd.DataFrame:
+    """Canonical arrangement of every instance pair: ``sequence, a, b, distance, sa, sb, is_fwd`` (deduplicated).
+
+    ``is_fwd``: the pair reads as the canonical arrangement itself (not its reverse-complement twin).
+    """
+    pairs = instance_pairs(instances, max_distance)
+    a, b, d, sa, sb, is_fwd = _canonical_with_twin(pairs["a"], pairs["b"], pairs["distance"], pairs["plus_a"],
+                                                   pairs["plus_b"], merge_rc)
+    arr = pd.DataFrame({"sequence": pairs["sequence"].to_numpy(), "a": a, "b": b, "distance": d, "sa": sa, "sb": sb,
+                        "is_fwd": is_fwd})
+    return arr.drop_duplicates()
 
 
 def instance_pairs(instances: pd.DataFrame, max_distance: float = 60) -> pd.DataFrame:
@@ -355,141 +625,6 @@ def instance_pairs(instances: pd.DataFrame, max_distance: float = 60) -> pd.Data
                         "distance": second("centre") - first("centre"),
                         "plus_a": first("strand") == "+", "plus_b": second("strand") == "+"})
     return out[np.abs(out["distance"]) <= max_distance].reset_index(drop=True)
-
-
-@torch.no_grad()
-def predict_outputs(model, data, batch_size: int = 256) -> np.ndarray:
-    """(N, T) model outputs (logits for binary targets)."""
-    model.eval()
-    return torch.cat([model(x) for x in _iter_batches(data, batch_size)]).cpu().numpy()
-
-
-def rules_from_data(model, data, instances: pd.DataFrame, geometry: pd.DataFrame, target_names=None,
-                    max_distance: float = 60, min_support: int | None = None, merge_rc: bool = True,
-                    include_overlapping: bool = False, keep_all: bool = False, outputs: np.ndarray | None = None,
-                    batch_size: int = 256, max_chunk_pairs: int = 2_000_000) -> pd.DataFrame:
-    """Rules from motif instances over data: how the model's output differs when two motifs sit in an arrangement.
-
-    For each arrangement (a, b, distance, orientation) held by at least ``min_support``
-    sequences, ``effect`` = mean model output over those sequences minus the mean over
-    sequences holding instances of both a and b in no such arrangement (all other sequences
-    when there are fewer than 2), in output units (log-odds for binary targets);
-    ``strength`` is the Welch t statistic of that difference, and the table is ranked by |t|.
-
-    Parameters
-    ----------
-    min_support : int, optional
-        Default ``max(10, 0.25% of the sequences)``.
-    max_chunk_pairs : int
-        Instance pairs are formed for blocks of sequences with about this many pairs at a time.
-    Other parameters as in :func:`rules_from_weights`.
-    """
-    outputs = outputs if outputs is not None else predict_outputs(model, data, batch_size)
-    n_seqs, n_targets = outputs.shape
-    targets = list(target_names or getattr(model, "target_names", None) or [f"target{t}" for t in range(n_targets)])
-    min_support = min_support if min_support is not None else max(10, int(np.ceil(0.0025 * n_seqs)))
-    method = "attention" if hasattr(model, "position_attention") else "activations"
-    key = ["a", "b", "distance", "sa", "sb"]
-    y, y2 = outputs, outputs ** 2
-    total = (len(y), y.sum(0), y2.sum(0))
-    # two passes over chunks of sequences keep memory bounded when there are many instances per sequence:
-    # first count each arrangement's support, then collect the sequences of the frequent ones
-    counts = [_arrangements(chunk, max_distance, merge_rc).drop_duplicates(["sequence"] + key).groupby(key).size()
-              for chunk in _sequence_chunks(instances, max_chunk_pairs)]
-    counts = [c for c in counts if len(c)]
-    if not counts:
-        return pd.DataFrame(columns=RULE_COLUMNS)
-    support = pd.concat(counts).groupby(level=list(range(len(key)))).sum()
-    frequent = support[support >= min_support].reset_index()[key]
-    if frequent.empty:
-        return pd.DataFrame(columns=RULE_COLUMNS)
-    held, pair_moments = [], []
-    for chunk in _sequence_chunks(instances, max_chunk_pairs):
-        held.append(_arrangements(chunk, max_distance, merge_rc).merge(frequent, on=key))
-        # sequences holding both motifs of each unordered pair, in any arrangement or none
-        present = chunk[["sequence", "filter"]].drop_duplicates()
-        both = present.merge(present, on="sequence", suffixes=("_a", "_b"))
-        both = both[both["filter_a"] <= both["filter_b"]].rename(columns={"filter_a": "a", "filter_b": "b"})
-        pair_moments.append(_group_moments(both, ["a", "b"], y, y2))
-    held = pd.concat(held, ignore_index=True)
-    stats_pair = pd.concat(pair_moments).groupby(level=[0, 1]).sum().reset_index()
-    stats = _group_moments(held.drop_duplicates(["sequence"] + key), key, y, y2).reset_index()
-    stats = stats.merge(stats_pair, on=["a", "b"], suffixes=("", "_pair"))
-    effects, strength = _contrast(stats, total, n_targets)
-    # the same contrast for the sequences that hold each twin as named (forward) or as its reverse complement
-    twins = {}
-    for flag, name in ((True, "effect_fwd"), (False, "effect_rc")):
-        part = held[held["is_fwd"] == flag].drop_duplicates(["sequence"] + key)
-        if merge_rc or flag:
-            sub = _group_moments(part, key, y, y2).reset_index()
-            sub = sub.merge(stats_pair, on=["a", "b"], suffixes=("", "_pair"))
-            eff, _ = _contrast(sub, total, n_targets) if len(sub) else (np.zeros((n_targets, 0)), None)
-            twins[name] = stats[key].merge(sub[key].assign(**{f"v{t}": eff[t] for t in range(n_targets)}),
-                                           on=key, how="left")
-    frames = []
-    for t, target in enumerate(targets):
-        frames.append(pd.DataFrame({
-            **{k: stats[k].to_numpy() for k in key}, "effect": effects[t], "strength": strength[t],
-            "support": stats["n"].to_numpy(), "target": target, "rc_merged": merge_rc,
-            "effect_fwd": twins["effect_fwd"][f"v{t}"].to_numpy(),
-            "effect_rc": twins["effect_rc"][f"v{t}"].to_numpy() if merge_rc else np.nan}))
-    return _finish_rules(pd.concat(frames, ignore_index=True), geometry, method, include_overlapping, keep_all)
-
-
-def _sequence_chunks(instances: pd.DataFrame, max_pairs: int = 2_000_000):
-    """Instance tables of consecutive sequences, each with at most about ``max_pairs`` instance pairs."""
-    per_seq = instances.groupby("sequence", sort=True).size()
-    cost = np.cumsum(per_seq.to_numpy() ** 2 // 2)
-    block = cost // max_pairs
-    for b in np.unique(block):
-        seqs = per_seq.index.to_numpy()[block == b]
-        yield instances[instances["sequence"].between(seqs[0], seqs[-1])]
-
-
-def _arrangements(instances: pd.DataFrame, max_distance: float, merge_rc: bool) -> pd.DataFrame:
-    """Canonical arrangement of every instance pair: ``sequence, a, b, distance, sa, sb, is_fwd`` (deduplicated).
-
-    ``is_fwd``: the pair reads as the canonical arrangement itself (not its reverse-complement twin).
-    """
-    pairs = instance_pairs(instances, max_distance)
-    a, b, d, sa, sb = canonical_arrangements(pairs["a"], pairs["b"], pairs["distance"], pairs["plus_a"],
-                                             pairs["plus_b"], merge_rc=False)
-    arr = pd.DataFrame({"sequence": pairs["sequence"].to_numpy(), "a": a, "b": b, "distance": d, "sa": sa, "sb": sb,
-                        "is_fwd": True})
-    if merge_rc and len(arr):
-        ra, rb, rd, rsa, rsb = canonical_arrangements(a, b, d, sa, sb, merge_rc=True)
-        arr["is_fwd"] = (ra == a) & (rb == b) & (rd == d) & (rsa == sa) & (rsb == sb)
-        arr["a"], arr["b"], arr["distance"], arr["sa"], arr["sb"] = ra, rb, rd, rsa, rsb
-    return arr.drop_duplicates()
-
-
-def _group_moments(frame: pd.DataFrame, key: list[str], y: np.ndarray, y2: np.ndarray) -> pd.DataFrame:
-    """Per group: ``n`` sequences and per-target sums ``s{t}`` of outputs and ``q{t}`` of squared outputs."""
-    seq = frame["sequence"].to_numpy()
-    cols = {"n": np.ones(len(frame))}
-    for t in range(y.shape[1]):
-        cols[f"s{t}"], cols[f"q{t}"] = y[seq, t], y2[seq, t]
-    return pd.concat([frame[key].reset_index(drop=True), pd.DataFrame(cols)], axis=1).groupby(key).sum()
-
-
-def _contrast(stats: pd.DataFrame, total, n_targets: int) -> tuple[np.ndarray, np.ndarray]:
-    """Mean difference and Welch t between the sequences with an arrangement and the comparison group."""
-    n_all, s_all, q_all = total
-    n1 = stats["n"].to_numpy()
-    n_other = stats["n_pair"].to_numpy() - n1
-    use_all = n_other < 2
-    effects, strength = np.zeros((n_targets, len(stats))), np.zeros((n_targets, len(stats)))
-    for t in range(n_targets):
-        s1, q1 = stats[f"s{t}"].to_numpy(), stats[f"q{t}"].to_numpy()
-        s0 = np.where(use_all, s_all[t], stats[f"s{t}_pair"].to_numpy()) - s1
-        q0 = np.where(use_all, q_all[t], stats[f"q{t}_pair"].to_numpy()) - q1
-        n0 = np.where(use_all, n_all, stats["n_pair"].to_numpy()) - n1
-        m1, m0 = s1 / n1, s0 / np.maximum(n0, 1)
-        v1 = np.maximum(q1 / n1 - m1 ** 2, 0) * n1 / np.maximum(n1 - 1, 1)
-        v0 = np.maximum(q0 / np.maximum(n0, 1) - m0 ** 2, 0) * n0 / np.maximum(n0 - 1, 1)
-        effects[t] = m1 - m0
-        strength[t] = effects[t] / np.sqrt(v1 / n1 + v0 / np.maximum(n0, 1) + 1e-12)
-    return effects, strength
 
 
 # --------------------------------------------------------------------------------------------
@@ -589,52 +724,67 @@ def has_syntax_layer(model) -> bool:
     return model.pair_weights() is not None
 
 
-def syntax_rules(model, data=None, method: str = "auto", threshold: float = 0.5, attention_threshold: float = 2.0,
-                 max_distance: float = 60, min_support: int | None = None, merge_rc: bool = True,
-                 include_overlapping: bool = False, keep_all: bool = False, motif_kwargs: dict | None = None,
+def syntax_rules(model, data=None, method: str = "auto", p_threshold: float = DEFAULT_P,
+                 attention_threshold: float = 2.0, max_distance: float = 60, min_support: int | None = None,
+                 merge_rc: bool = True, include_overlapping: bool = False, keep_all: bool = False,
+                 all_rules: bool = False, q_threshold: float = Q_THRESHOLD, merge_motifs: bool = True,
+                 names: bool = True, motif_kwargs: dict | None = None, null: ScoreNull | None = None,
                  batch_size: int = 256) -> dict:
-    """Rule table, instance calls and instance pairs of a model, the way ``motifzoo syntax`` computes them.
+    """Tested rule table, motif instances and instance pairs of a model, the way ``motifzoo syntax`` computes them.
 
     Parameters
     ----------
     method : {"auto", "weights", "data"}
         ``weights`` reads a syntax layer (needs one); ``data`` calls instances over ``data`` and
         compares predictions (any model); ``auto`` = weights when the model has a syntax layer.
+    p_threshold : float
+        Instance calls: per-window p-value against dinucleotide-shuffled sequences.
+    all_rules : bool
+        Return every rule tested; default only those with q < ``q_threshold``.
+    merge_motifs, names : bool
+        Merge redundant filters into motifs; name motifs by JASPAR (:func:`motif_groups`).
     motif_kwargs : dict
         Settings of :func:`motif_geometry` (as ``motifzoo motifs``: threshold, min_sites, ...).
 
     Returns
     -------
-    dict with ``rules``, ``instances`` (None without data), ``pairs`` (instance pairs of the motif pairs of
-    the strongest rules, for :func:`plot_spacing_histograms`; None without data) and ``geometry``.
+    dict with ``rules`` (``attrs["n_tested"]``: rules tested), ``instances`` (motif-level calls; None
+    without data), ``pairs`` (instance pairs of the motif pairs of the top rules, for
+    :func:`plot_spacing_histograms`; None without data), ``geometry`` and ``groups``.
     """
     if method not in ("auto", "weights", "data"):
         raise ValueError(f"method must be auto, weights or data, got {method!r}")
     if method == "auto":
         method = "weights" if has_syntax_layer(model) else "data"
     if method == "weights" and not has_syntax_layer(model):
-        raise ValueError(f"model {getattr(model, 'model_name', type(model).__name__)!r} has no syntax layer to read "
-                         "rules from; use method 'data' with sequences")
+        raise ValueError(f"model {model.model_name!r} has no syntax layer to read rules from; use method 'data' "
+                         "with sequences")
     if method == "data" and data is None:
-        raise ValueError(f"model {getattr(model, 'model_name', type(model).__name__)!r} has no syntax layer; "
-                         "reading rules from activations needs data (sequences)")
+        raise ValueError(f"model {model.model_name!r} has no syntax layer; reading rules from activations needs "
+                         "data (sequences)")
     model.eval()
     geometry = motif_geometry(model, data, batch_size=batch_size, **(motif_kwargs or {}))
-    instances = None
+    groups = motif_groups(geometry, merge=merge_motifs, names=names)
+    calls = instances = None
     site_activation = None
     if data is not None:
-        instances = call_instances(model, data, geometry, threshold, attention_threshold, keep_all, batch_size)
+        calls = call_instances(model, data, geometry, p_threshold, null=null, attention_threshold=attention_threshold,
+                               keep_all=keep_all, batch_size=batch_size)
+        instances = motif_instances(calls, groups)
         # a typical site's activation per filter (median over calls); filters never called keep the weights' bound
         site_activation = _max_activation_from_weights(model).astype(np.float64)
-        med = instances.groupby("filter")["activation"].median()
+        med = calls.groupby("filter")["activation"].median()
         site_activation[med.index.to_numpy(int)] = med.to_numpy()
     if method == "weights":
-        rules = rules_from_weights(model, geometry=geometry, site_activation=site_activation, merge_rc=merge_rc,
-                                     include_overlapping=include_overlapping, keep_all=keep_all)
+        rules = rules_from_weights(model, geometry=geometry, groups=groups, site_activation=site_activation,
+                                   merge_rc=merge_rc, include_overlapping=include_overlapping, keep_all=keep_all)
     else:
-        rules = rules_from_data(model, data, instances, geometry, max_distance=max_distance, min_support=min_support,
-                                merge_rc=merge_rc, include_overlapping=include_overlapping, keep_all=keep_all,
+        rules = rules_from_data(model, data, calls, geometry, groups, max_distance=max_distance,
+                                min_support=min_support, merge_rc=merge_rc, include_overlapping=include_overlapping,
                                 batch_size=batch_size)
+    if not all_rules:
+        rules = significant(rules, q_threshold)
+    rules.attrs["q_threshold"] = q_threshold
     # instance pairs of the strongest rules' motif pairs, for spacing histograms
     pairs = pairs_of(instances, top_motif_pairs(rules), max_distance) if instances is not None else None
-    return {"rules": rules, "instances": instances, "pairs": pairs, "geometry": geometry}
+    return {"rules": rules, "instances": instances, "pairs": pairs, "geometry": geometry, "groups": groups}

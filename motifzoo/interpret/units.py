@@ -45,18 +45,17 @@ def _eval_mode(model):
 
 
 def _target_names(model, n_targets: int, target_names=None) -> list[str]:
-    names = list(target_names) if target_names is not None else getattr(model, "target_names", None)
-    names = list(names) if names is not None else [f"target{t}" for t in range(n_targets)]
+    names = list(target_names) if target_names is not None else list(model.target_names)
+    names = names or [f"target{t}" for t in range(n_targets)]
     if len(names) != n_targets:
         raise ValueError(f"target_names has {len(names)} names for {n_targets} targets")
     return names
 
 
 def _require(model, *methods: str) -> None:
-    missing = [m for m in methods if not callable(getattr(model, m, None))]
-    if missing:
-        name = getattr(model, "model_name", type(model).__name__)
-        raise NoUnitsError(f"model {name!r} has no unit readout ({', '.join(missing)} missing); "
+    """Raise :class:`NoUnitsError` unless the model is built of units (``model.has_units``)."""
+    if not model.has_units:
+        raise NoUnitsError(f"model {model.model_name!r} has no unit readout ({', '.join(methods)}); "
                            "unit readouts need a model built of units, such as 'explainn'")
 
 
@@ -75,10 +74,9 @@ def unit_target_weights(model, target_names=None) -> pd.DataFrame:
     pandas.DataFrame, shape (F, T)
         Index ``unit`` (the filter names), one column per target.
     """
-    weights = model.motif_target_weights() if callable(getattr(model, "motif_target_weights", None)) else None
+    weights = model.motif_target_weights()
     if weights is None:
-        name = getattr(model, "model_name", type(model).__name__)
-        raise NoUnitsError(f"model {name!r} has no units: its outputs are not a linear function of per-filter "
+        raise NoUnitsError(f"model {model.model_name!r} has no units: its outputs are not a linear function of per-filter "
                            "units (motif_target_weights() is None); unit readouts need a model such as 'explainn'")
     weights = weights.detach().cpu().double().numpy()
     frame = pd.DataFrame(weights, index=pd.Index(model.filter_names(), name="unit"),

@@ -421,6 +421,8 @@ class Argminn(_ScannerModel):
     attention probabilities (N, n_layers, n_heads, L'), L' = L - W + 1.
     """
 
+    has_position_attention = True
+
     def __init__(self, n_targets: int, input_length: int, n_filters: int = 8, filter_width: int = 15,
                  activation: str = "relu", both_strands: bool = True, pos_dim: int = 16, hidden_dim: int = 32,
                  stream_dim: int = 128, n_layers: int = 2, n_heads: int = 4, dropout: float = 0.0,
@@ -479,8 +481,8 @@ class Argminn(_ScannerModel):
             stream = stream + update
             probs.append(p)
         attention = torch.stack(probs, 1)  # (N, layers, H, L')
-        if self.training:
-            self._cache = {"activations": acts, "attention": attention}
+        # replaced on every pass (cleared in eval) so regularization() never reads a stale batch
+        self._cache = {"activations": acts, "attention": attention} if self.training else {}
         out = self.head(self.final_norm(stream))
         return (out, attention) if return_attention else out
 
@@ -592,8 +594,7 @@ class ArgminnPairwise(_ScannerModel):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         acts, maps = self.scanner(x)  # (N, S, F, L'), identical for norm="pre"
         n, s, f, length = maps.shape
-        if self.training:
-            self._cache = {"activations": acts}
+        self._cache = {"activations": acts} if self.training else {}
         pooled = maps.amax(dim=(1, 3))  # (N, F): strongest instance of each motif, either strand
         return self.additive(self.dropout(pooled)) + self.pairwise_term(maps.reshape(n, s * f, length))
 

@@ -41,11 +41,21 @@ class MotifModel(nn.Module):
     motif_strand_aware : bool
         Whether every filter also scans the reverse strand with shared weights
         (:meth:`stranded_activations` then has S = 2).
+    has_position_attention : bool
+        Whether :meth:`position_attention` returns attention (not ``None``), so readers can
+        choose a method before they have data.
+    has_units : bool
+        Whether the model is built of independent units that a final linear layer combines
+        (ExplaiNN): :meth:`unit_outputs` then returns them, and the model also has the unit
+        readouts of :mod:`motifzoo.interpret.units` (``pooled_activations(x)`` (N, F, P),
+        ``unit_response(pooled)`` (N, F, P) -> (N, F) and ``pooled_bins()`` (P, 2)).
     """
 
     model_name: str = ""
     motif_activation: str = "exp"
     motif_strand_aware: bool = False
+    has_position_attention: bool = False
+    has_units: bool = False
 
     def __init__(self) -> None:
         super().__init__()
@@ -109,6 +119,12 @@ class MotifModel(nn.Module):
 
     # ------------------------------------------------------------------ training
     def regularization(self, epoch: int) -> torch.Tensor | float:
-        """Extra loss terms (e.g. filter penalties) of the last training forward pass, given the
-        current epoch for schedules. Added to the task loss by the trainer; 0 by default."""
+        """Extra loss terms (e.g. filter penalties), given the current epoch for schedules; added to
+        the task loss by the trainer right after each training forward pass. 0 by default.
+
+        Terms that depend on activations use those of the most recent forward pass *in training
+        mode*; every forward pass replaces them, and one in eval mode clears them, so a call after
+        an evaluation never reuses activations of an earlier training batch (only terms of the
+        weights alone remain).
+        """
         return 0.0

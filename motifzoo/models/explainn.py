@@ -206,6 +206,8 @@ class ExplaiNN(MotifModel):
     ``pooled_activations`` (B, N, P), ``motif_activations`` (B, N, L - W + 1).
     """
 
+    has_units = True
+
     def __init__(self, n_targets: int, input_length: int, n_units: int = 100, filter_width: int = 19,
                  pool_size: int = 7, pool_stride: int = 7, n_fc: int = 2, fc_hidden: int = 100,
                  dropout: float = 0.3, activation: str = "exp"):
@@ -266,6 +268,10 @@ class ExplaiNN(MotifModel):
     def motif_activations(self, x: torch.Tensor) -> torch.Tensor:
         """Filter activations after the nonlinearity: (B, 4, L) -> (B, N, L - W + 1)."""
         return self.act(self.preactivation(x))
+
+    def stranded_activations(self, x: torch.Tensor) -> torch.Tensor:
+        """Filter activations of the one scanned strand: (B, 4, L) -> (B, 1, N, L - W + 1)."""
+        return self.motif_activations(x)[:, None]
 
     def filter_names(self) -> list[str]:
         return [filter_name(i) for i in range(self.n_units)]

@@ -234,8 +234,9 @@ class PWMConv(nn.Module):
         if self.training and not bool(self.background_fixed):
             self.fit_background(x)
         stranded = self.stranded(x)
-        if self.training and self.site_weight > 0:
-            self._site_loss = self.site_weight * self.site_nll(x, stranded.detach())
+        # replaced on every pass (0 in eval) so regularization() never returns a stale batch's term
+        self._site_loss = (self.site_weight * self.site_nll(x, stranded.detach())
+                           if self.training and self.site_weight > 0 else 0.0)
         return combine_strands(stranded, self.strands)
 
     def folded(self) -> tuple[torch.Tensor, torch.Tensor]:
