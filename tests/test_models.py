@@ -1,3 +1,5 @@
+from pathlib import Path
+
 import pytest
 import torch
 import torch.nn.functional as F
@@ -81,3 +83,24 @@ def test_load_errors(tmp_path):
     torch.save({"state_dict": {}}, other)
     with pytest.raises(CheckpointError, match="not a motifzoo checkpoint"):
         motifzoo.load(other)
+
+
+FIXTURES = sorted((Path(__file__).parent / "fixtures" / "checkpoints").glob("*.ckpt"))
+
+
+@pytest.mark.parametrize("path", FIXTURES, ids=[p.stem for p in FIXTURES])
+def test_checkpoints_from_before_the_refactor_load_unchanged(path):
+    """Checkpoints written by motifzoo 3cb8244 (format 1, only the passed arguments stored; see
+    fixtures/checkpoints/make_fixtures.py) rebuild the same function and first layer."""
+    expected = torch.load(path.with_name(path.stem + ".expected.pt"), weights_only=True)
+    model = motifzoo.load(path)
+    assert model.model_name == expected["model"] and model.target_names == ["t0", "t1"]
+    with torch.no_grad():
+        torch.testing.assert_close(model(expected["x"]), expected["y"], atol=1e-6, rtol=0)
+    torch.testing.assert_close(model.motif_filters(), expected["motif_filters"], atol=1e-6, rtol=0)
+    torch.testing.assert_close(model.motif_bias(), expected["motif_bias"], atol=1e-6, rtol=0)
+
+
+def test_every_registered_model_has_a_fixture_checkpoint():
+    covered = {torch.load(p, weights_only=True)["motifzoo"]["model"] for p in FIXTURES}
+    assert covered == set(motifzoo.list_models())
