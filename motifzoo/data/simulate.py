@@ -187,5 +187,6 @@ def simulate(preset: str = "multilabel", seed: int = 0, **overrides) -> Simulati
 def _load_extra_presets() -> None:
     try:
         from . import simulate_syntax  # noqa: F401  (registers syntax presets)
+        from . import simulate_argminn  # noqa: F401  (ARGMINN-like presets, after simulate_syntax)
     except ImportError:
         pass
