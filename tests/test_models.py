@@ -104,3 +104,41 @@ def test_checkpoints_from_before_the_refactor_load_unchanged(path):
 def test_every_registered_model_has_a_fixture_checkpoint():
     covered = {torch.load(p, weights_only=True)["motifzoo"]["model"] for p in FIXTURES}
     assert covered == set(motifzoo.list_models())
+
+
+def test_checkpoints_record_every_argument_and_the_format(tmp_path):
+    m = motifzoo.get_model("expcnn_shallow", n_targets=2, input_length=200)
+    assert m.hparams["n_filters"] == 32 and m.hparams["first_layer"] == "free" and len(m.hparams) > 5
+    motifzoo.save(m, tmp_path / "m.ckpt")
+    meta = torch.load(tmp_path / "m.ckpt", weights_only=True)["motifzoo"]
+    assert meta["format"] == 2 and meta["hparams"] == m.hparams and meta["target_names"] == ["target0", "target1"]
+    back = motifzoo.load(tmp_path / "m.ckpt")
+    assert back.hparams == m.hparams and back.model_name == "expcnn_shallow"
+
+
+def test_format1_checkpoints_keep_the_defaults_of_their_time():
+    """Format 1 stored only the passed arguments; the rest are the defaults of the last version that
+    wrote it, whatever the defaults are now (argminn's relative-position bias stays off)."""
+    from motifzoo.models.compat import FORMAT1_DEFAULTS, upgrade_hparams
+    assert set(FORMAT1_DEFAULTS) == set(motifzoo.list_models())
+    for name in motifzoo.list_models():
+        hparams = upgrade_hparams(name, {"n_targets": 1, "input_length": 200}, 1)
+        # arguments added since format 1 take defaults that keep the old behaviour
+        assert hparams.items() <= motifzoo.get_model(name, **hparams).hparams.items()
+    assert upgrade_hparams("argminn", {"n_targets": 1, "input_length": 80}, 1)["relative_range"] == 0
+
+
+def test_checkpoint_errors_say_what_would_fix_them(tmp_path):
+    m = motifzoo.get_model("expcnn_shallow", n_targets=1, input_length=100, n_filters=4)
+    motifzoo.save(m, tmp_path / "m.ckpt")
+    raw = torch.load(tmp_path / "m.ckpt", weights_only=True)
+    raw["motifzoo"]["format"] = 99
+    torch.save(raw, tmp_path / "future.ckpt")
+    with pytest.raises(CheckpointError, match="format 99.*upgrade motifzoo"):
+        motifzoo.load(tmp_path / "future.ckpt")
+    raw["motifzoo"].update(format=2, model="transformer_xl")
+    torch.save(raw, tmp_path / "gone.ckpt")
+    with pytest.raises(CheckpointError, match="'transformer_xl'.*does not register.*register_model"):
+        motifzoo.load(tmp_path / "gone.ckpt")
+    with pytest.raises(CheckpointError, match="only models built with motifzoo.get_model"):
+        motifzoo.save(torch.nn.Linear(4, 1), tmp_path / "plain.ckpt", target_names=["a"])

@@ -35,6 +35,8 @@ class MotifModel(nn.Module):
         One name per output (``target0``, ... until a checkpoint or the caller names them).
     task : {"binary", "regression"}
         What the outputs are: logits of binary targets, or real values.
+    alphabet : str
+        Letters of the one-hot channels, in order (``"ACGT"``).
     motif_activation : str
         Name of the first-layer nonlinearity (``"exp"``, ``"relu"``, ...); ``"exp"`` makes a
         filter a log-odds scan.
@@ -52,6 +54,7 @@ class MotifModel(nn.Module):
     """
 
     model_name: str = ""
+    alphabet: str = "ACGT"
     motif_activation: str = "exp"
     motif_strand_aware: bool = False
     has_position_attention: bool = False
