@@ -338,3 +338,35 @@ def test_simulated_syntax_variants():
     width = len(o["ref_allele"])
     rc = o["ref_allele"].translate(str.maketrans("ACGT", "TGCA"))[::-1]
     assert o["alt"][o["position"]:o["position"] + width] == rc
+
+
+# --------------------------------------------------------------------------------------------
+# command line
+# --------------------------------------------------------------------------------------------
+def test_cli_simulate_and_score_variants(tmp_path, genome):
+    from clirun import run
+    ckpt = tmp_path / "planted.ckpt"
+    model = planted_model()
+    motifzoo.save(model, ckpt, target_names=TARGETS, task="binary", input_length=L)
+    rc, out, err = run(["simulate", "tiny", "-o", str(tmp_path / "sim.tsv.gz"), "-n", "300",
+                        "--variants", str(tmp_path / "v.tsv"), "--n-variants", "5"])
+    assert rc == 0, err
+    assert "variants with known answers (5 break, 5 background, 5 create)" in out
+    rc, out, err = run(["variants", str(ckpt), "--variants", str(tmp_path / "v.tsv"), "-o", str(tmp_path / "e.tsv"),
+                        "--device", "cpu", "--batch-size", "4"])
+    assert rc == 0, err
+    effects = pd.read_csv(tmp_path / "e.tsv", sep="\t")
+    assert len(effects) == 15 * 2 and list(effects.columns[:6]) == ["variant", "target", "ref_score", "alt_score",
+                                                                     "delta", "delta_prob"]
+    # a VCF with a bad REF: one line naming the line, and both alleles
+    gpath, seqs = genome
+    actual = seqs["chr1"][199]
+    wrong = "ACGT".replace(actual, "")[0]
+    vcf = write_vcf(tmp_path, [("chr1", 200, "x", wrong, actual)])
+    rc, out, err = run(["variants", str(ckpt), "--variants", str(vcf), "--genome", str(gpath),
+                        "-o", str(tmp_path / "e2.tsv")])
+    assert rc == 2 and err.count("\n") == 1
+    assert f"line 3 (chr1:200): REF '{wrong}' does not match the genome, which has '{actual}'" in err
+    assert not (tmp_path / "e2.tsv").exists() and not (tmp_path / "e2.tsv.partial").exists()
+    rc, out, err = run(["variants", str(ckpt), "--variants", str(vcf), "-o", str(tmp_path / "e3.tsv")])
+    assert rc == 2 and "is a VCF: pass the genome it refers to (--genome" in err

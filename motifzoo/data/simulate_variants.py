@@ -183,3 +183,14 @@ def simulate_variants(sim: Simulation, n: int = 200, rows=None, shift: int = 6, 
 def write_variants(table: pd.DataFrame, path) -> None:
     """Write a :func:`simulate_variants` table as TSV (gzipped when the name ends in .gz)."""
     table.to_csv(path, sep="\t", index=False)
+
+
+def write_simulated_variants(sim: Simulation, path, n: int = 200, seed: int = 0, valid_frac: float = 0.1,
+                             test_frac: float = 0.1) -> pd.DataFrame:
+    """:func:`simulate_variants` on the test split of ``sim`` (the split :meth:`Simulation.write` assigns with the
+    same ``seed``), written to ``path``; returns the table."""
+    from .tables import random_split
+    split = random_split(len(sim.sequences), valid_frac, test_frac, seed + 7919)
+    table = simulate_variants(sim, n=n, rows=np.flatnonzero(split == "test"), seed=seed)
+    write_variants(table, path)
+    return table

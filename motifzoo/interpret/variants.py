@@ -12,7 +12,8 @@ motif instance the variant changes and how much of the effect that one motif exp
     ``sigmoid(alt) - sigmoid(ref)`` (binary models only).
 ``motif``
     The filter whose activations, swapped alone from ref to alt with every other activation kept at ref,
-    move this target the most, among the exported motifs when ``motifs`` is given (else all filters).
+    move this target the most, among the exported motifs when ``motifs`` is given (else all filters); where no
+    filter moves it, the filter whose instance changed most.
     Named ``filter{i}``, followed by its MEME alt name (``filter3 FOXA1_MA0148.5`` after
     ``motifzoo annotate --meme``) when there is one.
 ``motif_delta``
@@ -216,15 +217,17 @@ def _batch_effects(model, batch: VariantBatch, labels: list[str], allowed: torch
         effect = torch.cat(parts, dim=1)
 
     n_targets = delta.shape[1]
+    # without a swap effect (or where no filter moves the target): the filter whose instance changed most
+    most_changed = motif_delta.abs().masked_fill(~allowed[None], -1.0).argmax(dim=1)[:, None].expand(n, n_targets)
     if effect is not None:
         score = effect.abs().masked_fill(~allowed[None, :, None], -1.0)
-        best = score.argmax(dim=1)  # (B, T)
+        best_score, best = score.max(dim=1)  # (B, T)
+        best = torch.where(best_score > 0, best, most_changed)
         best_effect = effect.gather(1, best[:, None])[:, 0]
         tiny = delta.abs() <= 1e-6 * (1.0 + y_ref.abs())
         explained = torch.where(tiny, torch.full_like(delta, float("nan")), best_effect / delta)
     else:
-        score = motif_delta.abs().masked_fill(~allowed[None], -1.0)
-        best = score.argmax(dim=1)[:, None].expand(n, n_targets)
+        best = most_changed
         explained = torch.full_like(delta, float("nan"))
 
     best_np = best.cpu().numpy()  # (B, T)

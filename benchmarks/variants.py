@@ -1,0 +1,213 @@
+"""Variant effects explained by named motifs (issue 18): simulated variants with known answers.
+
+Per seed: simulate the ``multilabel`` preset (10 planted JASPAR motifs, one binary target per motif),
+train an exp CNN (``configs/expcnn.yaml``), ExplaiNN (``configs/explainn.yaml``) and the same CNN with
+ReLU first-layer activations, export and name each model's motifs (``model_motifs`` over all sequences
+-> TOMTOM against JASPAR 2024 -> ``label_motifs``, as ``motifzoo motifs`` + ``motifzoo annotate --meme``),
+and score variants drawn from the test split (:func:`motifzoo.data.simulate_variants.simulate_variants`:
+``break`` SNVs at a planted site's most informative position, matched ``background`` SNVs in the same
+sequences outside every site, ``create`` SNVs that complete a site) with
+:func:`motifzoo.interpret.variant_effects`.
+
+Metrics (on the row of the planted TF's target; a background SNV takes the target of the break SNV it is
+matched to):
+
+* AUROC of ``|delta|`` separating ``break`` from ``background`` (and ``create`` from ``background``);
+* named: the fraction of ``break`` SNVs whose top ``motif`` is annotated as the planted TF (JASPAR id or
+  TF name in the motif's label);
+* the median ``explained`` over ``break`` SNVs;
+* baselines: the ReLU CNN's raw ``|delta|`` and a FIMO-like scan: for every motif the exp CNN exported,
+  the best log-odds window (both strands) of ref and alt turned into a p-value under a uniform background
+  (exact score distribution, 0.1-bit bins); the variant scores max over motifs of ``|Δ -log10 p|``;
+* seconds per 10,000 variants of ``variant_effects`` (CPU, the threads given).
+
+    OMP_NUM_THREADS=1 python benchmarks/variants.py --seeds 0 1 2
+"""
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+
+import motifzoo
+from motifzoo.data.encoding import one_hot
+from motifzoo.data.simulate import simulate
+from motifzoo.data.simulate_variants import simulate_variants
+from motifzoo.data.tables import random_split
+from motifzoo.interpret import annotate, label_motifs, load_database, model_motifs
+from motifzoo.interpret.variants import variant_effects
+
+MODELS = {
+    "exp CNN": ("configs/expcnn.yaml", {}),
+    "ExplaiNN": ("configs/explainn.yaml", {}),
+    "ReLU CNN": ("configs/expcnn.yaml", {"arch_kwargs": {"activation": "relu"}}),
+}
+
+
+def auroc(pos, neg) -> float:
+    """Mann-Whitney AUROC of scores ``pos`` (positives) against ``neg``, ties counted half."""
+    pos, neg = np.asarray(pos, float), np.asarray(neg, float)
+    if not len(pos) or not len(neg):
+        return float("nan")
+    ranks = pd.Series(np.concatenate([pos, neg])).rank().to_numpy()
+    return float((ranks[:len(pos)].sum() - len(pos) * (len(pos) + 1) / 2) / (len(pos) * len(neg)))
+
+
+# --------------------------------------------------------------------------------------------
+# FIMO-like baseline
+# --------------------------------------------------------------------------------------------
+def _pvalue_table(logodds: np.ndarray, scale: float = 10.0):
+    """Exact null distribution of a PWM's integer-binned log-odds score (uniform background).
+
+    Returns ``(lo_int, min_score, survival)`` with ``survival[s - min_score] = P(S >= s)``.
+    """
+    lo_int = np.round(logodds * scale).astype(np.int64)  # (W, 4)
+    dist = np.array([1.0])
+    lo_min = 0
+    for col in lo_int:
+        cmin, cmax = col.min(), col.max()
+        step = np.zeros(cmax - cmin + 1)
+        for v in col:
+            step[v - cmin] += 0.25
+        dist = np.convolve(dist, step)
+        lo_min += cmin
+    survival = np.cumsum(dist[::-1])[::-1]
+    return lo_int, lo_min, survival
+
+
+def fimo_like_change(motifs, ref: list[str], alt: list[str]) -> np.ndarray:
+    """Per variant, the largest ``|Δ -log10 p|`` of the best window (both strands) over ``motifs``."""
+    x_ref, x_alt = one_hot(ref), one_hot(alt)
+    best = np.zeros(len(ref))
+    for m in motifs:
+        logodds = np.log2(np.clip(m.pwm, 1e-3, 1.0) / 0.25)
+        lo_int, lo_min, survival = _pvalue_table(logodds)
+        w = torch.as_tensor(lo_int.T, dtype=torch.float32)[None]  # (1, 4, W)
+        w = torch.cat([w, w.flip(1, 2)])  # forward and reverse strand
+        scores = []
+        for x in (x_ref, x_alt):
+            s = torch.nn.functional.conv1d(x, w).amax(dim=(1, 2)).round().long().numpy()
+            idx = np.clip(s - lo_min, 0, len(survival) - 1)
+            scores.append(-np.log10(np.maximum(survival[idx], 1e-300)))
+        best = np.maximum(best, np.abs(scores[1] - scores[0]))
+    return best
+
+
+# --------------------------------------------------------------------------------------------
+# one seed
+# --------------------------------------------------------------------------------------------
+def named(label: str, motif_id: str, tf: str) -> bool:
+    """Whether a motif label (``filter3 CTCF_MA0139.2``) names the planted TF."""
+    parts = str(label).split(" ", 1)
+    return len(parts) == 2 and (motif_id in parts[1] or parts[1].upper().startswith(f"{tf.upper()}_"))
+
+
+def truth_rows(effects: pd.DataFrame, variants: pd.DataFrame, target_of: dict) -> pd.DataFrame:
+    """One effects row per variant: that of the planted TF's target (background: its matched break's)."""
+    v = variants.copy()
+    partner = v["motif"].where(v["kind"] != "background")
+    # background k is matched to break k (same sequence): simulate_variants emits them in pairs
+    breaks = v.loc[v["kind"] == "break", "motif"].tolist()
+    bg_idx = v.index[v["kind"] == "background"]
+    partner.loc[bg_idx] = breaks[:len(bg_idx)]
+    v["target"] = partner.map(target_of)
+    merged = v[["name", "kind", "motif", "tf", "target"]].merge(
+        effects, left_on=["name", "target"], right_on=["variant", "target"], suffixes=("_truth", ""))
+    return merged
+
+
+def run_seed(seed: int, args, database) -> list[dict]:
+    out = Path(args.out) / f"seed{seed}"
+    out.mkdir(parents=True, exist_ok=True)
+    sim = simulate("multilabel", seed=seed, n=args.n)
+    table = out / "data.tsv.gz"
+    sim.write(table, seed=seed)
+    split = random_split(len(sim.sequences), 0.1, 0.1, seed + 7919)
+    test_rows = np.flatnonzero(split == "test")
+    variants = simulate_variants(sim, n=args.n_variants, rows=test_rows, seed=seed)
+    variants.to_csv(out / "variants.tsv", sep="\t", index=False)
+    target_of = {m.name: f"{m.altname}_{m.name}" for m in sim.motifs}
+    x_all = one_hot(sim.sequences)
+    rows, exp_motifs = [], None
+    for name, (config, model_cfg) in MODELS.items():
+        tag = name.replace(" ", "_").lower()
+        t0 = time.perf_counter()
+        overrides = {"model": model_cfg} if model_cfg else {}
+        with contextlib.redirect_stdout(io.StringIO()):
+            result = motifzoo.fit(config, data={"path": str(table)}, seed_everything=seed, **overrides,
+                                  trainer={"max_epochs": args.epochs, "default_root_dir": str(out / tag),
+                                           "enable_progress_bar": False, "enable_model_summary": False},
+                                  early_stopping={"patience": 3})
+        train_s = time.perf_counter() - t0
+        model = motifzoo.load(result.best_checkpoint)
+        motifs, _ = model_motifs(model, x_all)
+        labelled = label_motifs(motifs, annotate(motifs, database, significant_only=False)) if motifs else None
+        if name == "exp CNN":
+            exp_motifs = labelled
+        t0 = time.perf_counter()
+        effects = variant_effects(model, variants["ref"].tolist(), variants["alt"].tolist(),
+                                  names=variants["name"].tolist(), motifs=labelled, batch_size=256)
+        score_s = time.perf_counter() - t0
+        effects.to_csv(out / f"effects_{tag}.tsv", sep="\t", index=False)
+        t = truth_rows(effects, variants, target_of)
+        brk, bg, cre = (t[t["kind"] == k] for k in ("break", "background", "create"))
+        rows.append({
+            "seed": seed, "model": name, "val_auroc": round(float(result.metrics.get("val/score", float("nan"))), 3),
+            "motifs_exported": len(motifs),
+            "auroc_break": round(auroc(brk["delta"].abs(), bg["delta"].abs()), 3),
+            "auroc_create": round(auroc(cre["delta"].abs(), bg["delta"].abs()), 3),
+            "named_break": round(float(np.mean([named(m, i, tf) for m, i, tf in
+                                                zip(brk["motif"], brk["motif_truth"], brk["tf"])])), 3),
+            "named_create": round(float(np.mean([named(m, i, tf) for m, i, tf in
+                                                 zip(cre["motif"], cre["motif_truth"], cre["tf"])])), 3),
+            "median_explained": round(float(brk["explained"].median()), 3),
+            "break_delta_negative": round(float((brk["delta"] < 0).mean()), 3),
+            "s_per_10k": round(score_s / len(variants) * 10_000, 1), "train_s": round(train_s),
+            "n_break": len(brk), "n_background": len(bg), "n_create": len(cre)})
+        print(json.dumps(rows[-1]), flush=True)
+    # FIMO-like baseline on the exp CNN's exported motifs
+    if exp_motifs:
+        change = fimo_like_change(exp_motifs, variants["ref"].tolist(), variants["alt"].tolist())
+        kinds = variants["kind"].to_numpy()
+        rows.append({"seed": seed, "model": "FIMO-like scan (exp CNN motifs)", "motifs_exported": len(exp_motifs),
+                     "auroc_break": round(auroc(change[kinds == "break"], change[kinds == "background"]), 3),
+                     "auroc_create": round(auroc(change[kinds == "create"], change[kinds == "background"]), 3)})
+        print(json.dumps(rows[-1]), flush=True)
+    return rows
+
+
+def markdown(frame: pd.DataFrame) -> str:
+    """A pipe table (no tabulate needed); missing values as blanks."""
+    cells = frame.astype(object).where(frame.notna(), "")
+    lines = ["| " + " | ".join(map(str, frame.columns)) + " |", "|" + "---|" * len(frame.columns)]
+    lines += ["| " + " | ".join(map(str, row)) + " |" for row in cells.itertuples(index=False)]
+    return "\n".join(lines)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    ap.add_argument("--n", type=int, default=8000, help="simulated sequences per seed")
+    ap.add_argument("--n-variants", type=int, default=300, help="variants per kind")
+    ap.add_argument("--epochs", type=int, default=15)
+    ap.add_argument("--out", default="benchmarks/out/variants")
+    args = ap.parse_args()
+    torch.set_num_threads(max(1, torch.get_num_threads()))
+    database = load_database("jaspar")
+    rows = []
+    for seed in args.seeds:
+        rows += run_seed(seed, args, database)
+        pd.DataFrame(rows).to_csv(Path(args.out) / "results.tsv", sep="\t", index=False)
+    frame = pd.DataFrame(rows)
+    print(markdown(frame))
+
+
+if __name__ == "__main__":
+    main()
