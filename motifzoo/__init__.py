@@ -16,18 +16,29 @@ __version__ = "0.2.0"
 
 import importlib
 
-from .data.encoding import decode, one_hot  # noqa: E402
-from .models import get_model, list_models, load, register_model, save  # noqa: E402
-from .training.fit import FitResult, fit  # noqa: E402
-
 _SUBPACKAGES = ("cli", "data", "interpret", "models", "motifs", "training")
+
+#: top-level names -> the module that defines them, imported on first use: ``import motifzoo`` (and so
+#: ``motifzoo --help``) loads neither torch nor Lightning until one of these is touched
+_LAZY = {
+    "get_model": "models", "list_models": "models", "load": "models", "register_model": "models", "save": "models",
+    "fit": "training.fit", "FitResult": "training.fit", "one_hot": "data.encoding", "decode": "data.encoding",
+}
 
 __all__ = ["get_model", "list_models", "load", "register_model", "save", "fit", "FitResult", "one_hot", "decode",
            "__version__", *_SUBPACKAGES]
 
 
 def __getattr__(name: str):
-    # PEP 562: `motifzoo.interpret` etc. work after a plain `import motifzoo`
+    # PEP 562: `motifzoo.interpret`, `motifzoo.fit` etc. work after a plain `import motifzoo`
+    if name in _LAZY:
+        value = getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+        globals()[name] = value  # later look-ups skip this hook
+        return value
     if name in _SUBPACKAGES:
         return importlib.import_module(f".{name}", __name__)
     raise AttributeError(f"module 'motifzoo' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))

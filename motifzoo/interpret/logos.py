@@ -18,8 +18,12 @@ ALPHABET = list("ACGT")
 #: file suffixes :func:`save_figure` writes
 FORMATS = (".png", ".svg")
 #: inches per logo column, and per logo row
-COLUMN_WIDTH = 0.28
-ROW_HEIGHT = 1.25
+COLUMN_WIDTH = 0.2
+ROW_HEIGHT = 1.1
+#: point size of axis labels and tick labels, and of titles: at least 10 px where a page shows
+#: figures at 96 px per inch (``motifzoo.interpret.report``)
+LABEL_SIZE = 8
+TITLE_SIZE = 9
 
 
 def new_figure(width_in: float, height_in: float):
@@ -89,12 +93,12 @@ def draw_logo(ax, frame: pd.DataFrame, start: int = 0, title: str | None = None,
     logomaker.Logo(frame, ax=ax, color_scheme="classic", font_name="DejaVu Sans", show_spines=False)
     ax.spines["left"].set_visible(True)
     ax.spines["bottom"].set_visible(True)
-    ax.set_ylabel(ylabel, fontsize=8)
-    ax.tick_params(labelsize=7)
+    ax.set_ylabel(ylabel, fontsize=LABEL_SIZE)
+    ax.tick_params(labelsize=LABEL_SIZE)
     if ymax is not None:
         ax.set_ylim(0, ymax)
     if title:
-        ax.set_title(title, fontsize=9, loc="left")
+        ax.set_title(title, fontsize=TITLE_SIZE, loc="left")
 
 
 def pwm_logo_figure(pwm: np.ndarray, title: str | None = None, reverse_complement: bool = False,
@@ -177,6 +181,16 @@ def save_figure(fig, path, close: bool = True) -> Path:
     if close:
         fig.clear()
     return path
+
+
+def save_figure_bytes(fig, fmt: str = "png", dpi: float | None = None, close: bool = True) -> bytes:
+    """``fig`` as PNG or SVG bytes (for embedding in a page), without timestamps."""
+    import io
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format=fmt, dpi=dpi, metadata=_metadata(Path(f"figure.{fmt}")))
+    if close:
+        fig.clear()
+    return buffer.getvalue()
 
 
 def _metadata(path: Path) -> dict:

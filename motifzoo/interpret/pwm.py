@@ -60,6 +60,21 @@ def _iter_batches(data, batch_size: int) -> Iterable[torch.Tensor]:
         yield batch[0] if isinstance(batch, (tuple, list)) else batch
 
 
+def _n_batches(data, batch_size: int) -> int | None:
+    """Number of batches :func:`_iter_batches` yields (None when unknown), for progress bars."""
+    if isinstance(data, (torch.Tensor, np.ndarray)):
+        return -(-len(data) // batch_size)
+    try:
+        return len(data)
+    except TypeError:
+        return None
+
+
+def _model_device(model) -> torch.device:
+    """Where the model's parameters are (the CPU for a model without parameters)."""
+    return next(iter(model.parameters()), torch.empty(0)).device
+
+
 def _strand_scan(model, x: torch.Tensor) -> torch.Tensor:
     """(B, 4, L) -> (B, S, F, L') activations per strand; S = 1 unless the model is strand-aware."""
     if getattr(model, "motif_strand_aware", False):
@@ -68,8 +83,8 @@ def _strand_scan(model, x: torch.Tensor) -> torch.Tensor:
 
 
 @torch.no_grad()
-def activation_counts(model, data, threshold: float = 0.5, batch_size: int = 256, device="cpu",
-                      return_strands: bool = False):
+def activation_counts(model, data, threshold: float = 0.5, batch_size: int = 256, device=None,
+                      return_strands: bool = False, progress: bool = False):
     """Align and count the windows where each filter fires above ``threshold`` x its maximum.
 
     For a strand-aware model (``motif_strand_aware``) a position fires when its stronger
@@ -87,6 +102,11 @@ def activation_counts(model, data, threshold: float = 0.5, batch_size: int = 256
         Fraction of each filter's dataset-wide maximum activation.
     return_strands : bool
         Also return ``nsites_minus`` (F,): how many counted windows were reverse-strand sites.
+    device : str or torch.device, optional
+        Where to scan (default: where the model's parameters are).
+    progress : bool
+        Show a progress bar over the batches of both passes on a terminal
+        (:func:`motifzoo.interpret.progress.progress_bar`).
 
     Returns
     -------
@@ -100,11 +120,15 @@ def activation_counts(model, data, threshold: float = 0.5, batch_size: int = 256
     nsites_minus : numpy.ndarray, shape (F,)
         Only with ``return_strands``.
     """
+    from .progress import progress_bar
+    device = _model_device(model) if device is None else device
     model = model.to(device).eval()
     width = model.motif_filters().shape[-1]
     pad = int(getattr(model, "motif_padding", 0))
     maxima, n_seqs = None, 0
-    for x in _iter_batches(data, batch_size):
+    n_batches = _n_batches(data, batch_size)
+    for x in progress_bar(_iter_batches(data, batch_size), enabled=progress, total=n_batches,
+                          desc="filter maxima", unit="batch"):
         n_seqs += len(x)
         a = _strand_scan(model, x.to(device)).amax(dim=(0, 1, 3))
         maxima = a if maxima is None else torch.maximum(maxima, a)
@@ -114,7 +138,8 @@ def activation_counts(model, data, threshold: float = 0.5, batch_size: int = 256
     nsites = torch.zeros(len(maxima), dtype=torch.float64, device=device)
     nsites_minus = torch.zeros(len(maxima), dtype=torch.float64, device=device)
     cut = (threshold * maxima).clamp_min(1e-12)[None, :, None]
-    for x in _iter_batches(data, batch_size):
+    for x in progress_bar(_iter_batches(data, batch_size), enabled=progress, total=n_batches,
+                          desc="aligning sites", unit="batch"):
         x = x.to(device)
         stranded = _strand_scan(model, x)  # (B, S, F, L')
         act = stranded.amax(dim=1)
@@ -150,7 +175,7 @@ def _add_sites(counts: torch.Tensor, mask: torch.Tensor, windows: torch.Tensor, 
 
 @torch.no_grad()
 def shuffled_site_counts(model, data, min_activation, seed: int = 0, batch_size: int = 256,
-                         device="cpu") -> np.ndarray:
+                         device=None, progress: bool = False) -> np.ndarray:
     """Sites each filter has on dinucleotide-shuffled copies of the sequences: the null for enrichment.
 
     Every sequence is shuffled once, keeping its dinucleotide counts
@@ -172,10 +197,13 @@ def shuffled_site_counts(model, data, min_activation, seed: int = 0, batch_size:
     """
     from ..data.encoding import codes_to_one_hot, one_hot_to_codes
     from ..data.shuffle import dinucleotide_shuffle, row_seeds
+    from .progress import progress_bar
+    device = _model_device(model) if device is None else device
     model = model.to(device).eval()
     cut = torch.as_tensor(np.asarray(min_activation), dtype=torch.float32, device=device).clamp_min(1e-12)
     counts, offset = torch.zeros(len(cut), dtype=torch.float64, device=device), 0
-    for x in _iter_batches(data, batch_size):
+    for x in progress_bar(_iter_batches(data, batch_size), enabled=progress, total=_n_batches(data, batch_size),
+                          desc="shuffled null", unit="batch"):
         seeds = row_seeds(seed, np.arange(offset, offset + len(x)))
         offset += len(x)
         codes = one_hot_to_codes(x).to(torch.uint8).cpu().numpy()
@@ -222,7 +250,8 @@ def model_motifs(model, data=None, method: str | None = None, threshold: float =
                  min_site_fraction: float = 0.005, min_ic: float = 3.0, trim_ic: float = 0.2, beta: float = 1.0, keep_all: bool = False,
                  batch_size: int = 256, background=UNIFORM, merge_q: float | None = None,
                  merge_background: list[Motif] | None = None, enrichment_p: float | None = 0.05,
-                 min_enrichment: float = 1.2, shuffle_seed: int = 0) -> tuple[list[Motif], pd.DataFrame]:
+                 min_enrichment: float = 1.2, shuffle_seed: int = 0,
+                 progress: bool = False) -> tuple[list[Motif], pd.DataFrame]:
     """Every informative first-layer filter of ``model`` as a :class:`Motif`.
 
     Parameters
@@ -249,6 +278,8 @@ def model_motifs(model, data=None, method: str | None = None, threshold: float =
         composition but no motifs: they match background, not a motif. ``None`` switches the test off.
     shuffle_seed : int
         Seed of the shuffles (the result depends on nothing else).
+    progress : bool
+        Show progress bars over the batches on a terminal.
     min_ic : float
         A filter whose trimmed PWM carries fewer bits in total is *flat* and skipped.
     trim_ic : float
@@ -266,7 +297,11 @@ def model_motifs(model, data=None, method: str | None = None, threshold: float =
     Returns
     -------
     motifs : list of Motif
-        Named ``filter{i}``; ``meta`` records ``filter``, ``start`` (first kept
+        Named ``filter{i}``; ``evalue`` (MEME's ``E=``) is the filter's one-sided binomial enrichment
+        p-value over dinucleotide-shuffled sequences (:func:`enrichment_pvalues`, not corrected for
+        the F filters tested), or 1 when no enrichment test ran (``method="weights"`` or
+        ``enrichment_p=None``): never 0, which would read as maximally significant. ``meta`` records
+        ``filter``, ``start`` (first kept
         column within the filter), ``method``, ``information``, ``status``, ``strand``
         (``+``: sites on the forward strand only; ``-``: reverse only; ``both``: a strand-aware
         filter with sites on both, or any strand-aware filter read from its weights; the PWM is
@@ -289,12 +324,13 @@ def model_motifs(model, data=None, method: str | None = None, threshold: float =
     enriched = None
     if method == "activations":
         counts, nsites, maxima, n_seqs, nsites_minus = activation_counts(model, data, threshold=threshold,
-                                                                         batch_size=batch_size, return_strands=True)
+                                                                         batch_size=batch_size, return_strands=True,
+                                                                         progress=progress)
         pwms = counts_to_pwms(counts, background=background)
         min_sites = max(min_sites, int(np.ceil(min_site_fraction * n_seqs)))
         if enrichment_p is not None:
             nsites_null = shuffled_site_counts(model, data, threshold * maxima, seed=shuffle_seed,
-                                               batch_size=batch_size)
+                                               batch_size=batch_size, progress=progress)
             fold = (nsites + 1.0) / (nsites_null + 1.0)
             pvalues = enrichment_pvalues(nsites, nsites_null)
             enriched = (fold >= min_enrichment) & (pvalues < enrichment_p / len(nsites))
@@ -326,7 +362,10 @@ def model_motifs(model, data=None, method: str | None = None, threshold: float =
             start, end = 0, len(pwm)
         # weights carry no site count; 100 keeps Biopython's count conversion faithful to 2 decimals
         n = int(nsites[f]) if method == "activations" and nsites[f] > 0 else 100
-        motifs.append(Motif(names[f], pwm[start:end], nsites=n,
+        # MEME's E= field: the enrichment test's p-value over shuffled sequences (uncorrected; 1 when
+        # no test ran: read from the weights, or enrichment_p=None), never a misleading 0
+        evalue = float(pvalues[f]) if enriched is not None else 1.0
+        motifs.append(Motif(names[f], pwm[start:end], nsites=n, evalue=evalue,
                             meta={"filter": f, "start": start, "method": method, "information": info,
                                   "status": status, "strand": strand, "sites_minus": int(nsites_minus[f])}))
     table = pd.DataFrame(rows)

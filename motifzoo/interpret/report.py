@@ -1,27 +1,38 @@
 """One HTML report per trained model: what a biologist looks at.
 
-:func:`write_report` writes ``DIR/index.html`` and the files it is built from:
+:func:`write_report` writes ``DIR/index.html`` and the data files it is built from:
 
-* a model card — architecture, hyper-parameters, data, metrics (from the checkpoint and, when
-  present, the Lightning run directory beside it);
+* a model card — architecture, hyper-parameters, data, the checkpoint's validation metrics and,
+  when the data has a ``split`` column, metrics on its test split with the positives per target;
+* the training curve from the run's ``metrics.csv`` (when the checkpoint sits in a
+  ``motifzoo fit`` run directory);
+* motif x target importance for every model, as a heatmap: the model's own weights where the
+  architecture makes them readable (:meth:`~motifzoo.models.MotifModel.motif_target_weights`),
+  else the change of each target's mean prediction when the motif's sites in the data are
+  replaced by N (:func:`motifzoo.interpret.importance.occlusion_importance`);
 * the distinct motifs (redundant filters grouped by TOMTOM), each as a logo aligned to its best
-  database match with the q-value, the other close matches and, where the architecture makes it
-  readable (:meth:`~motifzoo.models.MotifModel.motif_target_weights`), its weight on each target;
+  database match with the q-value, its sites, the fraction of sequences holding one, and its
+  enrichment over dinucleotide-shuffled sequences (as gimmemotifs reports them);
 * every exported filter with its PWM and mean-centred weight logos;
-* the unit -> target heatmap (models with target weights);
 * syntax rules and spacing histograms: from the weights of a syntax layer, or for other models
-  from motif instances over the data (:mod:`motifzoo.interpret.syntax`, when installed);
-* downloads: ``motifs.meme`` (annotated), ``annotation.tsv``, ``filters.tsv``, ``target_weights.tsv``,
-  ``syntax_rules.tsv``, and every logo and the heatmap as PNG and SVG under ``logos/``.
+  from motif instances over the data (:mod:`motifzoo.interpret.syntax`);
+* downloads: ``motifs.meme`` (annotated), ``annotation.tsv``, ``filters.tsv``, ``importance.tsv``,
+  ``target_weights.tsv`` (models with weights), ``syntax_rules.tsv``.
 
-The page needs no network: images sit beside it and the style is inline. Everything goes
-through the :class:`~motifzoo.models.MotifModel` interface, so it works for every model in
-the zoo; optional readouts appear only when the model provides them.
+``index.html`` stands alone: every figure is embedded as a PNG data URI, the style and the few
+lines of script that sort the tables are inline, and nothing is fetched from the network, so the
+page can be mailed or copied on its own (the data files are the downloads beside it). The layout
+works from 400 px wide up (``tests/test_report.py`` renders it in headless Chromium). Everything
+goes through the :class:`~motifzoo.models.MotifModel` interface, so it works for every model in
+the zoo; optional readouts appear only when the model provides them, and the page says why a
+section is missing.
 """
 from __future__ import annotations
 
+import base64
 import datetime as _dt
 import html
+import io
 import re
 from pathlib import Path
 
@@ -32,12 +43,16 @@ from .annotate import annotate, cluster_motifs, database_label, label_motifs, lo
 from ..motifs import Motif, atomic_write_text, format_meme
 from . import syntax
 
+#: folder of earlier reports' logo files, removed when a report is rewritten (figures are now embedded)
 LOGO_DIR = "logos"
 #: targets shown as their own importance column; more are summarised as "top targets"
 MAX_TARGET_COLUMNS = 8
 JASPAR_ID = re.compile(r"^MA\d{4}\.\d+$")
-#: CSS pixels per figure inch on the page (the PNGs are 100 dpi; browsers scale them down sharply)
-DISPLAY_DPI = 64
+#: CSS pixels per figure inch on the page: a figure's text in points is shown at pt x 96 / 72 px
+#: (8 pt -> 10.7 px); the PNGs are drawn at twice that for sharp text on high-density screens
+DISPLAY_DPI = 96
+#: most sequences the occlusion importance and test metrics run on (a seeded subset beyond it)
+MAX_IMPORTANCE_SEQUENCES = 4000
 
 
 class ReportError(ValueError):
@@ -208,6 +223,139 @@ def target_weights(model) -> pd.DataFrame | None:
     return pd.DataFrame(w, index=pd.Index(names, name="filter"), columns=targets)
 
 
+def importance_table(model, data=None, motifs: list[Motif] | None = None, threshold: float = 0.5,
+                     batch_size: int = 256, progress: bool = False) -> tuple[pd.DataFrame | None, str]:
+    """Motif x target importance and a sentence saying what it is (or why there is none).
+
+    The model's :meth:`~motifzoo.models.MotifModel.motif_target_weights` when it has them (every
+    filter); otherwise, given ``data``, :func:`~motifzoo.interpret.importance.occlusion_importance`
+    for the filters of ``motifs`` on at most :data:`MAX_IMPORTANCE_SEQUENCES` sequences.
+    """
+    weights = target_weights(model)
+    if weights is not None:
+        return weights, ("the model's weight from each motif unit to each target (its final linear layer); "
+                         "red raises the output, blue lowers it")
+    if data is None:
+        return None, ("This architecture has no readable motif -> target weights, and without --data the "
+                      "model-agnostic measure (occluding each motif's sites in the sequences) cannot be computed: "
+                      "pass --data.")
+    from .importance import occlusion_importance
+    filters = [int(m.meta["filter"]) for m in motifs or [] if m.meta.get("filter") is not None] or None
+    table = occlusion_importance(model, _subset(data), filters, threshold, batch_size, progress)
+    n = min(len(data), MAX_IMPORTANCE_SEQUENCES)
+    return table, (f"{table.attrs['measure']} of each target when the motif's sites (the windows where its filter "
+                   f"fires above {threshold:g} x its maximum) are replaced by N in {n} sequences of --data: "
+                   "this architecture has no readable motif -> target weights, so the effect is measured "
+                   "(red: the motif raises the target, blue: it lowers it)")
+
+
+def _subset(data, n: int = MAX_IMPORTANCE_SEQUENCES):
+    """At most ``n`` rows of ``data``: a seeded random subset, in order."""
+    if len(data) <= n:
+        return data
+    idx = np.sort(np.random.default_rng(0).choice(len(data), n, replace=False))
+    return data[idx]
+
+
+def _auroc(y: np.ndarray, p: np.ndarray) -> float:
+    """Area under the ROC curve (Mann-Whitney, ties averaged); NaN with one class."""
+    pos = y > 0.5
+    n_pos, n_neg = int(pos.sum()), int((~pos).sum())
+    if n_pos == 0 or n_neg == 0:
+        return float("nan")
+    ranks = pd.Series(p).rank().to_numpy()
+    return float((ranks[pos].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
+
+
+def _auprc(y: np.ndarray, p: np.ndarray) -> float:
+    """Average precision (area under the precision-recall curve, step-wise); NaN without positives."""
+    pos = y > 0.5
+    if not pos.any():
+        return float("nan")
+    order = np.argsort(-p, kind="stable")
+    hits = pos[order].astype(float)
+    precision = np.cumsum(hits) / np.arange(1, len(hits) + 1)
+    return float((precision * hits).sum() / hits.sum())
+
+
+def predictions(model, data, batch_size: int = 256, progress: bool = False) -> np.ndarray:
+    """(N, T) predictions: probabilities for binary targets, outputs for regression."""
+    import torch
+
+    from .progress import progress_bar
+    param = next(iter(model.parameters()), torch.empty(0))
+    out = []
+    starts = range(0, len(data), batch_size)
+    with torch.no_grad():
+        for i in progress_bar(starts, enabled=progress, desc="predicting", unit="batch"):
+            y = model(torch.as_tensor(data[i:i + batch_size]).to(param.device, param.dtype)).float()
+            out.append((torch.sigmoid(y) if model.task == "binary" else y).cpu())
+    return torch.cat(out).numpy()
+
+
+def split_metrics(model, data, labels: pd.DataFrame | None, split: str = "test", batch_size: int = 256,
+                  progress: bool = False) -> tuple[pd.DataFrame | None, str]:
+    """Metrics of ``model`` on the rows of ``data`` whose ``labels["split"]`` is ``split``.
+
+    ``labels`` holds one row per sequence of ``data``: the target columns (named as the model's
+    targets) and optionally ``split``. Returns one row per target (``n``, ``positives``, ``AUROC``,
+    ``AUPRC`` for binary targets; ``n``, ``Pearson r``, ``Spearman r`` for regression) and a
+    sentence for the page, or ``None`` and why there are none.
+    """
+    if data is None or labels is None:
+        return None, "Test metrics need --data with the target columns and a split column."
+    targets = [t for t in model.target_names if t in labels.columns]
+    if not targets:
+        return None, "Test metrics need the model's target columns in --data; none were found."
+    if "split" not in labels.columns:
+        return None, ("--data has no split column, so the test sequences are unknown (`motifzoo fit` draws its random "
+                      "split from data.split_seed); add a split column to get test metrics here.")
+    rows = np.flatnonzero(labels["split"].astype(str).str.lower().to_numpy() == split)
+    if not len(rows):
+        return None, f"--data has no rows with split = {split}."
+    pred = predictions(model, data[rows], batch_size, progress)
+    index = {t: i for i, t in enumerate(model.target_names)}
+    out = []
+    for t in targets:
+        y, p = labels[t].to_numpy(dtype=float)[rows], pred[:, index[t]]
+        if model.task == "binary":
+            out.append({"target": t, "n": len(rows), "positives": int((y > 0.5).sum()),
+                        "AUROC": _auroc(y, p), "AUPRC": _auprc(y, p)})
+        else:
+            out.append({"target": t, "n": len(rows), "Pearson r": float(pd.Series(y).corr(pd.Series(p))),
+                        "Spearman r": float(pd.Series(y).corr(pd.Series(p), method="spearman"))})
+    table = pd.DataFrame(out)
+    note = (f"On the {len(rows)} sequences of --data with split = {split} (not seen in training or checkpoint "
+            "selection). " + ("AUROC is undefined for a target with one class; AUPRC of a random model equals the "
+                              "fraction of positives." if model.task == "binary" else ""))
+    return table, note
+
+
+def training_curve_figure(metrics: pd.DataFrame):
+    """Loss (left) and validation score (right) per epoch from a Lightning ``metrics.csv``."""
+    from .logos import new_figure
+    if metrics is None or "epoch" not in metrics:
+        return None
+    by_epoch = metrics.groupby("epoch").mean(numeric_only=True)
+    losses = [c for c in ("train/loss", "val/loss") if c in by_epoch and by_epoch[c].notna().any()]
+    scores = [c for c in by_epoch.columns if c in ("val/score", "val/auroc", "val/auprc", "val/pearson")
+              and by_epoch[c].notna().any()]
+    if not losses and not scores:
+        return None
+    fig = new_figure(4.0, 2.2 if not (losses and scores) else 4.0)
+    axes = fig.subplots(2 if losses and scores else 1, 1, squeeze=False)[:, 0]
+    for ax, columns, label in zip(axes, [c for c in (losses, scores) if c], ("loss", "validation")):
+        for c in columns:
+            values = by_epoch[c].dropna()
+            ax.plot(values.index, values.to_numpy(), marker="o", ms=3, label=c)
+        ax.set_ylabel(label, fontsize=8)
+        ax.tick_params(labelsize=8)
+        ax.legend(fontsize=8, frameon=False)
+    axes[-1].set_xlabel("epoch", fontsize=8)
+    fig.tight_layout(pad=0.4)
+    return fig
+
+
 #: rules shown on the page (all of them go to syntax_rules.tsv)
 MAX_RULES_SHOWN = 20
 
@@ -264,33 +412,33 @@ def _top_pairs(rules: pd.DataFrame, n: int = 6) -> list[tuple[int, int]]:
 
 
 def write_spacing_histograms(readout: dict, stem: Path) -> dict | None:
-    """Spacing histograms of the strongest rules' motif pairs as ``stem.png`` (drawn by
-    :func:`motifzoo.interpret.syntax.plot_spacing_histograms`; PNG only, as it is slow to draw)."""
+    """Spacing histograms of the strongest rules' motif pairs, drawn to ``stem.png`` by
+    :func:`motifzoo.interpret.syntax.plot_spacing_histograms` and embedded (the file is removed)."""
     from . import syntax
     if readout["pairs"] is None or readout["geometry"] is None or len(readout["pairs"]) == 0:
         return None
     pairs = _top_pairs(readout["rules"]) or None
     shown = syntax.plot_spacing_histograms(readout["pairs"], readout["geometry"], stem.with_suffix(".png"),
                                            motif_pairs=pairs)
-    from PIL import Image  # matplotlib's own dependency
-    with Image.open(stem.with_suffix(".png")) as png:
-        width, height = png.size
-    return {"src": f"{stem.parent.name}/{stem.name}.png", "width": width, "height": height,
+    return {**_embed_file(stem.with_suffix(".png")),
             "caption": f"spacing of the {len(shown)} most frequent / strongest motif pairs, by orientation"}
 
 
-def heatmap_figure(weights: pd.DataFrame, row_labels: list[str]):
-    """Filter x target weight heatmap (diverging colours, centred on zero)."""
+def heatmap_figure(weights: pd.DataFrame, row_labels: list[str], label: str = "weight",
+                   title: str = "motif -> target weights"):
+    """Motif x target heatmap (diverging colours, centred on zero)."""
     from .logos import new_figure
     values = weights.to_numpy()
     limit = float(np.abs(values).max()) or 1.0
-    fig = new_figure(max(3.5, 0.45 * values.shape[1] + 2.8), max(2.0, 0.22 * values.shape[0] + 1.4))
+    fig = new_figure(min(4.1, max(3.0, 0.4 * values.shape[1] + 2.4)), max(2.0, 0.2 * values.shape[0] + 1.4))
     ax = fig.add_subplot(1, 1, 1)
     image = ax.imshow(values, cmap="RdBu_r", vmin=-limit, vmax=limit, aspect="auto", interpolation="nearest")
-    ax.set_xticks(range(values.shape[1]), [str(c) for c in weights.columns], rotation=60, ha="right", fontsize=7)
-    ax.set_yticks(range(values.shape[0]), row_labels, fontsize=7)
-    fig.colorbar(image, ax=ax, label="weight", shrink=0.8)
-    ax.set_title("unit -> target weights", fontsize=9, loc="left")
+    ax.set_xticks(range(values.shape[1]), [str(c) for c in weights.columns], rotation=60, ha="right", fontsize=8)
+    ax.set_yticks(range(values.shape[0]), row_labels, fontsize=8)
+    bar = fig.colorbar(image, ax=ax, shrink=0.8)
+    bar.set_label(label, fontsize=8)
+    bar.ax.tick_params(labelsize=8)
+    ax.set_title(title, fontsize=9, loc="left")
     fig.tight_layout(pad=0.4)
     return fig
 
@@ -300,9 +448,13 @@ def heatmap_figure(weights: pd.DataFrame, row_labels: list[str]):
 # --------------------------------------------------------------------------------------------
 def motif_table(motifs: list[Motif], annotation: pd.DataFrame, clusters: pd.DataFrame,
                 weights: pd.DataFrame | None, filter_table: pd.DataFrame) -> pd.DataFrame:
-    """One row per exported motif: filter stats, best match, cluster and target weights."""
+    """One row per exported motif: filter stats (sites, enrichment over shuffled sequences, fraction
+    of sequences with a site when known), best match, cluster and importance per target (``weights``:
+    a filter x target table, the model's weights or the occlusion importance)."""
     table = pd.DataFrame({"motif": [m.name for m in motifs], "width": [m.width for m in motifs]})
-    stats = filter_table.set_index("name")[["filter", "nsites"]]
+    stat_columns = [c for c in ("filter", "nsites", "seq_fraction", "nsites_shuffled", "enrichment", "enrichment_p")
+                    if c in filter_table.columns]
+    stats = filter_table.set_index("name")[stat_columns]
     table = table.join(stats, on="motif")
     table = table.merge(annotation, on="motif", how="left").merge(clusters, on="motif", how="left")
     if weights is not None:
@@ -349,30 +501,50 @@ def check_output_dir(out_dir, force: bool = False) -> Path:
 
 
 def prepare_output(out_dir, force: bool = False) -> Path:
-    """Create the report directory and its ``logos/``, dropping the logos of an earlier report."""
+    """Create the report directory, dropping the ``logos/`` files of an earlier report (figures are
+    embedded in the page now)."""
     out = check_output_dir(out_dir, force)
-    (out / LOGO_DIR).mkdir(parents=True, exist_ok=True)
-    for old in (out / LOGO_DIR).glob("*"):  # an earlier model may have had filters this one lacks
-        if old.is_file() and old.suffix in (".png", ".svg"):
-            old.unlink()
+    out.mkdir(exist_ok=True)
+    old_logos = out / LOGO_DIR
+    if old_logos.is_dir():
+        for old in old_logos.glob("*"):
+            if old.is_file() and old.suffix in (".png", ".svg"):
+                old.unlink()
+        if not any(old_logos.iterdir()):
+            old_logos.rmdir()
     return out
 
 
-def _save_both(fig, stem: Path, display_dpi: int | None = None) -> dict:
-    """Save ``fig`` as ``stem.png`` and ``stem.svg``.
+def _embed(fig, display_dpi: int | None = None) -> dict:
+    """``fig`` as an embedded PNG: ``{"src": data URI, "width": .., "height": ..}``.
 
-    Returns ``{"src": PNG path relative to the report, "width": .., "height": ..}`` with the display
-    size in CSS pixels, so that every logo is shown at the same scale (bits per pixel).
+    The display size is in CSS pixels at :data:`DISPLAY_DPI`, so that every logo is shown at the
+    same scale (bits per pixel) and text keeps its point size; the PNG is drawn at twice that.
     """
-    from .logos import save_figure
-    width, height = (fig.get_size_inches() * (display_dpi or DISPLAY_DPI)).round().astype(int)
-    save_figure(fig, stem.with_suffix(".svg"), close=False)
-    save_figure(fig, stem.with_suffix(".png"))
-    return {"src": f"{stem.parent.name}/{stem.name}.png", "width": int(width), "height": int(height)}
+    from .logos import save_figure_bytes
+    dpi = display_dpi or DISPLAY_DPI
+    width, height = (fig.get_size_inches() * dpi).round().astype(int)
+    png = save_figure_bytes(fig, "png", dpi=2 * dpi)
+    return {"src": "data:image/png;base64," + base64.b64encode(png).decode("ascii"),
+            "width": int(width), "height": int(height)}
 
 
-def write_logos(out: Path, model, motifs: list[Motif], annotation: pd.DataFrame, database: list[Motif]) -> dict:
-    """Logos of every motif; returns ``{motif: {"logo": png, "weights": png}}`` (paths relative to ``out``).
+def _embed_file(path: Path) -> dict:
+    """An image file written by another module, embedded (and removed)."""
+    from PIL import Image  # matplotlib's own dependency
+    data = path.read_bytes()
+    with Image.open(io.BytesIO(data)) as png:
+        width, height = png.size
+        dpi = png.info.get("dpi", (100, 100))[0] or 100
+    path.unlink()
+    scale = DISPLAY_DPI / float(dpi)
+    return {"src": "data:image/png;base64," + base64.b64encode(data).decode("ascii"),
+            "width": int(round(width * scale)), "height": int(round(height * scale))}
+
+
+def write_logos(model, motifs: list[Motif], annotation: pd.DataFrame, database: list[Motif],
+                progress: bool = False) -> dict:
+    """Logos of every motif, embedded; returns ``{motif: {"logo": image, "weights": image}}`` (see :func:`_embed`).
 
     ``logo`` is the learned motif aligned above its best match when the match is significant
     (reverse complemented for minus-strand matches), else the learned motif alone; ``weights`` is
@@ -382,9 +554,9 @@ def write_logos(out: Path, model, motifs: list[Motif], annotation: pd.DataFrame,
     by_id = {m.name: m for m in database}
     hits = {r.motif: r for r in annotation.itertuples(index=False) if r.significant}
     filters = model.motif_filters().detach().cpu().numpy()
+    from .progress import progress_bar
     paths = {}
-    for m in motifs:
-        stem = out / LOGO_DIR / _safe(m.name)
+    for m in progress_bar(motifs, enabled=progress, desc="logos", unit="motif"):
         hit = hits.get(m.name)
         rc = hit is not None and hit.strand == "-"
         if hit is not None and hit.match_id in by_id:
@@ -392,32 +564,34 @@ def write_logos(out: Path, model, motifs: list[Motif], annotation: pd.DataFrame,
             fig = match_logo_figure(m, by_id[hit.match_id], int(hit.offset), hit.strand, target_label=label)
         else:
             fig = pwm_logo_figure(m.pwm, title=m.name)
-        entry = {"logo": _save_both(fig, stem)}
+        entry = {"logo": _embed(fig)}
         f, start = m.meta.get("filter"), int(m.meta.get("start", 0))
         if f is not None:
             span = filters[int(f)][:, start:start + m.width]
             title = f"{m.name} weights" + (" (reverse complement)" if rc else "")
-            entry["weights"] = _save_both(weight_logo_figure(span, title, reverse_complement=rc),
-                                          out / LOGO_DIR / f"{_safe(m.name)}_weights")
+            entry["weights"] = _embed(weight_logo_figure(span, title, reverse_complement=rc))
         paths[m.name] = entry
     return paths
 
 
 def write_report(model, out_dir, data=None, *, checkpoint=None, data_path=None, database="jaspar",
                  database_name: str | None = None, q_threshold: float = 0.05, method: str | None = None,
-                 threshold: float = 0.5, min_ic: float = 3.0, syntax: bool = True, force: bool = False) -> Path:
-    """Write ``out_dir/index.html`` for ``model`` and the files it links to.
+                 threshold: float = 0.5, min_ic: float = 3.0, syntax: bool = True, force: bool = False,
+                 labels: pd.DataFrame | None = None, motif_kwargs: dict | None = None, batch_size: int = 256,
+                 progress: bool = False) -> Path:
+    """Write ``out_dir/index.html`` for ``model`` and the data files it links to.
 
     Parameters
     ----------
     model : MotifModel
-        A trained model (``motifzoo.load(checkpoint)``).
+        A trained model (``motifzoo.load(checkpoint)``), on the device it should run on.
     out_dir : path
         Report directory (created; its parent must exist).
     data : tensor (N, 4, L), optional
         One-hot sequences to align filter activations on; without it PWMs come from the weights.
     checkpoint : path, optional
-        The checkpoint the model came from (model card: metrics, training settings, provenance).
+        The checkpoint the model came from (model card: metrics, training settings, provenance,
+        and the training curve from the run's ``metrics.csv``).
     data_path : path, optional
         Where ``data`` came from, for the model card.
     database : str, path or list of Motif
@@ -432,6 +606,15 @@ def write_report(model, out_dir, data=None, *, checkpoint=None, data_path=None, 
         Add syntax rules (:func:`syntax_readout`): from a syntax layer, or from ``data`` for other models.
     force : bool
         Overwrite an existing report.
+    labels : pandas.DataFrame, optional
+        One row per sequence of ``data``: target columns and optionally ``split``; gives the test
+        metrics (:func:`split_metrics`).
+    motif_kwargs : dict, optional
+        Further :func:`~motifzoo.interpret.model_motifs` arguments (``min_sites``, ``enrichment_p``,
+        ``trim_ic``, ``keep_all`` ...), as ``motifzoo motifs`` takes them, so that both select the
+        same filters.
+    progress : bool
+        Progress bars on a terminal (stderr).
 
     Returns
     -------
@@ -446,11 +629,19 @@ def write_report(model, out_dir, data=None, *, checkpoint=None, data_path=None, 
         The database cannot be read.
     """
     from ..models.io import read_checkpoint
+    from .importance import sequence_site_fraction
+    from .progress import progress_bar
     from .pwm import model_motifs
     db = load_database(database)  # first: a bad database path fails before any work
     check_output_dir(out_dir, force)
     raw = read_checkpoint(checkpoint) if checkpoint is not None else None
-    motifs, filter_table = model_motifs(model, data, method=method, threshold=threshold, min_ic=min_ic)
+    kwargs = {"method": method, "threshold": threshold, "min_ic": min_ic, "batch_size": batch_size,
+              **(motif_kwargs or {})}
+    threshold, min_ic = kwargs["threshold"], kwargs["min_ic"]
+    stages = progress_bar(total=7, enabled=progress, desc="report", unit="stage")
+    stages.set_description("report: motifs")
+    motifs, filter_table = model_motifs(model, data, progress=progress, **kwargs)
+    stages.update()
     if not motifs:
         counts = filter_table["status"].value_counts()
         hint = "train longer or check the data" + ("" if data is not None else ", or pass --data to align activations")
@@ -458,59 +649,93 @@ def write_report(model, out_dir, data=None, *, checkpoint=None, data_path=None, 
             f"the model has no informative motifs: of {len(filter_table)} filters, {counts.get('dead', 0)} are dead "
             f"(fewer than {filter_table.attrs.get('min_sites', '?')} sites), {counts.get('unenriched', 0)} unenriched "
             f"(as many sites in shuffled sequences) and {counts.get('flat', 0)} flat (under {min_ic} bits); {hint}")
+    if data is not None and motifs and motifs[0].meta.get("method") == "activations":
+        filter_table["seq_fraction"] = sequence_site_fraction(model, data, threshold, batch_size)
+    stages.set_description("report: importance")
+    importance, importance_note = importance_table(model, data, motifs, threshold, batch_size, progress)
     weights = target_weights(model)
+    stages.update()
+    stages.set_description("report: test metrics")
+    metrics, metrics_note = split_metrics(model, data, labels, batch_size=batch_size, progress=progress)
+    stages.update()
+    stages.set_description("report: naming motifs")
     annotation = annotate(motifs, db, q_threshold=q_threshold, significant_only=False)
     clusters = cluster_motifs(motifs, q_threshold=q_threshold, score=match_score(motifs, annotation))
     labelled = label_motifs(motifs, annotation)
-    table = motif_table(labelled, annotation, clusters, weights, filter_table)
-    groups = cluster_table(table, weights)
+    table = motif_table(labelled, annotation, clusters, importance, filter_table)
+    groups = cluster_table(table, importance)
     # number the groups in the order the page lists them (named motifs first)
     renumber = {old: new for new, old in enumerate(groups["cluster"], start=1)}
     table["cluster"] = table["cluster"].map(renumber)
     groups["cluster"] = groups["cluster"].map(renumber)
+    stages.update()
+    stages.set_description("report: syntax")
     readout = syntax_readout(model, data, threshold, min_ic) if syntax else {"rules": None, "note": None}
     rules = readout["rules"]
+    stages.update()
 
     out = prepare_output(out_dir, force)  # only now: a failed report leaves an earlier one intact
 
-    files = write_downloads(out, labelled, table, filter_table, weights, rules)
-    logos = write_logos(out, model, labelled, annotation, db)
+    stages.set_description("report: figures")
+    files = write_downloads(out, labelled, table, filter_table, weights, rules, importance)
+    logos = write_logos(model, labelled, annotation, db, progress=progress)
     figures = {}
-    if weights is not None:
-        kept = weights.loc[table["motif"]]
-        labels = [f"{m} · {lab}" if isinstance(lab, str) and ok else m
-                  for m, lab, ok in zip(table["motif"], table["match_name"], table["significant"])]
-        figures["heatmap"] = _save_both(heatmap_figure(kept, labels), out / LOGO_DIR / "target_heatmap", 100)
+    if importance is not None:
+        kept = importance.loc[[m for m in table["motif"] if m in importance.index]]
+        names = dict(zip(table["motif"], zip(table["match_name"], table["significant"])))
+        row_labels = [f"{m} · {names[m][0]}" if isinstance(names[m][0], str) and names[m][1] else m
+                      for m in kept.index]
+        by_weights = weights is not None
+        figures["heatmap"] = _embed(heatmap_figure(
+            kept, row_labels, label="weight" if by_weights else "Δ mean prediction",
+            title="motif -> target weights" if by_weights else "motif -> target: effect of occluding its sites"))
+    _, run_metrics = run_files(checkpoint)
+    curve = training_curve_figure(run_metrics)
+    if curve is not None:
+        figures["curve"] = _embed(curve)
     if rules is not None:
-        spacing = write_spacing_histograms(readout, out / LOGO_DIR / "spacing")
+        spacing = write_spacing_histograms(readout, out / "spacing")
         if spacing:
             figures["spacing"] = spacing
+    stages.update()
     extraction = extraction_summary(motifs, filter_table, data, data_path, database_name or database_label(database),
                                     q_threshold)
     card = model_card(model, checkpoint, raw, extraction)
     page = render_html(card, table, groups, logos, figures, readout, files, q_threshold,
-                       getattr(model, "model_name", type(model).__name__))
+                       getattr(model, "model_name", type(model).__name__),
+                       importance_note=importance_note, metrics=metrics, metrics_note=metrics_note,
+                       has_curve=checkpoint is not None)
     index = out / "index.html"
     atomic_write_text(index, page)
+    stages.update()
+    stages.close()
     return index
 
 
 def write_downloads(out: Path, motifs: list[Motif], table: pd.DataFrame, filter_table: pd.DataFrame,
-                    weights: pd.DataFrame | None, rules: pd.DataFrame | None) -> dict[str, str]:
+                    weights: pd.DataFrame | None, rules: pd.DataFrame | None,
+                    importance: pd.DataFrame | None = None) -> dict[str, str]:
     """The data files behind the report; returns ``{file name: description}``."""
     files = {}
     atomic_write_text(out / "motifs.meme", format_meme(motifs))
-    files["motifs.meme"] = "exported motifs (MEME), best match as alt name"
+    files["motifs.meme"] = "exported motifs (MEME; same ids as `motifzoo motifs`), best match as alt name"
     atomic_write_text(out / "annotation.tsv", table.to_csv(sep="\t", index=False))
-    files["annotation.tsv"] = "one row per motif: best match, p, q, strand, cluster, target weights"
+    files["annotation.tsv"] = ("one row per motif: best match, p, q, strand, cluster, sites, enrichment, "
+                               "importance per target (weight: columns)")
     atomic_write_text(out / "filters.tsv", filter_table.to_csv(sep="\t", index=False))
-    files["filters.tsv"] = "every first-layer filter: kept, dead or flat, sites, bits"
+    files["filters.tsv"] = "every first-layer filter: kept, dead, unenriched or flat, sites, enrichment, bits"
+    if importance is not None:
+        atomic_write_text(out / "importance.tsv", importance.to_csv(sep="\t"))
+        files["importance.tsv"] = "motif x target importance shown in the heatmap"
     if weights is not None:
         atomic_write_text(out / "target_weights.tsv", weights.to_csv(sep="\t"))
         files["target_weights.tsv"] = "filter x target weights (every filter)"
     if rules is not None:
         atomic_write_text(out / "syntax_rules.tsv", rules.to_csv(sep="\t", index=False))
         files["syntax_rules.tsv"] = "syntax rules read from the model"
+    for name in ("importance.tsv", "target_weights.tsv", "syntax_rules.tsv"):
+        if name not in files and (out / name).exists():  # an earlier report's file this model has no data for
+            (out / name).unlink()
     return files
 
 
@@ -518,17 +743,40 @@ def write_downloads(out: Path, motifs: list[Motif], table: pd.DataFrame, filter_
 # HTML
 # --------------------------------------------------------------------------------------------
 STYLE = """
-body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; margin: 2em auto; max-width: 1200px;
-       padding: 0 1em; color: #222; line-height: 1.4; }
-h1 { font-size: 1.6em; margin-bottom: 0.2em; } h2 { border-bottom: 1px solid #ccc; margin-top: 1.8em; }
+body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; margin: 1.5em auto; max-width: 1200px;
+       padding: 0 0.8em; color: #222; line-height: 1.4; overflow-wrap: anywhere; }
+h1 { font-size: 1.5em; margin-bottom: 0.2em; } h2 { border-bottom: 1px solid #ccc; margin-top: 1.8em; }
 table { border-collapse: collapse; margin: 0.5em 0; font-size: 0.9em; }
 th, td { border: 1px solid #ddd; padding: 0.25em 0.5em; vertical-align: middle; text-align: left; }
 th { background: #f3f3f3; } td.num { text-align: right; font-variant-numeric: tabular-nums; }
-table.card td:first-child { color: #555; white-space: nowrap; }
-.cards { display: flex; flex-wrap: wrap; gap: 1.5em; } .cards > div { flex: 1 1 340px; }
-img.figure { max-width: 100%; height: auto; } .muted { color: #777; } .wide { overflow-x: auto; }
-th.target { font-size: 0.8em; max-width: 6em; overflow-wrap: anywhere; }
-nav a { margin-right: 1em; } pre { background: #f7f7f7; padding: 0.6em; overflow-x: auto; font-size: 0.8em; }
+table.sortable th { cursor: pointer; user-select: none; } table.sortable th:hover { background: #e6e6e6; }
+th[aria-sort=ascending]::after { content: " ▲"; } th[aria-sort=descending]::after { content: " ▼"; }
+table.card td:first-child { color: #555; }
+.cards { display: flex; flex-wrap: wrap; gap: 1.5em; } .cards > div { flex: 1 1 300px; min-width: 0; }
+img { max-width: 100%; height: auto; } .muted { color: #777; } .wide { overflow-x: auto; max-width: 100%; }
+th.target { font-size: 0.8em; max-width: 6em; }
+nav { display: flex; flex-wrap: wrap; gap: 0.3em 1em; } pre { background: #f7f7f7; padding: 0.6em; overflow-x: auto; font-size: 0.8em; }
+"""
+
+#: click a column header to sort its table (numbers numerically, the rest as text); without
+#: script the tables keep their order (named motifs first). A few lines inline, so the page stays
+#: one file that works offline; <details> could hide rows but not reorder them.
+SORT_SCRIPT = """
+document.querySelectorAll('table.sortable').forEach(function (table) {
+  table.querySelectorAll('thead th').forEach(function (th, col) {
+    th.addEventListener('click', function () {
+      var up = th.getAttribute('aria-sort') !== 'ascending', body = table.tBodies[0];
+      table.querySelectorAll('thead th').forEach(function (h) { h.removeAttribute('aria-sort'); });
+      th.setAttribute('aria-sort', up ? 'ascending' : 'descending');
+      var key = function (row) { var c = row.cells[col], v = c ? (c.dataset.v || c.textContent.trim()) : '';
+                                 var n = parseFloat(v); return isNaN(n) ? v.toLowerCase() : n; };
+      Array.from(body.rows).sort(function (a, b) {
+        var x = key(a), y = key(b), d = (typeof x === typeof y) ? (x < y ? -1 : x > y ? 1 : 0)
+                                                               : (typeof x === 'number' ? -1 : 1);
+        return up ? d : -d; }).forEach(function (row) { body.appendChild(row); });
+    });
+  });
+});
 """
 
 
@@ -546,7 +794,7 @@ def _fmt(value) -> str:
 
 
 def _img(image: dict, alt: str, lazy: bool = False, css: str = "") -> str:
-    """An ``<img>`` of a figure saved by :func:`_save_both`, at its display size."""
+    """An ``<img>`` of a figure embedded by :func:`_embed`, at its display size."""
     loading = " loading='lazy'" if lazy else ""
     cls = f" class='{css}'" if css else ""
     return (f"<img{cls} src='{_e(image['src'])}' width='{image['width']}' height='{image['height']}' "
@@ -598,6 +846,30 @@ def _card_html(card: dict) -> str:
     return "<div class='cards'>" + "".join(blocks) + "</div>"
 
 
+def _site_cells(row) -> str:
+    """Sites, % of sequences with a site, and enrichment over shuffled sequences (with its p-value)."""
+    frac = row.get("seq_fraction")
+    frac_text = f"{100 * float(frac):.1f}%" if frac is not None and not pd.isna(frac) else ""
+    enrichment = row.get("enrichment")
+    enr_text = ""
+    if enrichment is not None and not pd.isna(enrichment):
+        enr_text = f"{float(enrichment):.2f}× <span class='muted'>(p {_fmt(row.get('enrichment_p'))})</span>"
+    return (f"<td class='num'>{_fmt(row.get('nsites'))}</td><td class='num'>{frac_text}</td>"
+            f"<td class='num' data-v='{_e(_fmt(enrichment))}'>{enr_text}</td>")
+
+
+SITE_HEADER = ("<th title='windows where the filter fires above the threshold'>sites</th>"
+               "<th title='fraction of the sequences with at least one site'>seqs with site</th>"
+               "<th title='sites in the sequences / sites in dinucleotide-shuffled copies (+1 each)'>"
+               "enrichment vs shuffled</th>")
+
+
+def _table(table_id: str, head: str, rows: list[str]) -> str:
+    """A sortable table in a horizontally scrolling box (the page itself never scrolls sideways)."""
+    return (f"<div class='wide'><table id='{table_id}' class='sortable'><thead><tr>{head}</tr></thead>"
+            f"<tbody>{''.join(rows)}</tbody></table></div>")
+
+
 def _groups_html(table: pd.DataFrame, groups: pd.DataFrame, logos: dict, targets: list[str], limit: float) -> str:
     rows = []
     for g in groups.to_dict("records"):
@@ -606,12 +878,12 @@ def _groups_html(table: pd.DataFrame, groups: pd.DataFrame, logos: dict, targets
         rows.append(
             f"<tr><td class='num'>{g['cluster']}</td>"
             f"<td>{_img(logos[rep['motif']]['logo'], 'logo of ' + rep['motif'])}</td>"
-            f"<td>{_match_cell(rep)}</td><td class='num'>{_fmt(rep.get('q'))}</td>"
-            f"<td>{_e(rep.get('other_matches') or '')}</td>{weights}"
-            f"<td>{_e(g['members'])}</td></tr>")
-    head = ("<tr><th>#</th><th>logo (learned above best match)</th><th>best match</th><th>q</th>"
-            f"<th>other matches</th>{_weight_header(targets)}<th>filters</th></tr>")
-    return f"<div class='wide'><table id='motif-table'>{head}{''.join(rows)}</table></div>"
+            f"<td>{_match_cell(rep)}</td><td class='num' data-v='{_e(rep.get('q'))}'>{_fmt(rep.get('q'))}</td>"
+            f"{_site_cells(rep)}{weights}"
+            f"<td>{_e(rep.get('other_matches') or '')}</td><td>{_e(g['members'])}</td></tr>")
+    head = ("<th>#</th><th>logo (learned above best match)</th><th>best match</th><th>q</th>"
+            f"{SITE_HEADER}{_weight_header(targets)}<th>other matches</th><th>filters</th>")
+    return _table("motif-table", head, rows)
 
 
 def _filters_html(table: pd.DataFrame, logos: dict, targets: list[str], limit: float) -> str:
@@ -623,43 +895,64 @@ def _filters_html(table: pd.DataFrame, logos: dict, targets: list[str], limit: f
         rows.append(
             f"<tr><td>{_e(r['motif'])}</td><td class='num'>{r['cluster']}</td>"
             f"<td>{_img(logos[r['motif']]['logo'], 'logo of ' + r['motif'], lazy=True)}</td>"
-            f"<td>{wcell}</td><td>{_match_cell(r)}</td><td class='num'>{_fmt(r.get('q'))}</td>"
-            f"<td>{_e(r.get('strand') or '')}</td><td class='num'>{_fmt(r.get('nsites'))}</td>"
+            f"<td>{wcell}</td><td>{_match_cell(r)}</td><td class='num' data-v='{_e(r.get('q'))}'>{_fmt(r.get('q'))}</td>"
+            f"<td>{_e(r.get('strand') or '')}</td>{_site_cells(r)}"
             f"<td class='num'>{_fmt(r.get('information'))}</td>{weights}</tr>")
-    head = ("<tr><th>filter</th><th>group</th><th>PWM logo</th><th>weight logo (mean-centred)</th><th>best match</th>"
-            f"<th>q</th><th>strand</th><th>sites</th><th>bits</th>{_weight_header(targets)}</tr>")
-    return f"<div class='wide'><table id='filter-table'>{head}{''.join(rows)}</table></div>"
+    head = ("<th>filter</th><th>group</th><th>PWM logo</th><th>weight logo (mean-centred)</th><th>best match</th>"
+            f"<th>q</th><th>strand</th>{SITE_HEADER}<th>bits</th>{_weight_header(targets)}")
+    return _table("filter-table", head, rows)
 
 
 def _rules_html(rules: pd.DataFrame) -> str:
     head = "".join(f"<th>{_e(c)}</th>" for c in rules.columns)
-    body = "".join("<tr>" + "".join(f"<td>{_e(_fmt(v))}</td>" for v in row) + "</tr>"
-                   for row in rules.itertuples(index=False))
-    return f"<div class='wide'><table id='syntax-table'><tr>{head}</tr>{body}</table></div>"
+    body = ["<tr>" + "".join(f"<td>{_e(_fmt(v))}</td>" for v in row) + "</tr>"
+            for row in rules.itertuples(index=False)]
+    return _table("syntax-table", head, body)
+
+
+def _metrics_html(metrics: pd.DataFrame) -> str:
+    head = "".join(f"<th>{_e(c)}</th>" for c in metrics.columns)
+    body = ["<tr>" + "".join(f"<td class='num'>{_e(_fmt(v))}</td>" if not isinstance(v, str) else f"<td>{_e(v)}</td>"
+                             for v in row) + "</tr>" for row in metrics.itertuples(index=False)]
+    return _table("metrics-table", head, body)
 
 
 def render_html(card: dict, table: pd.DataFrame, groups: pd.DataFrame, logos: dict, figures: dict,
-                readout: dict, files: dict, q_threshold: float, title: str) -> str:
-    """The report page (plain HTML, inline style, no scripts, no network)."""
+                readout: dict, files: dict, q_threshold: float, title: str, importance_note: str = "",
+                metrics: pd.DataFrame | None = None, metrics_note: str = "", has_curve: bool = False) -> str:
+    """The report page: one file, figures embedded, inline style and sorting script, no network."""
     targets = [c.split(":", 1)[1] for c in table.columns if c.startswith("weight:")]
     limit = float(table[[f"weight:{t}" for t in targets]].abs().to_numpy().max()) if targets else 0.0
     n_named = int(table["significant"].fillna(False).sum())
     sections = [("model-card", "Model card", _card_html(card))]
+    perf = (f"<p>{_e(metrics_note)}</p>" + _metrics_html(metrics)) if metrics is not None else (
+        f"<p class='muted'>{_e(metrics_note)}</p>")
+    if "curve" in figures:
+        perf += (f"<figure>{_img(figures['curve'], 'training curve', css='figure')}<figcaption>training curve from "
+                 "the run's metrics.csv</figcaption></figure>")
+    elif has_curve:
+        perf += "<p class='muted'>No training curve: the checkpoint is not inside a run directory with metrics.csv.</p>"
+    sections.append(("performance", "Test metrics", perf))
+    if "heatmap" in figures:
+        sections.append(("importance", "Which motif drives which target",
+                         f"<p>Importance: {_e(importance_note)} (download: "
+                         f"<a href='importance.tsv'>importance.tsv</a>).</p>"
+                         + _img(figures["heatmap"], "motif to target importance heatmap", css="figure")))
+    else:
+        sections.append(("importance", "Which motif drives which target", f"<p class='muted'>{_e(importance_note)}</p>"))
     intro = (f"<p>{len(table)} informative filters form <b>{len(groups)}</b> distinct motifs "
              f"(filters grouped when TOMTOM q &lt; {q_threshold} between every pair). "
              f"{n_named} filters match a known motif (q &lt; {q_threshold}). "
              "Each logo shows the learned motif above its best match, reverse complemented when the match is on the "
-             "minus strand." + (" Weights: the model's weight from each motif to each target (summed over a group's "
-                               "filters); red raises the output, blue lowers it." if targets else "") + "</p>")
+             "minus strand. Sites: windows where the filter fires; enrichment: sites in the sequences over sites in "
+             "dinucleotide-shuffled copies of them, with the one-sided binomial p-value."
+             + (" Importance per target as in the heatmap above (summed over a group's filters); red raises the "
+                "output, blue lowers it." if targets else "")
+             + " Click a column header to sort.</p>")
     sections.append(("motifs", "Motifs", intro + _groups_html(table, groups, logos, targets, limit)))
     sections.append(("filters", "All exported filters",
                      "<details><summary>show every filter with its PWM and weight logos</summary>"
                      + _filters_html(table, logos, targets, limit) + "</details>"))
-    if "heatmap" in figures:
-        sections.append(("targets", "Units → targets",
-                         f"<p>Weight of each motif unit on each target (download: "
-                         f"<a href='target_weights.tsv'>target_weights.tsv</a>).</p>"
-                         + _img(figures["heatmap"], "unit to target heatmap", css="figure")))
     rules = readout.get("rules")
     if rules is not None:
         shown = f" The {MAX_RULES_SHOWN} strongest of {len(rules)} are shown" if len(rules) > MAX_RULES_SHOWN else ""
@@ -676,10 +969,13 @@ def render_html(card: dict, table: pd.DataFrame, groups: pd.DataFrame, logos: di
         sections.append(("syntax", "Syntax rules", f"<p class='muted'>{_e(readout['note'])}</p>"))
     links = "".join(f"<li><a href='{_e(name)}' download>{_e(name)}</a> — {_e(desc)}</li>"
                     for name, desc in files.items())
-    links += f"<li><a href='{LOGO_DIR}/'>{LOGO_DIR}/</a> — every logo and the heatmap as PNG and SVG</li>"
-    sections.append(("downloads", "Downloads", f"<ul>{links}</ul>"))
+    sections.append(("downloads", "Downloads",
+                     "<p>The data behind this page, in the report folder beside index.html (the page itself holds "
+                     f"every figure and works on its own).</p><ul>{links}</ul>"))
     nav = "".join(f"<a href='#{sid}'>{_e(name)}</a>" for sid, name, _ in sections)
     body = "".join(f"<section id='{sid}'><h2>{_e(name)}</h2>{content}</section>" for sid, name, content in sections)
     return ("<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
+            "<meta name='viewport' content='width=device-width, initial-scale=1'>"
             f"<title>motifzoo report: {_e(title)}</title><style>{STYLE}</style></head>\n"
-            f"<body><h1>motifzoo report: {_e(title)}</h1><nav>{nav}</nav>\n{body}\n</body></html>\n")
+            f"<body><h1>motifzoo report: {_e(title)}</h1><nav>{nav}</nav>\n{body}\n"
+            f"<script>{SORT_SCRIPT}</script></body></html>\n")
