@@ -48,7 +48,7 @@ DATA_CASES = [
     ("binary_task_real_targets", "sequence\tA\n" + f"{SEQ}\t0.5\n{SEQ}\t1\n" * 20, ["--data.task", "binary"], r"data.task is binary but some targets are not 0/1"),
     ("random_split_empty", "sequence\tA\n" + f"{SEQ}\t1\n" * 3, ["--data.valid_frac", "0.01"],
      r"random split of 3 rows left the 'valid' split empty"),
-    ("bad_valid_frac", GOOD, ["--data.valid_frac", "1.5"], r"data.valid_frac must be in \[0, 1\)"),
+    ("bad_valid_frac", GOOD, ["--data.valid_frac", "1.5"], r"data.valid_frac = 1.5: must be in \[0, 1\)"),
     ("jitter_too_large", GOOD, ["--data.jitter", "30"], r"data.jitter=30 leaves no window"),
     ("bad_task", GOOD, ["--data.task", "ranking"], r"data.task"),
     ("too_short_for_model", "sequence\tA\n" + "ACGTACGTAC\t1\nACGTACGTAC\t0\n" * 20, [],
@@ -111,7 +111,7 @@ def test_missing_config_file(tiny_table):
     ("missing", r"checkpoint not found"),
     ("corrupt", r"cannot read checkpoint .*corrupt"),
     ("foreign", r"is not a motifzoo checkpoint"),
-    ("unknown_model", r"unknown model 'retired_net'"),
+    ("unknown_model", r"(unknown model|holds a) 'retired_net'"),
     ("directory", r"is a directory; pass the .ckpt file"),
 ])
 def test_bad_checkpoints(tmp_path, trained_ckpt, kind, pattern):

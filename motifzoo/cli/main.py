@@ -16,7 +16,7 @@ import os
 import sys
 
 from . import basic, demo, motifs, report, syntax, units
-from .errors import user_error_types
+from .errors import user_error_types, user_message
 
 #: subcommands handled by LightningCLI (kept here so that ``--help`` imports no Lightning)
 LIGHTNING_COMMANDS = ("fit", "validate", "test", "predict")
@@ -79,9 +79,9 @@ def main(argv: list[str] | None = None) -> int:
     except user_error_types() as err:
         if debug:
             raise
-        msg = str(err)
-        if isinstance(err, (FileNotFoundError, FileExistsError)) and err.filename:
-            msg = f"{err.strerror}: {err.filename}"
+        msg = user_message(err)
+        if msg is None:  # an OSError that is not about the user's files: a bug, shown in full
+            raise
         print(f"motifzoo: error: {msg}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -419,7 +419,8 @@ def encode_table(path, output, seq_len: int | None = None, pad_mode: str = "cent
                             f"{str(err).strip().splitlines()[-1]}") from None
         if n == 0:
             raise DataError(f"{path}: has a header but no rows")
-        partial = output.with_name(output.name + ".partial")
+        # built inside the temporary directory (removed on any failure, a full disk included), then renamed
+        partial = Path(tmp) / output.name
         with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as zf:
             _write_npy_member(zf, "x", x_raw, None, np.uint8, (n, length))
             _write_npy_member(zf, "y", y_raw, None, np.float32, (n, len(names)))

@@ -12,6 +12,7 @@ Every error names the file, the line and what was expected.
 from __future__ import annotations
 
 import gzip
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -98,7 +99,7 @@ def _read_frame(path: Path) -> pd.DataFrame:
                          keep_default_na=True, comment=None)
     except pd.errors.EmptyDataError:
         raise DataError(f"{path}: file is empty") from None
-    except (pd.errors.ParserError, UnicodeDecodeError, gzip.BadGzipFile, EOFError, OSError) as err:
+    except (pd.errors.ParserError, UnicodeDecodeError, gzip.BadGzipFile, EOFError, OSError, zlib.error) as err:
         raise DataError(f"{path}: cannot parse as {'CSV' if sep == ',' else 'TSV'}: {str(err).strip().splitlines()[-1]}") from None
     df.columns = [str(c).strip() for c in df.columns]
     return df
@@ -231,6 +232,8 @@ def _parse_fasta(path) -> tuple[list[str], list[str], list[int]]:
                     current.append(line)
     except UnicodeDecodeError:
         raise DataError(f"{path}: not a text FASTA file") from None
+    except (gzip.BadGzipFile, EOFError, zlib.error) as err:
+        raise DataError(f"{path}: corrupt or truncated gzip file ({err})") from None
     if not names:
         raise DataError(f"{path}: no FASTA records")
     if current is not None and not current:
@@ -287,12 +290,31 @@ def read_sequences(path, targets=None, seq_len: int | None = None, pad_mode: str
     return read_table(p, seq_len=seq_len, pad_mode=pad_mode)
 
 
-def read_onehot(path, max_sequences: int | None = None):
+def read_onehot(path, max_sequences: int | None = None, *, length: int | None = None, seq_len: int | None = None,
+                pad_mode: str = "center", needed_by: str = "the model", fix: str = "--seq-len",
+                exact: bool = True):
     """One-hot (N, 4, L) float tensor of the sequences in a TSV/CSV/FASTA file (targets ignored).
 
     Sequences must have equal length; errors name the file and line.
+
+    Parameters
+    ----------
+    length : int, optional
+        The length the sequences must have (a checkpoint's ``input_length``); checked before
+        encoding, so a mismatch says the length found, the length needed and ``fix``.
+    seq_len : int, optional
+        Pad (with N) or crop every sequence to this length first (``pad_mode``: center, left, right).
+    needed_by, fix : str
+        How the error names what needs ``length`` and the option that pads or crops.
+    exact : bool
+        ``False``: sequences longer than ``length`` are fine (a convolution scans them; e.g. motif
+        alignment), only shorter ones are an error.
     """
     from .encoding import codes_to_one_hot
+    if max_sequences is not None and max_sequences < 1:
+        raise DataError(f"--max-sequences must be at least 1, got {max_sequences}")
+    if seq_len is not None and seq_len < 1:
+        raise DataError(f"{fix} must be at least 1, got {seq_len}")
     p = _check_file(path)
     if _suffix(p) in FASTA_SUFFIXES:
         names, seqs, lines = _parse_fasta(p)
@@ -302,4 +324,22 @@ def read_onehot(path, max_sequences: int | None = None):
         seqs, labels = table_sequences(df, p), table_labels(p, len(df))
     if max_sequences:
         seqs, labels = seqs[:max_sequences], labels[:max_sequences]
+    if seq_len is not None:
+        seqs = fit_length(seqs, seq_len, pad_mode)
+    if length is not None:
+        check_length(seqs, labels, length, needed_by, fix, exact)
     return codes_to_one_hot(_encode_checked(seqs, labels, None, "center"))
+
+
+def check_length(seqs: list[str], labels: list[str], length: int, needed_by: str = "the model",
+                 fix: str = "--seq-len", exact: bool = True) -> None:
+    """Raise a :class:`DataError` naming the first sequence whose length is not ``length`` (with
+    ``exact=False``: shorter than ``length``), the length found, the length needed and the option
+    (``fix``) that pads or crops to it."""
+    lengths = np.fromiter((len(s) for s in seqs), dtype=np.int64, count=len(seqs))
+    bad = np.flatnonzero(lengths != length if exact else lengths < length)
+    if len(bad):
+        i = int(bad[0])
+        others = f" (and {len(bad) - 1} more)" if len(bad) > 1 else ""
+        raise DataError(f"{labels[i]}: sequence is {lengths[i]} bp{others} but {needed_by} needs {'' if exact else 'at least '}{length} bp; "
+                        f"pad or crop the sequences with {fix} {length}")

@@ -14,8 +14,10 @@ import numpy as np
 from ..data.arrays import ArrayDataset, ArraySource
 from ..data.tables import SPLITS, DataError, random_split
 from .base_datamodule import ALL, BaseDataModule
+from .ranges import check, document_ranges
 
 
+@document_ranges("data")
 class ArrayDataModule(BaseDataModule):
     """Train/valid/test loaders that read one batch of a large array file at a time.
 
@@ -47,6 +49,7 @@ class ArrayDataModule(BaseDataModule):
         super().__init__(task=task, batch_size=batch_size, num_workers=num_workers,
                          reverse_complement=reverse_complement, jitter=jitter, seed=seed)
         self._check_fractions(valid_frac, test_frac)
+        check("data.split_seed", split_seed)
         self.path, self.targets_path, self.x_key, self.y_key = path, targets, x_key, y_key
         self.valid_frac, self.test_frac, self.split_seed = valid_frac, test_frac, split_seed
         self._source: ArraySource | None = None

@@ -8,6 +8,7 @@ from torch.utils.data import Dataset
 
 from ..data.dataset import batch_loader
 from ..data.tables import DataError, is_binary
+from .ranges import check
 
 ALL = "all"  # dataset(ALL): every example, as predict_dataloader serves them
 
@@ -28,8 +29,9 @@ class BaseDataModule(L.LightningDataModule):
         super().__init__()
         if task not in ("auto", "binary", "regression"):
             raise DataError(f"data.task must be auto, binary or regression, got {task!r}")
-        if batch_size < 1:
-            raise DataError(f"data.batch_size must be positive, got {batch_size}")
+        for key, value in (("batch_size", batch_size), ("num_workers", num_workers), ("jitter", jitter),
+                           ("seed", seed)):
+            check(f"data.{key}", value)
         self._task = task
         self.batch_size, self.num_workers = batch_size, num_workers
         self.reverse_complement, self.jitter, self.seed = reverse_complement, jitter, seed
@@ -73,8 +75,7 @@ class BaseDataModule(L.LightningDataModule):
     @staticmethod
     def _check_fractions(valid_frac: float, test_frac: float) -> None:
         for name, frac in (("valid_frac", valid_frac), ("test_frac", test_frac)):
-            if not 0 <= frac < 1:
-                raise DataError(f"data.{name} must be in [0, 1), got {frac}")
+            check(f"data.{name}", frac)
         if valid_frac + test_frac >= 1:
             raise DataError("data.valid_frac + data.test_frac must leave some training data")
 

@@ -8,8 +8,10 @@ import numpy as np
 from ..data.dataset import SequenceDataset
 from ..data.tables import DataError, SequenceTable, random_split, read_sequences
 from .base_datamodule import ALL, BaseDataModule
+from .ranges import check, document_ranges
 
 
+@document_ranges("data")
 class SequenceDataModule(BaseDataModule):
     """Train/valid/test loaders over a TSV/CSV table or FASTA + targets.
 
@@ -42,6 +44,8 @@ class SequenceDataModule(BaseDataModule):
         super().__init__(task=task, batch_size=batch_size, num_workers=num_workers,
                          reverse_complement=reverse_complement, jitter=jitter)
         self._check_fractions(valid_frac, test_frac)
+        check("data.seq_len", seq_len)
+        check("data.split_seed", split_seed)
         self.path, self.targets_path = path, targets
         self.seq_len, self.pad_mode = seq_len, pad_mode
         self.valid_frac, self.test_frac, self.split_seed = valid_frac, test_frac, split_seed

@@ -8,6 +8,7 @@ the command line as dotted flags (``--data.path sim.tsv.gz --trainer.max_epochs 
 from __future__ import annotations
 
 import json
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -89,6 +90,193 @@ def _flatten_data_error(message: str) -> str:
                   r'Parser key "data.\1":', message)
 
 
+def _one_line(message: str) -> str:
+    return " ".join(str(message).split())
+
+
+def check_config_files(argv: list[str]) -> None:
+    """Parse every ``--config`` file of ``argv`` as YAML first, so a syntax error is one line that
+    names the file, the line and column, and what the parser expected (jsonargparse would print its
+    usage block and a position in "<unicode string>")."""
+    import yaml
+    values = [argv[i + 1] for i, a in enumerate(argv[:-1]) if a == "--config"]
+    values += [a.split("=", 1)[1] for a in argv if a.startswith("--config=")]
+    for value in values:
+        path = Path(value)
+        try:
+            is_file = "\n" not in value and path.is_file()
+        except OSError:  # a name too long to be a path: inline YAML
+            is_file = False
+        if is_file:
+            try:
+                text = path.read_text()
+            except UnicodeDecodeError:
+                raise ConfigError(f"{path}: not a text (UTF-8) YAML file") from None
+            where = str(path)
+        elif "\n" in value or ":" in value:
+            text, where = value, "--config"
+        else:
+            continue  # a missing file: jsonargparse names it
+        try:
+            loaded = yaml.safe_load(text)
+        except yaml.MarkedYAMLError as err:
+            mark = err.problem_mark or err.context_mark
+            at = f" line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+            context = f" ({err.context})" if err.context else ""
+            raise ConfigError(f"{where}{at}: invalid YAML: {err.problem}{context}") from None
+        except yaml.YAMLError as err:
+            raise ConfigError(f"{where}: invalid YAML: {_one_line(err)}") from None
+        if loaded is not None and not isinstance(loaded, dict):
+            raise ConfigError(f"{where}: a config must be a YAML mapping of sections (model:, data:, trainer:, ...), "
+                              f"got a {type(loaded).__name__}")
+
+
+def check_section_ranges(config) -> None:
+    """Check the trainer, early-stopping and checkpoint keys of a parsed config against
+    :data:`~motifzoo.training.ranges.RANGES` before Lightning sees them."""
+    from .ranges import check_all
+    for section in ("trainer", "early_stopping", "checkpoint"):
+        values = config.get(section) if hasattr(config, "get") else None
+        if values is None:
+            continue
+        values = values.as_dict() if hasattr(values, "as_dict") else dict(values)
+        check_all(section, values)
+
+
+def _add_range_help(parser) -> None:
+    """Append each option's range (from :data:`~motifzoo.training.ranges.RANGES`) to its ``--help`` text."""
+    from .ranges import RANGES, range_help
+    for action in getattr(parser, "_actions", []):
+        key = getattr(action, "dest", None)
+        if key in RANGES and not key.startswith(("model.", "data.")):  # model/data: in their docstrings
+            action.help = f"{action.help or ''} {range_help(key)}".strip()
+
+
+def _same_run_config(saved: dict, current: dict) -> str | None:
+    """The first key of ``model``, ``data`` or ``seed_everything`` whose value differs between two
+    configs (``None`` when they agree): a ``last.ckpt`` resumes only the run it came from."""
+    def flat(d, prefix=""):
+        out = {}
+        for k, v in (d or {}).items():
+            if isinstance(v, dict):
+                out.update(flat(v, f"{prefix}{k}."))
+            else:
+                out[f"{prefix}{k}"] = v
+        return out
+    a = flat({k: saved.get(k) for k in ("model", "data", "seed_everything")})
+    b = flat({k: current.get(k) for k in ("model", "data", "seed_everything")})
+    for key in sorted(set(a) | set(b)):
+        if a.get(key) != b.get(key):
+            return f"{key}: {a.get(key)!r} there, {b.get(key)!r} now"
+    return None
+
+
+def find_last_checkpoint(root: Path, current: dict | None) -> Path:
+    """The newest ``last.ckpt`` under ``root`` whose run has the same model, data and seed as
+    ``current`` (its ``config.yaml`` beside ``checkpoints/``); a clear :class:`ConfigError` when
+    there is none, or only other runs' checkpoints."""
+    import yaml
+    found = sorted(root.glob("**/checkpoints/last*.ckpt"), key=lambda p: p.stat().st_mtime, reverse=True)
+    if not found:
+        raise ConfigError(f"--ckpt_path last: no last.ckpt under {root}; nothing to resume")
+    if current is None:
+        return found[0]
+    differences = []
+    for ckpt in found:
+        cfg = ckpt.parent.parent / "config.yaml"
+        try:
+            saved = yaml.safe_load(cfg.read_text())
+        except (OSError, yaml.YAMLError):
+            saved = None
+        if not isinstance(saved, dict):
+            differences.append(f"{ckpt} (no readable config.yaml beside it)")
+            continue
+        diff = _same_run_config(saved, current)
+        if diff is None:
+            return ckpt
+        differences.append(f"{ckpt} ({diff})")
+    raise ConfigError(f"--ckpt_path last: the {len(found)} last.ckpt under {root} come from other runs (different "
+                      f"config): {differences[0]}{' ...' if len(differences) > 1 else ''}; pass the checkpoint "
+                      "itself (--ckpt_path PATH) or use a separate --trainer.default_root_dir for each run")
+
+
+def claim_version(logger) -> None:
+    """Give a CSV/TensorBoard ``logger`` a version directory no other run has, created atomically
+    (``mkdir`` fails if it exists), so two runs that share a ``default_root_dir`` never write their
+    checkpoints or ``config.yaml`` into the same directory."""
+    import os
+    if logger is None or getattr(logger, "_version", 0) is not None or not hasattr(logger, "_get_next_version"):
+        return
+    root = Path(logger.root_dir)
+    root.mkdir(parents=True, exist_ok=True)
+    version = logger._get_next_version()
+    while True:
+        try:
+            os.mkdir(root / f"version_{version}")
+        except FileExistsError:
+            version += 1
+            continue
+        logger._version = version
+        return
+
+
+class Interrupted(KeyboardInterrupt):
+    """A run stopped by SIGINT or SIGTERM; its ``last.ckpt`` (if one was written) is intact."""
+
+
+def _atomic_checkpoint_io():
+    """A Lightning CheckpointIO that writes each checkpoint to a temporary file beside it and renames
+    it into place: an interrupted or failed save (a full disk included) leaves the previous
+    ``last.ckpt`` intact and no partial file. Files get the mode the umask gives."""
+    import io
+
+    import torch
+    from lightning.pytorch.plugins.io import TorchCheckpointIO
+
+    from ..motifs.files import atomic_write_bytes
+
+    class AtomicCheckpointIO(TorchCheckpointIO):
+        def save_checkpoint(self, checkpoint, path, storage_options=None):
+            buffer = io.BytesIO()
+            torch.save(checkpoint, buffer)
+            path = Path(path)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            atomic_write_bytes(path, buffer.getvalue())
+
+    return AtomicCheckpointIO()
+
+
+def check_checkpoint_fits_data(ckpt_path, data_config) -> None:
+    """``validate``/``test``/``predict``: the data's sequence length must be the checkpoint's input
+    length; the error names the file, the lengths and the ``--data.seq_len`` fix."""
+    import importlib
+
+    from ..data.tables import DataError
+    from ..models.io import CheckpointError, read_checkpoint
+    if not ckpt_path or ckpt_path in ("last", "best") or data_config is None:
+        return
+    try:
+        meta = read_checkpoint(ckpt_path)["motifzoo"]
+        needed = int(meta["input_length"])
+    except (CheckpointError, KeyError, TypeError, ValueError):
+        return  # Lightning reports what is wrong with the checkpoint itself
+    class_path = data_config.get("class_path") if hasattr(data_config, "get") else None
+    init_args = data_config.get("init_args") if hasattr(data_config, "get") else None
+    if not class_path or init_args is None:
+        return
+    module, _, name = class_path.rpartition(".")
+    datamodule = getattr(importlib.import_module(module), name)(
+        **(init_args.as_dict() if hasattr(init_args, "as_dict") else dict(init_args)))
+    found = datamodule.input_length
+    if found != needed:
+        jitter = getattr(datamodule, "jitter", 0) or 0
+        path = getattr(datamodule, "path", None) or getattr(datamodule, "genome_path", "the data")
+        fix = (f"set --data.seq_len {needed + 2 * jitter}" if hasattr(datamodule, "seq_len")
+               else f"re-encode it with `motifzoo encode --seq-len {needed + 2 * jitter}`")
+        raise DataError(f"{path}: sequences are {found} bp (after jitter) but checkpoint {ckpt_path} needs "
+                        f"{needed} bp; {fix}")
+
+
 def _result(trainer) -> FitResult:
     callback = trainer.checkpoint_callback
     best = callback.best_model_path if callback else ""
@@ -108,6 +296,7 @@ def run_lightning(argv: list[str]) -> FitResult | None:
     processes other than rank 0).
     """
     _quiet_lightning()
+    check_config_files(argv)
     from lightning.pytorch import LightningDataModule
     from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint
     from lightning.pytorch.cli import LightningArgumentParser, LightningCLI
@@ -117,8 +306,11 @@ def run_lightning(argv: list[str]) -> FitResult | None:
 
     class SuggestingParser(LightningArgumentParser):
         def error(self, message, *args, **kwargs):
-            message = _flatten_data_error(str(message))
-            return super().error(_suggest_key(message, _parser_keys(self)), *args, **kwargs)
+            message = _suggest_key(_flatten_data_error(str(message)), _parser_keys(self))
+            if not getattr(self, "exit_on_error", True):
+                return super().error(message, *args, **kwargs)
+            # one line, not the usage block: motifzoo's CLI prints it as `motifzoo: error: ...`
+            raise ConfigError(f"{_one_line(message)} (`motifzoo {argv[0] if argv else 'fit'} --help` lists the options)")
 
         def add_lightning_class_args(self, lightning_class, nested_key, subclass_mode=False, required=True):
             if nested_key == "data" and subclass_mode:
@@ -138,17 +330,51 @@ def run_lightning(argv: list[str]) -> FitResult | None:
                                  "early_stopping.patience": 5})
             for key in ("n_targets", "input_length", "task", "target_names"):
                 parser.link_arguments(f"data.{key}", f"model.{key}", apply_on="instantiate")
+            _add_range_help(parser)
+
+        def before_instantiate_classes(self):
+            config = self.config.get(self.subcommand) if self.subcommand else self.config
+            check_section_ranges(config)
+            if self.subcommand in ("validate", "test", "predict"):
+                check_checkpoint_fits_data(config.get("ckpt_path"), config.get("data"))
+
+        def instantiate_trainer(self, **kwargs):
+            trainer = super().instantiate_trainer(**kwargs)
+            # a failed or interrupted save never leaves a partial checkpoint (or replaces a good one)
+            trainer.strategy.checkpoint_io = _atomic_checkpoint_io()
+            return trainer
+
+        def _current_config(self) -> dict | None:
+            import yaml
+            try:
+                return yaml.safe_load(self._parser("fit").dump(self.config["fit"], skip_none=False))
+            except Exception:  # noqa: BLE001 - a config that does not dump: compare nothing
+                return None
 
         def before_fit(self):
-            # `--ckpt_path last`: the newest last.ckpt under the run's root, so re-running an
-            # interrupted command resumes it (each run gets a new version directory)
+            if self.trainer.is_global_zero and self.trainer.world_size == 1:
+                claim_version(self.trainer.logger)
+            # `--ckpt_path last`: the newest last.ckpt of this run (same model, data and seed) under the
+            # run's root, so re-running an interrupted command resumes it (each run gets a new version directory)
             if self.config_init["fit"].get("ckpt_path") == "last":
-                root = Path(self.trainer.default_root_dir)
-                found = sorted(root.glob("**/checkpoints/last*.ckpt"), key=lambda p: p.stat().st_mtime)
-                if not found:
-                    raise ConfigError(f"--ckpt_path last: no last.ckpt under {root}; nothing to resume")
-                print(f"resuming from {found[-1]}")
-                self.config_init["fit"]["ckpt_path"] = str(found[-1])
+                found = find_last_checkpoint(Path(self.trainer.default_root_dir), self._current_config())
+                print(f"resuming from {found}")
+                self.config_init["fit"]["ckpt_path"] = str(found)
+
+        def _run_subcommand(self, subcommand):
+            from lightning.pytorch.trainer.states import TrainerStatus
+            try:
+                return super()._run_subcommand(subcommand)
+            except SystemExit:
+                # Lightning ends a run on SIGINT with sys.exit(1), and on SIGTERM with SIGTERMException
+                if self.trainer.state.status != TrainerStatus.INTERRUPTED:
+                    raise
+                callback = self.trainer.checkpoint_callback
+                last = Path(callback.dirpath) / "last.ckpt" if callback and callback.dirpath else None
+                kept = (f"kept {last}; " if last is not None and last.exists() else "no checkpoint was written yet; ")
+                print(f"motifzoo: stopped by a signal at epoch {self.trainer.current_epoch}: {kept}"
+                      "run the same command with --ckpt_path last to resume", file=sys.stderr)
+                raise Interrupted() from None
 
     cli = MotifZooCLI(MotifZooModule, LightningDataModule, args=argv, seed_everything_default=0, subclass_mode_data=True,
                       parser_kwargs={"parser_mode": "yaml"}, parser_class=SuggestingParser,
@@ -214,7 +440,7 @@ def fit(config: str | Path | dict | None = None, *, args: list[str] | tuple = ()
     argv += overrides_to_args(overrides) + [str(a) for a in args]
     try:
         result = run_lightning(argv)
-    except SystemExit as err:  # jsonargparse reports a bad key or value by exiting
+    except SystemExit as err:  # --help, or an error jsonargparse reports by exiting
         raise ConfigError(f"invalid config or override (see the message above): exit status {err.code}") from None
     if result is None:
         raise RuntimeError("fit() returned no result: not the rank-0 process")

@@ -22,6 +22,7 @@ from ..data.genome import (CENTER_MODES, BedRegions, Genome, GenomeWindowDataset
                            sample_gc_matched)
 from ..data.tables import DataError, is_binary
 from .base_datamodule import ALL, BaseDataModule
+from .ranges import check, document_ranges
 
 SPLITS = ("train", "valid", "test")
 NEGATIVE_MODES = ("gc", "shuffle", "bed", "none")
@@ -33,6 +34,7 @@ def task_name(path: str) -> str:
     return _BED_SUFFIXES.sub("", Path(path).name) or Path(path).name
 
 
+@document_ranges("data")
 class GenomeDataModule(BaseDataModule):
     """Windows around BED regions, read lazily from an indexed genome FASTA.
 
@@ -100,8 +102,9 @@ class GenomeDataModule(BaseDataModule):
                  batch_size: int = 128, num_workers: int = 0, seed: int | None = None):
         super().__init__(task=task, batch_size=batch_size, num_workers=num_workers,
                          reverse_complement=reverse_complement, jitter=jitter, seed=seed)
-        if seq_len < 1:
-            raise DataError(f"data.seq_len must be positive, got {seq_len}")
+        for key, value in (("seq_len", seq_len), ("negative_ratio", negative_ratio), ("gc_bins", gc_bins),
+                           ("max_n_fraction", max_n_fraction)):
+            check(f"data.{key}", value)
         if center not in CENTER_MODES:
             raise DataError(f"data.center must be one of {', '.join(CENTER_MODES)}, got {center!r}")
         if negatives not in NEGATIVE_MODES:
@@ -110,12 +113,6 @@ class GenomeDataModule(BaseDataModule):
             raise DataError("data.negatives is bed: give the negative regions as data.negative_bed")
         if negative_bed and negatives != "bed":
             raise DataError(f"data.negative_bed is set but data.negatives is {negatives!r}; set negatives: bed")
-        if negative_ratio < 0:
-            raise DataError(f"data.negative_ratio must be >= 0, got {negative_ratio}")
-        if jitter < 0:
-            raise DataError(f"data.jitter must be >= 0, got {jitter}")
-        if gc_bins < 1:
-            raise DataError(f"data.gc_bins must be positive, got {gc_bins}")
         if not valid_chroms:
             raise DataError("data.valid_chroms is empty: name the chromosome(s) held out for validation, e.g. [chr8]")
         self.genome_path = genome

@@ -13,6 +13,7 @@ from torchmetrics.regression import PearsonCorrCoef, SpearmanCorrCoef
 from ..models.io import checkpoint_metadata
 from ..models.registry import coerce_hyperparameters, get_model, model_class
 from .errors import ConfigError
+from .ranges import check, document_ranges
 
 
 class _PerTarget(nn.Module):
@@ -40,6 +41,7 @@ class _PerTarget(nn.Module):
         self.metrics.reset()
 
 
+@document_ranges("model")
 class MotifZooModule(L.LightningModule):
     """Wrap any registered architecture for training.
 
@@ -51,8 +53,10 @@ class MotifZooModule(L.LightningModule):
         The architecture's hyper-parameters (constructor arguments).
     n_targets, input_length, task, target_names
         Normally linked from the data module; set them only when training by hand.
-    lr, weight_decay : float
-        Adam(W) learning rate and decoupled weight decay.
+    lr : float
+        AdamW learning rate.
+    weight_decay : float
+        AdamW's decoupled weight decay.
     scheduler : str
         ``plateau`` (halve the LR when the validation score stalls), ``cosine`` or ``none``.
     lr_patience : int
@@ -63,6 +67,9 @@ class MotifZooModule(L.LightningModule):
                  input_length: int = 200, task: str = "binary", target_names: list[str] | None = None,
                  lr: float = 3e-3, weight_decay: float = 1e-6, scheduler: str = "plateau", lr_patience: int = 2):
         super().__init__()
+        for key, value in (("lr", lr), ("weight_decay", weight_decay), ("lr_patience", lr_patience),
+                           ("n_targets", n_targets), ("input_length", input_length)):
+            check(f"model.{key}", value)
         self.save_hyperparameters()
         arch_kwargs = dict(arch_kwargs or {})
         if task not in ("binary", "regression"):
