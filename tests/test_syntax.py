@@ -6,8 +6,9 @@ import pytest
 import torch
 
 import motifzoo
-from motifzoo.interpret.syntax import (RULE_COLUMNS, canonical_arrangements, call_instances, instance_pairs,
-                                       motif_geometry, rules_from_weights, syntax_rules)
+from motifzoo.interpret.syntax import (bh_qvalues, call_instances, canonical_arrangements, motif_geometry,
+                                       normal_two_sided, rule_columns, rules_from_weights, stratified_permutation_z,
+                                       syntax_rules)
 from motifzoo.models import get_model
 from clirun import run
 
@@ -89,35 +90,58 @@ def test_canonical_arrangements_merge_names_and_reverse_complements():
     assert (a[0], b[0], d[0], sa[0], sb[0]) == (1, 0, 20, False, False)  # only renamed: distance made >= 0
 
 
-def test_rule_table_from_one_spike_uses_trimmed_centres():
-    m = hand_built_model([(0, 3, OFFSET, 2.0)])
-    geometry = pd.DataFrame({"name": ["filter0", "filter1"], "status": ["kept", "kept"], "start": [1, 2],
-                             "width": [5, 4]}, index=pd.Index([0, 1], name="filter"))
-    geometry["centre_plus"] = geometry["start"] + (geometry["width"] - 1) / 2      # 3.0, 3.5
-    geometry["centre_minus"] = 7 - geometry["centre_plus"]                          # 4.0, 3.5
-    rules = rules_from_weights(m, geometry=geometry, site_activation=np.array([2.0, 3.0]), target_names=["y"])
-    assert list(rules.columns) == RULE_COLUMNS
+def geometry_of(m, x=None):
+    geo = motif_geometry(m, x)
+    assert geo["width"].tolist() == [8, 8] and (geo["status"] == "kept").all()
+    return geo
+
+
+def test_weights_test_calls_a_sharp_spacing_peak_but_not_a_broad_profile():
+    rng = np.random.default_rng(0)
+    noise = [(a, b, k, float(v)) for a in range(4) for b in range(4) for k in range(21)
+             for v in [rng.laplace(0, 0.01)]]
+    spike = hand_built_model(noise + [(0, 3, OFFSET, 1.0)])
+    geo = geometry_of(spike)
+    rules = rules_from_weights(spike, geo, site_activation=np.ones(2), target_names=["y"])
+    assert set(rules.columns) == set(rule_columns(True)) and rules.attrs["n_tested"] == len(rules)
     top = rules.iloc[0]
-    # filter0 + window i (centre i + 3), filter1 - window i + 12 (centre i + 12 + 3.5)
-    assert (top["motif_a"], top["motif_b"], top["distance"], top["orientation"]) == ("filter0", "filter1", 12.5, "+-")
-    assert top["effect_fwd"] == pytest.approx(2.0 * 2.0 * 3.0)
-    assert top["effect_rc"] == 0.0                       # the twin (filter1 +, filter0 -) has no weight
-    assert top["effect"] == pytest.approx(6.0) and top["target"] == "y" and top["method"] == "weights"
-    assert len(rules) == 1                               # every other entry is zero
-    unmerged = rules_from_weights(m, geometry=geometry, site_activation=np.array([2.0, 3.0]), merge_rc=False)
-    assert unmerged.iloc[0]["effect"] == pytest.approx(12.0) and not unmerged.iloc[0]["rc_merged"]
-    # a dead filter's rules are left out unless asked for
-    geometry.loc[1, "status"] = "dead"
-    assert rules_from_weights(m, geometry=geometry).empty
-    assert len(rules_from_weights(m, geometry=geometry, keep_all=True)) == 1
+    # filter0 + at window i (centre i + 3.5), filter1 - at window i + 12 (centre i + 15.5)
+    assert (top["motif_a"], top["motif_b"], top["distance"], top["orientation"], top["kind"]) == \
+        ("filter0", "filter1", 12.0, "+-", "heterotypic")
+    assert top["q"] < 1e-3 and top["effect"] > 0.4
+    assert (rules["q"] < 0.05).sum() == 1                                   # noise is not significant
+    assert 0.01 < (rules["p"] < 0.05).mean() < 0.1                          # p roughly uniform under the noise
+    # "two sites beat one": the same pair raised at every offset and orientation is not a spacing rule
+    broad = hand_built_model([(a, b, k, v + 0.5 * ((a % 2) != (b % 2))) for a, b, k, v in noise])
+    rules = rules_from_weights(broad, geo, site_activation=np.ones(2), target_names=["y"])
+    assert (rules["q"] < 0.05).sum() == 0
 
 
-def test_overlapping_arrangements_are_flagged_and_dropped():
-    m = hand_built_model([(1, 2, 1, 1.0)])  # filter1 + at i, filter0 - at i + 1: the motifs overlap
-    geometry = motif_geometry(m)  # from the weights: exact-consensus filters keep all 8 columns
-    assert rules_from_weights(m, geometry=geometry).empty
-    rules = rules_from_weights(m, geometry=geometry, include_overlapping=True)
-    assert bool(rules.iloc[0]["overlapping"]) and rules.iloc[0]["distance"] == 1.0
+def test_pvalues_of_the_permutation_test_are_uniform_under_the_null():
+    rng = np.random.default_rng(1)
+    n_tests, strata = 400, 4
+    n = rng.integers(20, 60, size=(n_tests, strata)).astype(float)
+    k = rng.binomial(n.astype(int), 0.3).astype(float)
+    s1, s, ss = np.zeros_like(n), np.zeros_like(n), np.zeros_like(n)
+    for i in range(n_tests):
+        for j in range(strata):
+            y = rng.normal(j, 1 + j, size=int(n[i, j]))       # strata differ in mean and spread
+            s1[i, j], s[i, j], ss[i, j] = y[: int(k[i, j])].sum(), y.sum(), (y ** 2).sum()
+    effect, z, holders, other = stratified_permutation_z(k, s1, n, s, ss)
+    p = normal_two_sided(z)
+    assert 0.03 < (p < 0.05).mean() < 0.08 and 0.07 < (p < 0.1).mean() < 0.14
+    assert (bh_qvalues(p) < 0.05).sum() <= 2
+    assert np.allclose(holders, k.sum(1)) and np.allclose(other, (n - k).sum(1))
+    # a real difference in one stratum's holders is found
+    s1[0] += 3.0 * k[0]
+    assert normal_two_sided(stratified_permutation_z(k, s1, n, s, ss)[1])[0] < 1e-6
+
+
+def test_overlapping_arrangements_are_dropped():
+    m = hand_built_model([(1, 2, 1, 1.0), (0, 1, 15, 0.01)])  # filter1 + at i, filter0 - at i + 1: overlap
+    rules = rules_from_weights(m, motif_geometry(m), site_activation=np.ones(2))
+    assert not (rules["distance"].abs() < 8).any()
+    assert (rules_from_weights(m, motif_geometry(m), include_overlapping=True)["distance"].abs() < 8).any()
 
 
 # ------------------------------------------------------------------------------------------------
@@ -128,45 +152,77 @@ def planted():
     return planted_sequences()
 
 
-def test_instance_calls_recover_planted_sites(planted):
+def test_instance_calls_have_pvalues_and_meet_a_precision_bound(planted):
+    from motifzoo.interpret.instances import score_null, site_overlap
     x, _, sites = planted
     m = hand_built_model(SPIKES)
-    geometry = motif_geometry(m, x)
-    assert geometry["width"].tolist() == [8, 8] and geometry["start"].tolist() == [0, 0]
-    calls = call_instances(m, x, geometry, threshold=0.95)
-    got = set(zip(calls["sequence"], calls["position"], calls["motif"], calls["strand"]))
-    want = set(map(tuple, sites[["sequence", "position", "motif", "strand"]].itertuples(index=False)))
-    assert want <= got and len(got - want) <= 3          # exact consensus matches by chance are rare
-    assert (calls["end"] - calls["position"] == 8).all() and (calls["centre"] == calls["position"] + 3.5).all()
-    pairs = instance_pairs(calls, max_distance=50)
-    assert {12.0, -12.0, 24.0, 42.0} <= set(pairs["distance"])
+    geometry = geometry_of(m, x)
+    null = score_null(m, x)
+    calls = call_instances(m, x, geometry, p_threshold=1e-3, null=null)
+    assert calls.attrs["n_null"] == null.n and (calls["p"] <= 1e-3).all()
+    planted_sites = sites.assign(start=sites["position"], end=sites["position"] + 8)
+    call_hit, site_hit = site_overlap(calls, planted_sites, match={"filter0": "filter0", "filter1": "filter1"})
+    assert call_hit.mean() >= 0.9 and site_hit.mean() >= 0.9
+    # on shuffled sequences the calls are about as rare as p says
+    from motifzoo.data.encoding import codes_to_one_hot, one_hot_to_codes
+    from motifzoo.data.shuffle import dinucleotide_shuffle
+    shuffled = codes_to_one_hot(dinucleotide_shuffle(one_hot_to_codes(x).numpy().astype(np.uint8), 7)).float()
+    background = call_instances(m, shuffled, geometry, p_threshold=1e-3, null=null)
+    windows = len(x) * (LENGTH - 8 + 1) * 2
+    assert len(background) <= 3 * 1e-3 * windows
+    # redundant filters of one motif give one call per site
+    from motifzoo.interpret.instances import merge_instances
+    twice = pd.concat([calls, calls.assign(filter=calls["filter"] + 2, centre=calls["centre"] + 1)])
+    merged = merge_instances(twice, {0: 0, 1: 1, 2: 0, 3: 1})
+    assert len(merged) == len(calls)
 
 
-def test_rules_from_data_and_weights_agree_on_planted_arrangement(planted):
+def test_data_rules_call_the_planted_arrangement_only(planted):
     x, _, _ = planted
     m = hand_built_model(SPIKES)
-    for method in ("data", "weights"):
-        res = syntax_rules(m, x, method=method, threshold=0.95, max_distance=50)
-        top = res["rules"].iloc[0]
-        assert (top["motif_a"], top["motif_b"], top["distance"], top["orientation"]) == \
-            ("filter0", "filter1", 12.0, "+-"), method
-        assert top["effect"] > 0
-        if method == "data":
-            assert top["support"] >= 200 and top["method"] == "activations"
-            assert top["effect_fwd"] > 0 and top["effect_rc"] > 0     # both strands of the arrangement
-            decoys = res["rules"][res["rules"]["distance"].isin([24.0, 30.0, 36.0, 42.0])]
-            assert len(decoys) == 4 and (decoys["effect"] < 0).all()   # the decoy arrangements lower the output
+    res = syntax_rules(m, x, method="data", p_threshold=1e-3, max_distance=50, all_rules=True, names=False)
+    rules = res["rules"]
+    top = rules.iloc[0]
+    assert (top["motif_a"], top["motif_b"], top["distance"], top["orientation"]) == ("filter0", "filter1", 12.0, "+-")
+    assert top["q"] < 1e-6 and top["effect"] > 0 and top["n"] >= 150 and top["method"] == "activations"
+    sig = rules[rules["q"] < 0.05]
+    assert set(sig["distance"].abs()) <= {12.0, 24.0, 30.0, 36.0, 42.0}   # the decoys are significantly lower
+    assert (sig.loc[sig["distance"] != 12.0, "effect"] < 0).all()
+
+
+def test_data_rules_do_not_call_co_occurrence_or_dosage(planted):
+    x, _, _ = planted
+    # the pair raised at every spacing (co-occurrence): no arrangement beats the others
+    flat = hand_built_model([(a, b, k, 0.3) for a in range(4) for b in range(4) for k in range(21) if a % 2 != b % 2])
+    rules = syntax_rules(flat, x, method="data", p_threshold=1e-3, max_distance=50, all_rules=True, names=False)
+    assert len(rules["rules"]) >= 4 and (rules["rules"]["q"] >= 0.05).all()
+    # dosage only: output = number of filter0 sites, 1-3 per sequence at random spacings; no homotypic rule
+    rng = np.random.default_rng(5)
+    seqs = rng.integers(0, 4, size=(600, LENGTH))
+    for i in range(600):
+        for s in rng.choice(np.arange(0, LENGTH - 8, 10), size=1 + i % 3, replace=False):
+            seqs[i, s:s + 8] = codes(CONSENSUS[0])
+    xd = torch.nn.functional.one_hot(torch.as_tensor(seqs), 4).float().transpose(1, 2)
+    dose = hand_built_model([])
+    with torch.no_grad():
+        dose.additive.weight[0, 0] = 0.0
+    # output = number of filter0 sites (either strand, at most one mismatch: what the calls find)
+    dose.forward = lambda z: (dose.stranded_activations(z)[:, :, 0] > 18).float().sum((1, 2))[:, None]
+    rules = syntax_rules(dose, xd, method="data", p_threshold=1e-3, max_distance=90, all_rules=True, names=False,
+                         min_support=10)["rules"]
+    assert (rules["kind"] == "homotypic").sum() >= 5 and (rules["q"] >= 0.05).all()
 
 
 def test_rules_from_data_do_not_depend_on_chunking(planted):
-    from motifzoo.interpret.syntax import predict_outputs, rules_from_data
+    from motifzoo.interpret.syntax import motif_groups, predict_outputs, rules_from_data
     x, _, _ = planted
     m = hand_built_model(SPIKES)
     geometry = motif_geometry(m, x)
-    calls = call_instances(m, x, geometry, threshold=0.7)
+    calls = call_instances(m, x, geometry, p_threshold=1e-2)
     outputs = predict_outputs(m, x)
-    whole = rules_from_data(m, x, calls, geometry, outputs=outputs, min_support=5)
-    chunked = rules_from_data(m, x, calls, geometry, outputs=outputs, min_support=5, max_chunk_pairs=20)
+    groups = motif_groups(geometry, merge=False, names=False)
+    whole = rules_from_data(m, x, calls, geometry, groups, outputs=outputs, min_support=5)
+    chunked = rules_from_data(m, x, calls, geometry, groups, outputs=outputs, min_support=5, max_chunk_pairs=20)
     assert len(whole) > 3
     pd.testing.assert_frame_equal(whole, chunked)
 
@@ -188,25 +244,29 @@ def planted_files(tmp_path_factory, planted):
     return d, table
 
 
-def test_syntax_cli_writes_ranked_rules_instances_and_histogram(planted_files, tmp_path):
+def test_syntax_cli_writes_significant_rules_instances_and_histogram(planted_files, tmp_path):
     d, table = planted_files
     out, calls, png = tmp_path / "rules.tsv", tmp_path / "calls.tsv", tmp_path / "spacing.png"
-    rc, stdout, err = run(["syntax", str(d / "pairwise.ckpt"), "-o", str(out), "--data", str(table),
-                           "--threshold", "0.95", "--instances", str(calls), "--histogram", str(png)])
+    rc, stdout, err = run(["syntax", str(d / "pairwise.ckpt"), "-o", str(out), "--data", str(table), "--p", "1e-3",
+                           "--method", "data", "--max-distance", "50", "--instances", str(calls), "--histogram",
+                           str(png), "--no-names"])
     assert rc == 0, err
     rules = pd.read_csv(out, sep="\t")
-    assert {"motif_a", "motif_b", "distance", "orientation", "effect", "target", "method"} <= set(rules.columns)
-    assert rules["rank"].tolist() == list(range(1, len(rules) + 1))
+    assert (rules["q"] < 0.05).all() and rules["rank"].tolist() == list(range(1, len(rules) + 1))
     assert tuple(rules.iloc[0][["motif_a", "motif_b", "distance", "orientation"]]) == ("filter0", "filter1", 12, "+-")
-    assert "top rule: filter0 filter1 distance 12 bp" in stdout
-    assert set(pd.read_csv(calls, sep="\t").columns) >= {"sequence", "position", "strand", "motif", "score"}
+    assert "top rule: filter0 -> filter1 12 bp, orientation +-" in stdout
+    rc, _, err = run(["syntax", str(d / "pairwise.ckpt"), "-o", str(tmp_path / "all.tsv"), "--data", str(table),
+                      "--p", "1e-3", "--method", "data", "--max-distance", "50", "--all", "--no-names"])
+    assert rc == 0, err
+    every = pd.read_csv(tmp_path / "all.tsv", sep="\t")
+    assert len(every) >= len(rules) and every["q"].between(0, 1).all() and (every["p"] <= every["q"]).all()
+    assert (pd.read_csv(calls, sep="\t")["p"] <= 1e-3).all()
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     # the same names `motifzoo motifs` writes for this checkpoint and data
     meme = tmp_path / "m.meme"
     assert run(["motifs", str(d / "pairwise.ckpt"), "-o", str(meme), "--data", str(table)])[0] == 0
     from motifzoo.motifs import read_meme
     assert set(rules["motif_a"]) | set(rules["motif_b"]) <= {mm.name for mm in read_meme(meme)}
-    # refuses to overwrite
     rc, _, err = run(["syntax", str(d / "pairwise.ckpt"), "-o", str(out), "--data", str(table)])
     assert rc == 2 and "--force" in err
 
@@ -215,10 +275,10 @@ def test_instances_cli(planted_files, tmp_path):
     d, table = planted_files
     out = tmp_path / "calls.tsv"
     rc, stdout, err = run(["instances", str(d / "pairwise.ckpt"), "--data", str(table), "-o", str(out),
-                           "--threshold", "0.95"])
+                           "--p", "1e-3", "--no-merge"])
     assert rc == 0, err
     calls = pd.read_csv(out, sep="\t")
-    assert len(calls) >= 600 and set(calls["strand"]) == {"+", "-"}
+    assert 550 <= len(calls) <= 700 and set(calls["strand"]) == {"+", "-"} and (calls["p"] <= 1e-3).all()
     rc, _, err = run(["instances", str(d / "pairwise.ckpt"), "-o", str(tmp_path / "x.tsv")])
     assert rc == 2 and "--data" in err
 
@@ -230,10 +290,12 @@ def test_syntax_cli_for_models_without_syntax_layer(planted_files, tmp_path):
     rc, _, err = run(["syntax", str(d / "cnn.ckpt"), "-o", str(tmp_path / "r.tsv"), "--method", "weights",
                       "--data", str(table)])
     assert rc == 2 and "no syntax layer" in err
+    # an untrained CNN has no syntax: nothing significant, and the user is told so
     rc, stdout, err = run(["syntax", str(d / "cnn.ckpt"), "-o", str(tmp_path / "r.tsv"), "--data", str(table),
-                           "--keep-all"])
+                           "--keep-all", "--no-names"])
     assert rc == 0, err
-    assert list(pd.read_csv(tmp_path / "r.tsv", sep="\t").columns) == RULE_COLUMNS
+    assert "no significant syntax rules at q < 0.05" in stdout
+    assert list(pd.read_csv(tmp_path / "r.tsv", sep="\t").columns) == rule_columns(False)
     rc, _, err = run(["syntax", str(d / "cnn.ckpt"), "-o", str(tmp_path / "r2.tsv"), "--data", str(tmp_path / "no.tsv")])
     assert rc == 2 and "no.tsv" in err
 

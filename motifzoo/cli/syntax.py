@@ -6,34 +6,38 @@ import time; the work happens in :mod:`motifzoo.interpret.syntax`.
 """
 from __future__ import annotations
 
-SYNTAX_HELP = "syntax rules: which motifs combine, at what spacing and orientation (TSV, ranked)"
+SYNTAX_HELP = "syntax rules: which motifs combine, at what spacing and orientation, each with p and q (TSV)"
 SYNTAX_DESCRIPTION = """\
-Write a table of syntax rules, one row per arrangement of two motifs, ranked by strength.
+Write the syntax rules of a model that pass a significance test (q < --q, default 0.05; --all
+writes every rule tested). One row per arrangement of two motifs, ranked by p.
 
-Columns: rank, motif_a, motif_b (MEME ids as `motifzoo motifs` writes them for the same
-checkpoint and --data), distance (centre of b minus centre of a, bp, forward strand; a
-motif's centre is the centre of its IC-trimmed exported motif), orientation (strands of a
-and b: ++ +- -+ --), effect (signed, output units: log-odds for binary targets), target,
-method, strength, effect_fwd / effect_rc (the arrangement as written, and its
-reverse-complement equivalent (b, a, distance, flipped strands), merged into one row unless
---no-merge-rc), rc_merged, support (sequences holding it; data methods), overlapping.
+Columns: rank, kind (heterotypic: two motifs; homotypic: one motif twice), motif_a, motif_b
+(motif ids as `motifzoo motifs` writes them to MEME; redundant filters of one motif are merged
+first, as in the report's motif groups), motif_a_name, motif_b_name (best JASPAR match, q < 0.05;
+empty where none), distance (centre of b minus centre of a, bp, forward strand), orientation
+(strands of a and b: ++ +- -+ --; only for models that scan both strands), target, effect (output
+units, log-odds for binary targets: this arrangement minus the same two motifs in other
+arrangements), z, p, q (Benjamini-Hochberg over every rule tested), n (sequences holding the
+arrangement; data method), n_null (the comparison: sequences or arrangements), method, and for
+strand-aware models effect_fwd / effect_rc (the arrangement as written and its reverse-complement
+equivalent, merged into one row unless --no-merge-rc).
 
-How rules are read (--method):
-  weights   from the weights of a syntax layer: the pairwise head of argminn_pairwise
-            (K[a,b,d] x typical site activations). --data is optional and only used to
-            trim motifs and size typical sites.
-  data      for any model, from --data: motif instances are called from activations
-            (and attention, for argminn), every pair of instances within --max-distance
-            is an arrangement, and `effect` is the model's mean output on sequences with
-            the arrangement minus its mean on sequences with both motifs arranged
-            otherwise (strength: Welch t). This is the fallback for models without a
-            syntax layer (expcnn, explainn): it describes what such a model does with
-            co-occurring motifs, but its architecture cannot represent spacing rules
-            explicitly.
+The test asks whether an arrangement changes the output more than the same two motifs arranged
+otherwise, so co-occurrence ("both motifs present") and dosage ("two sites beat one") are not
+called spacing rules:
+  weights   (a syntax layer: the pairwise head of argminn_pairwise) the arrangement's weight
+            x typical site activations, against the same motif pair at all its other
+            distances and orientations (robust spread, Laplace tail).
+  data      (any model, --data) sequences holding both motifs are stratified by their site
+            counts; within strata, holders of the arrangement are compared with the others by
+            a stratified permutation test on the model's output.
   auto      weights when the model has a syntax layer, otherwise data (needs --data).
+Instances are called FIMO-like: a filter's window is an instance when its score has p <= --p
+against the same filter on dinucleotide-shuffled copies of --data.
 """
 
-INSTANCES_HELP = "motif instance calls (sequence, position, strand, motif, score) from activations (+ attention)"
+INSTANCES_HELP = ("motif instance calls (sequence, position, strand, motif, p) with a p-value each against "
+                  "dinucleotide-shuffled sequences")
 
 
 def _check_fraction(value: float, flag: str) -> None:
@@ -45,8 +49,14 @@ def _check_fraction(value: float, flag: str) -> None:
 def _add_common(p) -> None:
     p.add_argument("checkpoint", help="a checkpoint from `motifzoo fit` (or motifzoo.save)")
     p.add_argument("--threshold", type=float, default=0.5,
-                   help="instances: activation above this fraction of the filter's max over --data (default 0.5); "
-                        "also the motif-export threshold, as in `motifzoo motifs`")
+                   help="the motif-export threshold, as in `motifzoo motifs` (default 0.5)")
+    p.add_argument("--p", type=float, default=1e-4, dest="p_threshold",
+                   help="instances: a window is called when its score has p <= this against the filter's scores on "
+                        "dinucleotide-shuffled copies of --data, per window (either strand) (default 1e-4)")
+    p.add_argument("--no-merge", action="store_true",
+                   help="keep redundant filters of one motif apart (default: merged as in the report's groups)")
+    p.add_argument("--no-names", action="store_true",
+                   help="do not name motifs by their best JASPAR match (faster; default: named)")
     p.add_argument("--attention-threshold", type=float, default=2.0,
                    help="models with attention (argminn): an instance's position needs attention at least this "
                         "many times a uniform distribution's (default 2)")
@@ -56,21 +66,28 @@ def _add_common(p) -> None:
     p.add_argument("--min-ic", type=float, default=3.0, help="as `motifzoo motifs --min-ic` (default 3)")
     p.add_argument("--trim-ic", type=float, default=0.2, help="as `motifzoo motifs --trim-ic` (default 0.2)")
     p.add_argument("--beta", type=float, default=1.0,
-                   help="without --data: as `motifzoo motifs --beta` (motifs read from the weights; default 1)")
+                   help="for motifs read from the weights (syntax without --data): as `motifzoo motifs --beta`; "
+                        "unused when motifs are aligned on --data (default 1)")
     p.add_argument("--keep-all", action="store_true",
                    help="also use dead, unenriched and flat filters (those `motifzoo motifs` leaves out of the MEME file)")
-    p.add_argument("--max-sequences", type=int, help="use at most this many sequences from --data")
-    p.add_argument("--batch-size", type=int, default=256)
+    p.add_argument("--max-sequences", type=int, help="use at most this many sequences from --data (default: all)")
+    from .common import add_device_argument
+    from .errors import add_seq_len_argument
+    add_seq_len_argument(p)
+    p.add_argument("--batch-size", type=int, default=256, help="sequences per forward pass")
+    add_device_argument(p)
     p.add_argument("--force", action="store_true", help="overwrite existing output files")
 
 
 def add_syntax_arguments(p) -> None:
-    import argparse
-    p.formatter_class = argparse.RawDescriptionHelpFormatter
+    from .common import example
     p.description = SYNTAX_DESCRIPTION
+    p.epilog = example("motifzoo syntax runs/version_0/checkpoints/best.ckpt --data sim.tsv.gz -o rules.tsv "
+                       "--histogram spacing.png")
     _add_common(p)
-    p.add_argument("-o", "--output", required=True, help="rule table to write (TSV)")
-    p.add_argument("--data", help="sequences (TSV/CSV with a sequence column, or FASTA); needed for --method data")
+    p.add_argument("-o", "--output", required=True, metavar="FILE", help="rule table to write (TSV)")
+    p.add_argument("--data", help="sequences (TSV/CSV with a sequence column, or FASTA); needed for --method data "
+                                  "(default: none)")
     p.add_argument("--method", choices=["auto", "weights", "data"], default="auto",
                    help="auto (default), weights or data; see above")
     p.add_argument("--max-distance", type=float, default=60,
@@ -82,9 +99,15 @@ def add_syntax_arguments(p) -> None:
                    help="keep reverse-complement-equivalent arrangements as separate rows")
     p.add_argument("--include-overlapping", action="store_true",
                    help="keep arrangements whose trimmed motifs overlap")
-    p.add_argument("--top", type=int, help="write only the TOP strongest rules")
-    p.add_argument("--instances", help="also write the motif instance calls here (TSV; needs --data)")
-    p.add_argument("--histogram", help="also draw spacing histograms of the top motif pairs here (PNG; needs --data)")
+    p.add_argument("--top", type=int, help="write only the TOP rules (default: all)")
+    p.add_argument("--q", type=float, default=0.05, dest="q_threshold",
+                   help="write rules with Benjamini-Hochberg q below this (default 0.05)")
+    p.add_argument("--all", action="store_true", dest="all_rules",
+                   help="write every rule tested, with p and q (default: only q < --q)")
+    p.add_argument("--instances", metavar="FILE",
+                   help="also write the motif instance calls here (TSV; needs --data) (default: not written)")
+    p.add_argument("--histogram", metavar="FILE", help="also draw spacing histograms of the top motif pairs here "
+                                                       "(PNG; needs --data) (default: not drawn)")
 
 
 def _motif_kwargs(args) -> dict:
@@ -93,26 +116,26 @@ def _motif_kwargs(args) -> dict:
 
 
 def _load(args, need_data: bool):
-    from ..models.io import load
-    from ..data.tables import read_onehot
-    from .errors import UserError
+    from .errors import UserError, model_data
     _check_fraction(args.threshold, "--threshold")
+    _check_fraction(args.p_threshold, "--p")
     if args.batch_size < 1:
         raise UserError(f"--batch-size must be positive, got {args.batch_size}")
     if need_data and not args.data:
         raise UserError("this needs --data (sequences to call motif instances on)")
-    model = load(args.checkpoint)
-    data = read_onehot(args.data, args.max_sequences) if args.data else None
-    if data is not None and data.shape[-1] != getattr(model, "input_length", data.shape[-1]):
-        raise UserError(f"--data {args.data}: sequences are {data.shape[-1]} bp but the model was trained on "
-                        f"{model.input_length} bp")
+    from .common import load_model
+    model = load_model(args.checkpoint, args.device)
+    data = model_data(args, model)
+    if data is not None:  # the readouts batch --data as given: put it where the model runs
+        data = data.to(next(model.parameters()).device)
     return model, data
 
 
 def run_syntax(args) -> int:
     from .errors import UserError, check_output
     from ..motifs import atomic_write_text
-    from ..interpret.syntax import has_syntax_layer, plot_spacing_histograms, syntax_rules, top_motif_pairs
+    from ..interpret.syntax import (describe_rule, has_syntax_layer, plot_spacing_histograms, syntax_rules,
+                                    top_motif_pairs)
     out = check_output(args.output, args.force, "rule table")
     extra = {}
     for flag in ("instances", "histogram"):
@@ -131,30 +154,33 @@ def run_syntax(args) -> int:
     if data is None and (args.method == "data" or not has_syntax_layer(model)):
         raise UserError(f"model {name!r} has no syntax layer, so rules are read from motif instances over "
                         "sequences: pass --data (or train argminn_pairwise, whose weights are the rules)")
-    result = syntax_rules(model, data, method=args.method, threshold=args.threshold,
+    _check_fraction(args.q_threshold, "--q")
+    result = syntax_rules(model, data, method=args.method, p_threshold=args.p_threshold,
                           attention_threshold=args.attention_threshold, max_distance=args.max_distance,
                           min_support=args.min_support, merge_rc=not args.no_merge_rc,
                           include_overlapping=args.include_overlapping, keep_all=args.keep_all,
-                          motif_kwargs=_motif_kwargs(args), batch_size=args.batch_size)
+                          all_rules=args.all_rules, q_threshold=args.q_threshold, merge_motifs=not args.no_merge,
+                          names=not args.no_names, motif_kwargs=_motif_kwargs(args), batch_size=args.batch_size)
     rules = result["rules"]
+    n_tested = rules.attrs.get("n_tested", len(rules))
+    n_significant = int((rules["q"].astype(float) < args.q_threshold).sum())
     if args.top:
         rules = rules.head(args.top)
-    atomic_write_text(out, rules.to_csv(sep="\t", index=False, float_format="%.6g"))
+    atomic_write_text(out, rules.to_csv(sep="\t", index=False, float_format="%.4g"))
     method = rules["method"].iloc[0] if len(rules) else ("weights" if has_syntax_layer(model) and args.method != "data"
                                                           else "activations over --data")
-    print(f"wrote {len(rules)} rules ({method}) to {out}")
-    if not len(rules):
-        kept = int((result["geometry"]["status"] == "kept").sum())
-        print("no rules: " + (f"no filter passes the motif filters (--min-ic {args.min_ic}"
-                               + (", --min-sites" if data is not None else "; pass --data or --beta")
-                               + "); try --keep-all"
-                               if kept == 0 else
-                               "no arrangement of two exported motifs reached --min-support" if data is not None
-                               and not has_syntax_layer(model) else "every rule was zero or overlapping"))
-    else:
-        top = rules.iloc[0]
-        print(f"top rule: {top['motif_a']} {top['motif_b']} distance {top['distance']:g} bp, orientation "
-              f"{top['orientation']}, effect {top['effect']:+.3g} on {top['target']}")
+    print(f"wrote {len(rules)} rules ({method}; {n_significant} of {n_tested} tested have q < {args.q_threshold:g}) "
+          f"to {out}")
+    kept = int((result["geometry"]["status"] == "kept").sum())
+    if n_significant == 0:
+        print(f"no significant syntax rules at q < {args.q_threshold:g}")
+    if kept == 0 and not args.keep_all:
+        print(f"  (no filter passes the motif filters (--min-ic {args.min_ic}"
+              + (", --min-sites" if data is not None else "; pass --data or --beta") + "); try --keep-all)")
+    elif n_tested == 0 and data is not None and not has_syntax_layer(model):
+        print("  (no arrangement of two motifs reached --min-support)")
+    if n_significant:
+        print("top rule: " + describe_rule(rules.iloc[0]))
     if "instances" in extra:
         atomic_write_text(extra["instances"], result["instances"].to_csv(sep="\t", index=False, float_format="%.6g"))
         print(f"wrote {len(result['instances'])} motif instances to {extra['instances']}")
@@ -166,22 +192,27 @@ def run_syntax(args) -> int:
 
 
 def add_instances_arguments(p) -> None:
+    from .common import example
+    p.epilog = example("motifzoo instances runs/version_0/checkpoints/best.ckpt --data sim.tsv.gz -o instances.tsv")
     _add_common(p)
     p.add_argument("--data", required=True, help="sequences (TSV/CSV with a sequence column, or FASTA)")
-    p.add_argument("-o", "--output", required=True, help="instance table to write (TSV)")
+    p.add_argument("-o", "--output", required=True, metavar="FILE", help="instance table to write (TSV)")
 
 
 def run_instances(args) -> int:
     from .errors import check_output
     from ..motifs import atomic_write_text
-    from ..interpret.syntax import call_instances, motif_geometry
+    from ..interpret.syntax import call_instances, motif_geometry, motif_groups, motif_instances
     out = check_output(args.output, args.force, "instance table")
     model, data = _load(args, need_data=True)
     geometry = motif_geometry(model, data, batch_size=args.batch_size, **_motif_kwargs(args))
-    calls = call_instances(model, data, geometry, args.threshold, args.attention_threshold, args.keep_all,
-                           args.batch_size)
-    atomic_write_text(out, calls.to_csv(sep="\t", index=False, float_format="%.6g"))
-    print(f"wrote {len(calls)} motif instances in {calls['sequence'].nunique()} of {len(data)} sequences to {out}")
+    calls = call_instances(model, data, geometry, args.p_threshold, attention_threshold=args.attention_threshold,
+                           keep_all=args.keep_all, batch_size=args.batch_size)
+    if not args.no_merge:
+        calls = motif_instances(calls, motif_groups(geometry, merge=True, names=False))
+    atomic_write_text(out, calls.to_csv(sep="\t", index=False, float_format="%.4g"))
+    print(f"wrote {len(calls)} motif instances (p <= {args.p_threshold:g} against shuffled sequences) in "
+          f"{calls['sequence'].nunique()} of {len(data)} sequences to {out}")
     return 0
 
 
