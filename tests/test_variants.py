@@ -370,3 +370,15 @@ def test_cli_simulate_and_score_variants(tmp_path, genome):
     assert not (tmp_path / "e2.tsv").exists() and not (tmp_path / "e2.tsv.partial").exists()
     rc, out, err = run(["variants", str(ckpt), "--variants", str(vcf), "-o", str(tmp_path / "e3.tsv")])
     assert rc == 2 and "is a VCF: pass the genome it refers to (--genome" in err
+
+
+def test_report_section_shows_ref_and_alt_logos(tmp_path):
+    from motifzoo.interpret.variants_report import variants_section
+    model = planted_model()
+    rows = [site_snv(0, at=40, seed=1), site_snv(1, at=20, seed=2)]
+    table = tmp_path / "v.tsv"
+    table.write_text("name\tref\talt\n" + "".join(f"v{i}\t{r}\t{a}\n" for i, (r, a, _) in enumerate(rows)))
+    body, files = variants_section(model, table, tmp_path, motifs=annotated_motifs(), n_top=2)
+    assert "variant_effects.tsv" in files and (tmp_path / "variant_effects.tsv").exists()
+    assert body.count("<img") == 2 and (tmp_path / "logos" / "variant1.png").stat().st_size > 0
+    assert "filter0 CTCF_MA0139.2" in body and "broken" in body

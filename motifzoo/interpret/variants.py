@@ -11,8 +11,9 @@ motif instance the variant changes and how much of the effect that one motif exp
 ``delta_prob``
     ``sigmoid(alt) - sigmoid(ref)`` (binary models only).
 ``motif``
-    The filter whose activations, swapped alone from ref to alt with every other activation kept at ref,
-    move this target the most, among the exported motifs when ``motifs`` is given (else all filters); where no
+    The motif whose activations, swapped alone from ref to alt with every other activation kept at ref,
+    move this target the most (a motif is a filter, or with ``motifs`` the filters that share one alt name,
+    swapped together; the label is the filter of the most-changed instance), among the exported motifs when ``motifs`` is given (else all filters); where no
     filter moves it, the filter whose instance changed most.
     Named ``filter{i}``, followed by its MEME alt name (``filter3 FOXA1_MA0148.5`` after
     ``motifzoo annotate --meme``) when there is one.
@@ -72,31 +73,30 @@ _BASES = np.array(list("ACGTN"))
 # TODO(interface): these move into the models as ``MotifModel.forward_from_activations(stranded)``
 # (requested from the models' owner); each maps (N, S, F, L') activations to (N, T) outputs and equals
 # ``model(x)`` when given ``model.stranded_activations(x)`` in eval mode.
-def _expcnn_forward(model, stranded: torch.Tensor) -> torch.Tensor:
-    from ..models.pwm_layer import combine_strands
-    combined = combine_strands(stranded, model.hparams.get("strands", "single"))
-    return model.head(model.body[1:](combined))
+def _scanner_forward(model, stranded: torch.Tensor) -> torch.Tensor:
+    """The model's forward pass with its scanner's activations replaced by ``stranded``.
 
-
-def _argminn_forward(model, stranded: torch.Tensor) -> torch.Tensor:
+    Every one of these models reads its first layer through ``model.scanner.scan(x)`` (activations and the
+    next layer's inputs, which differ only by a batch norm after the nonlinearity, ``norm="post"``); for one
+    pass ``scan`` is shadowed on the instance, so the rest of the model runs unchanged.
+    """
     scanner = model.scanner
     normed = scanner._batch_norm(stranded) if scanner.norm == "post" else stranded
-    # the scanner's output replaced for one forward pass; the rest of the model runs unchanged
-    handle = scanner.register_forward_hook(lambda module, inputs, output: (stranded, normed))
+    width = model.motif_filters().shape[-1]
+    x = torch.zeros(len(stranded), 4, stranded.shape[-1] + width - 1, device=stranded.device)
+    scanner.scan = lambda _x: (stranded, normed)
     try:
-        width = model.motif_filters().shape[-1]
-        x = torch.zeros(len(stranded), 4, stranded.shape[-1] + width - 1, device=stranded.device)
         return model(x)
     finally:
-        handle.remove()
+        del scanner.scan
 
 
 #: registry name -> forward from stranded activations (see the TODO above)
 _ACTIVATION_FORWARDS: dict[str, Callable] = {
-    "expcnn_shallow": _expcnn_forward,
-    "expcnn_deep": _expcnn_forward,
-    "argminn": _argminn_forward,
-    "argminn_pairwise": _argminn_forward,
+    "expcnn_shallow": _scanner_forward,
+    "expcnn_deep": _scanner_forward,
+    "argminn": _scanner_forward,
+    "argminn_pairwise": _scanner_forward,
 }
 
 
@@ -116,31 +116,45 @@ def resolve_device(device="cpu") -> torch.device:
     return torch.device(device)
 
 
-def motif_labels(model, motifs=None) -> tuple[list[str], np.ndarray]:
-    """A label per filter and a mask of the filters that count as motifs.
+def motif_labels(model, motifs=None, group_by_name: bool = True) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """A label per filter, a mask of the filters that count as motifs, and the motifs as groups of filters.
 
     ``motifs`` (a list of :class:`Motif` or a MEME path, e.g. from ``motifzoo motifs`` / ``motifzoo annotate
-    --meme``) restricts the candidates to the exported filters and adds their alt names to the labels.
+    --meme``) restricts the candidates to the exported filters and adds their alt names to the labels. With
+    ``group_by_name``, exported filters that share an alt name (redundant filters named after one database
+    motif) form one motif, whose activations are swapped together; every other filter is a motif of its own.
+
+    Returns
+    -------
+    labels : list of str, length F
+    allowed : numpy.ndarray of bool, shape (F,)
+    members : numpy.ndarray of bool, shape (G, F)
+        Filter f belongs to motif g; every allowed filter belongs to exactly one motif.
     """
     names = model.filter_names()
-    if motifs is None:
-        return list(names), np.ones(len(names), dtype=bool)
-    if isinstance(motifs, (str, os.PathLike)):
-        from ..motifs import read_meme
-        motifs = read_meme(motifs)
-    index = {n: i for i, n in enumerate(names)}
-    labels, allowed = list(names), np.zeros(len(names), dtype=bool)
-    for m in motifs:
-        if m.name not in index:
-            raise ValueError(f"motif {m.name!r} is not a filter of this {model.model_name} model (its filters are "
-                             f"named {names[0]} .. {names[-1]}); pass the motifs exported from this checkpoint")
-        f = index[m.name]
-        allowed[f] = True
-        if m.altname:
-            labels[f] = f"{m.name} {m.altname}"
-    if not allowed.any():
-        raise ValueError("no motifs given: the MEME file has no motifs")
-    return labels, allowed
+    labels, allowed = list(names), np.ones(len(names), dtype=bool)
+    keys = list(names)
+    if motifs is not None:
+        if isinstance(motifs, (str, os.PathLike)):
+            from ..motifs import read_meme
+            motifs = read_meme(motifs)
+        index = {n: i for i, n in enumerate(names)}
+        allowed[:] = False
+        for m in motifs:
+            if m.name not in index:
+                raise ValueError(f"motif {m.name!r} is not a filter of this {model.model_name} model (its filters "
+                                 f"are named {names[0]} .. {names[-1]}); pass the motifs exported from this checkpoint")
+            f = index[m.name]
+            allowed[f] = True
+            if m.altname:
+                labels[f] = f"{m.name} {m.altname}"
+                if group_by_name:
+                    keys[f] = f"\0{m.altname}"  # cannot collide with a filter name
+        if not allowed.any():
+            raise ValueError("no motifs given: the MEME file has no motifs")
+    groups = list(dict.fromkeys(k for k, ok in zip(keys, allowed) if ok))
+    members = np.array([[ok and k == g for k, ok in zip(keys, allowed)] for g in groups], dtype=bool)
+    return labels, allowed, members
 
 
 def _as_codes(seqs, length: int, what: str) -> np.ndarray:
@@ -177,11 +191,9 @@ def _change_label(ref: np.ndarray, alt: np.ndarray) -> np.ndarray:
 
 
 # --------------------------------------------------------------------------------------------
-# one batch
-# --------------------------------------------------------------------------------------------
 @torch.no_grad()
-def _batch_effects(model, batch: VariantBatch, labels: list[str], allowed: torch.Tensor, device,
-                   forward) -> pd.DataFrame:
+def _batch_effects(model, batch: VariantBatch, labels: list[str], allowed: torch.Tensor, members: torch.Tensor,
+                   device, forward) -> pd.DataFrame:
     x_ref = codes_to_one_hot(torch.from_numpy(batch.ref)).to(device)
     x_alt = codes_to_one_hot(torch.from_numpy(batch.alt)).to(device)
     n = len(batch)
@@ -190,42 +202,46 @@ def _batch_effects(model, batch: VariantBatch, labels: list[str], allowed: torch
     a_ref = model.stranded_activations(x_ref)  # (B, S, F, L')
     a_alt = model.stranded_activations(x_alt)
     _, n_strands, n_filters, length = a_ref.shape
+    n_groups = members.shape[0]
     diff = (a_alt - a_ref).float()
     # each filter's most-changed instance: (B, F) index into S * L'
     flat = diff.permute(0, 2, 1, 3).reshape(n, n_filters, n_strands * length)
     where = flat.abs().argmax(dim=-1)
     motif_delta = flat.gather(-1, where[..., None])[..., 0]  # (B, F)
+    # each motif's most-changed filter: (B, G)
+    in_group = motif_delta.abs()[:, None, :].masked_fill(~members[None], -1.0)
+    representative = in_group.argmax(dim=-1)
 
     unit_out = model.unit_outputs(x_ref)
-    effect = None  # (B, F, T): change of each target when only filter f's activations are swapped
+    effect = None  # (B, G, T): change of each target when only motif g's activations are swapped
     unit_contribution = None
     if unit_out is not None:
         weights = model.motif_target_weights()  # (F, T)
         unit_contribution = (model.unit_outputs(x_alt) - unit_out).float()[:, :, None] * weights.float()[None]
-        effect = unit_contribution
+        effect = torch.einsum("bft,gf->bgt", unit_contribution, members.float())
     elif forward is not None:
         base = forward(a_ref).float()
         per_chunk = max(1, SWAP_CHUNK_FLOATS // max(1, n * a_ref[0].numel()))
         parts = []
-        for lo in range(0, n_filters, per_chunk):
-            fs = list(range(lo, min(lo + per_chunk, n_filters)))
-            swapped = a_ref.unsqueeze(1).repeat(1, len(fs), 1, 1, 1)  # (B, k, S, F, L')
-            for j, f in enumerate(fs):
-                swapped[:, j, :, f] = a_alt[:, :, f]
-            out = forward(swapped.reshape(n * len(fs), n_strands, n_filters, length)).float()
-            parts.append(out.view(n, len(fs), -1) - base[:, None])
+        for lo in range(0, n_groups, per_chunk):
+            gs = list(range(lo, min(lo + per_chunk, n_groups)))
+            swapped = a_ref.unsqueeze(1).repeat(1, len(gs), 1, 1, 1)  # (B, k, S, F, L')
+            for j, g in enumerate(gs):
+                fs = members[g].nonzero()[:, 0]
+                swapped[:, j][:, :, fs] = a_alt[:, :, fs]
+            out = forward(swapped.reshape(n * len(gs), n_strands, n_filters, length)).float()
+            parts.append(out.view(n, len(gs), -1) - base[:, None])
         effect = torch.cat(parts, dim=1)
 
     n_targets = delta.shape[1]
-    # without a swap effect (or where no filter moves the target): the filter whose instance changed most
+    # without a swap effect (or where no motif moves the target): the filter whose instance changed most
     most_changed = motif_delta.abs().masked_fill(~allowed[None], -1.0).argmax(dim=1)[:, None].expand(n, n_targets)
     if effect is not None:
-        score = effect.abs().masked_fill(~allowed[None, :, None], -1.0)
-        best_score, best = score.max(dim=1)  # (B, T)
-        best = torch.where(best_score > 0, best, most_changed)
-        best_effect = effect.gather(1, best[:, None])[:, 0]
+        best_score, group = effect.abs().max(dim=1)  # (B, T)
+        best = torch.where(best_score > 0, representative.gather(1, group), most_changed)
+        best_effect = effect.gather(1, group[:, None])[:, 0]
         tiny = delta.abs() <= 1e-6 * (1.0 + y_ref.abs())
-        explained = torch.where(tiny, torch.full_like(delta, float("nan")), best_effect / delta)
+        explained = torch.where(tiny | (best_score <= 0), torch.full_like(delta, float("nan")), best_effect / delta)
     else:
         best = most_changed
         explained = torch.full_like(delta, float("nan"))
@@ -272,7 +288,8 @@ def _batch_effects(model, batch: VariantBatch, labels: list[str], allowed: torch
 # --------------------------------------------------------------------------------------------
 # public API
 # --------------------------------------------------------------------------------------------
-def stream_variant_effects(model, batches: Iterable[VariantBatch], *, motifs=None, device="cpu",
+def stream_variant_effects(model, batches: Iterable[VariantBatch], *, motifs=None, group_by_name: bool = True,
+                           device="cpu",
                            total: int | None = None, progress: bool = False) -> Iterator[pd.DataFrame]:
     """:func:`variant_effects` one batch at a time: yields one DataFrame per :class:`VariantBatch`.
 
@@ -281,7 +298,7 @@ def stream_variant_effects(model, batches: Iterable[VariantBatch], *, motifs=Non
     model : MotifModel
     batches : iterable of VariantBatch
         E.g. from :func:`motifzoo.data.vcf.read_variants`.
-    motifs, device
+    motifs, group_by_name, device
         As in :func:`variant_effects`.
     total : int, optional
         Number of variants, for the progress bar.
@@ -290,17 +307,19 @@ def stream_variant_effects(model, batches: Iterable[VariantBatch], *, motifs=Non
     """
     device = resolve_device(device)
     model = model.to(device).eval()
-    labels, allowed = motif_labels(model, motifs)
+    labels, allowed, members = motif_labels(model, motifs, group_by_name)
     allowed_t = torch.as_tensor(allowed, device=device)
+    members_t = torch.as_tensor(members, device=device)
     forward = activation_forward(model)
     with progress_bar(enabled=progress, total=total, desc="variants", unit="variant") as bar:
         for batch in batches:
             if len(batch):
-                yield _batch_effects(model, batch, labels, allowed_t, device, forward)
+                yield _batch_effects(model, batch, labels, allowed_t, members_t, device, forward)
             bar.update(len(batch))
 
 
-def variant_effects(model, ref, alt, names=None, *, motifs=None, batch_size: int = 256, device="cpu",
+def variant_effects(model, ref, alt, names=None, *, motifs=None, group_by_name: bool = True, batch_size: int = 256,
+                    device="cpu",
                     progress: bool = False) -> pd.DataFrame:
     """Effects of variants on every target, explained by the first-layer motif they change most.
 
@@ -316,6 +335,10 @@ def variant_effects(model, ref, alt, names=None, *, motifs=None, batch_size: int
     motifs : list of Motif or path, optional
         The model's exported motifs (``motifzoo motifs``, named by ``motifzoo annotate --meme``): only
         these filters are reported, labelled with their alt names.
+    group_by_name : bool
+        Filters with the same alt name (redundant filters named after one database motif) are one motif:
+        ``explained`` swaps their activations together, and ``motif`` names the one whose instance changed
+        most. False: every filter is a motif of its own.
     batch_size : int
         Variants per forward pass.
     device : str
@@ -339,14 +362,15 @@ def variant_effects(model, ref, alt, names=None, *, motifs=None, batch_size: int
         raise ValueError(f"batch_size must be at least 1, got {batch_size}")
     batches = (VariantBatch(names[i:i + batch_size], ref_codes[i:i + batch_size], alt_codes[i:i + batch_size])
                for i in range(0, len(names), batch_size))
-    parts = list(stream_variant_effects(model, batches, motifs=motifs, device=device, total=len(names),
+    parts = list(stream_variant_effects(model, batches, motifs=motifs, group_by_name=group_by_name, device=device, total=len(names),
                                         progress=progress))
     if not parts:
         raise ValueError("no variants given")
     return pd.concat(parts, ignore_index=True)
 
 
-def write_variant_effects(model, variants, output, *, genome=None, motifs=None, batch_size: int = 256,
+def write_variant_effects(model, variants, output, *, genome=None, motifs=None, group_by_name: bool = True,
+                          batch_size: int = 256,
                           device="cpu", progress: bool = False) -> int:
     """Stream the effects of every variant in a file to a TSV; returns the number of variants.
 
@@ -360,7 +384,7 @@ def write_variant_effects(model, variants, output, *, genome=None, motifs=None, 
     n = 0
     try:
         with open(partial, "w") as fh:
-            for i, frame in enumerate(stream_variant_effects(model, batches, motifs=motifs, device=device,
+            for i, frame in enumerate(stream_variant_effects(model, batches, motifs=motifs, group_by_name=group_by_name, device=device,
                                                              total=total, progress=progress)):
                 frame.to_csv(fh, sep="\t", index=False, header=i == 0, float_format="%.6g")
                 n += len(frame) // max(1, len(model.target_names))
