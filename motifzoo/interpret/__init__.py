@@ -10,3 +10,6 @@ __all__ = [
     "activation_counts", "counts_to_pwms", "filters_to_pwms", "model_motifs",
     "annotate", "cluster_motifs", "label_motifs", "load_database", "motif_recovery", "tomtom",
 ]
+from .variants import variant_effects  # noqa: E402  (issue 18)
+
+__all__ += ["variant_effects"]
