@@ -6,16 +6,24 @@ vertebrates) -> syntax rules and the HTML report.
 """
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 
 def _add_demo(p):
-    p.add_argument("-o", "--out", default="demo_out", help="output directory (default demo_out)")
-    p.add_argument("--arch", default="expcnn_shallow", help="model to train (default expcnn_shallow)")
-    p.add_argument("--preset", default="multilabel", help="simulation preset (default multilabel)")
+    import argparse
+
+    from .basic import model_catalog, preset_catalog
+    from .common import add_device_argument, example
+    p.epilog = example("motifzoo demo -d demo_out", "motifzoo demo --preset tiny --max-epochs 3 -d quick")
+    p.add_argument("-d", "--out-dir", dest="out", default="demo_out", metavar="DIR", help="output folder")
+    p.add_argument("-o", "--out", dest="out", help=argparse.SUPPRESS)  # old spelling
+    p.add_argument("--arch", default="expcnn_shallow", choices=list(model_catalog()), help="model to train")
+    p.add_argument("--preset", default="multilabel", choices=list(preset_catalog()), help="simulation preset")
     p.add_argument("-n", "--n-sequences", type=int, help="number of simulated sequences (default: the preset's)")
-    p.add_argument("--max-epochs", type=int, default=30)
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--max-epochs", type=int, default=30, help="training epochs at most (early stopping may end sooner)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the simulation and the training")
+    add_device_argument(p)
 
 
 def run_demo(args) -> int:
@@ -34,15 +42,21 @@ def run_demo(args) -> int:
     print(f"      {len(sim.sequences)} sequences, {len(sim.motifs)} planted motifs -> {table}")
 
     print(f"[2/4] training {args.arch} ...", flush=True)
+    from .common import resolve_device
+    device = resolve_device(args.device)
+    accelerator = {"accelerator": "gpu", "devices": [device.index or 0]} if device.type == "cuda" else {
+        "accelerator": "cpu"}
     result = fit(data={"path": str(table)}, model={"arch": args.arch}, seed_everything=args.seed,
                  trainer={"max_epochs": args.max_epochs, "default_root_dir": str(out / "runs"),
-                          "enable_progress_bar": False, "enable_model_summary": False})
+                          "enable_model_summary": False, "enable_progress_bar": sys.stderr.isatty(),
+                          **accelerator})
     ckpt = str(result.best_checkpoint)
     print(f"      best checkpoint: {ckpt}")
 
     print("[3/4] exporting motifs ...", flush=True)
     meme = out / "motifs.meme"
-    rc = main(["motifs", ckpt, "-o", str(meme), "--data", str(table), "--force", "--table", str(out / "filters.tsv")])
+    rc = main(["motifs", ckpt, "-o", str(meme), "--data", str(table), "--force", "--table", str(out / "filters.tsv"),
+               "--device", args.device])
     if rc != 0:
         return rc
 
@@ -58,9 +72,9 @@ def run_demo(args) -> int:
               f"{', '.join(names[n] for n in res['recovered']) or 'none'}")
         print(f"      {res['n_learned_matching']}/{res['n_learned']} exported motifs match a planted one "
               f"(precision {res['precision']:.2f})")
-    for command, target in (("syntax", out / "rules.tsv"), ("report", out / "report")):
+    for command, flag, target in (("syntax", "-o", out / "rules.tsv"), ("report", "-d", out / "report")):
         print(f"[+] motifzoo {command} -> {target}", flush=True)
-        main([command, ckpt, "-o", str(target), "--data", str(table), "--force"])
+        main([command, ckpt, flag, str(target), "--data", str(table), "--force", "--device", args.device])
     print(f"done: outputs in {out}/")
     return 0
 

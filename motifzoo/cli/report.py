@@ -29,47 +29,62 @@ def _user_errors(run):
 # report
 # --------------------------------------------------------------------------------------------
 def add_report_arguments(p) -> None:
+    from .common import add_device_argument, add_filter_selection_arguments, add_out_dir_argument, example
+    from .errors import add_seq_len_argument
+    p.epilog = example("motifzoo report runs/version_0/checkpoints/best.ckpt --data sim.tsv.gz -d report")
     p.add_argument("checkpoint", help="a checkpoint from `motifzoo fit` (or motifzoo.save)")
-    p.add_argument("-o", "--output", "--out", dest="output", required=True,
-                   help="report directory to write (DIR/index.html, the MEME/TSV files and logos/); "
-                        "its parent must exist")
-    p.add_argument("--data", help="sequences to align filter activations on (TSV/CSV with a sequence column, or "
-                                  "FASTA); without it motifs are read from the weights alone")
+    add_out_dir_argument(p, "report folder to write (DIR/index.html, which stands alone, and its data files); "
+                            "its parent must exist")
+    p.add_argument("--data", help="sequences (TSV/CSV with a sequence column, or FASTA) to align filter activations "
+                                  "on, measure importance and, with target and split columns, test metrics "
+                                  "(default: none; motifs then come from the weights alone)")
     p.add_argument("--database", default="jaspar", help=DATABASE_HELP)
     p.add_argument("--q-threshold", type=float, default=0.05,
-                   help="TOMTOM q-value below which a database match counts and two filters are grouped (default 0.05)")
-    p.add_argument("--method", choices=["activations", "weights"],
-                   help="how filters become PWMs: activations (default with --data) or weights (default without)")
-    p.add_argument("--threshold", type=float, default=0.5,
-                   help="for --method activations: fraction of each filter's max activation (default 0.5)")
-    p.add_argument("--min-ic", type=float, default=3.0,
-                   help="filters whose trimmed PWM has fewer total bits are 'flat' and left out (default 3)")
-    p.add_argument("--max-sequences", type=int, help="use at most this many sequences from --data")
+                   help="TOMTOM q-value below which a database match counts and two filters are grouped")
+    add_filter_selection_arguments(p)
+    p.add_argument("--max-sequences", type=int, help="use at most this many sequences from --data (default: all)")
+    add_seq_len_argument(p)
     p.add_argument("--no-syntax", action="store_true",
                    help="leave out syntax rules (by default: read from a syntax layer, or for other models from "
                         "motif instances over --data)")
-    p.add_argument("--force", action="store_true", help="overwrite an existing report in the directory")
+    add_device_argument(p)
+    p.add_argument("--force", action="store_true", help="overwrite an existing report in the folder")
+
+
+def data_labels(path, n: int, target_names: list[str]):
+    """Target columns (those named as the model's targets) and ``split`` of the first ``n`` rows of a
+    TSV/CSV, for test metrics; ``None`` for FASTA or a table with neither."""
+    from pathlib import Path
+
+    from ..data import tables
+    p = Path(path)
+    if any(str(p).lower().endswith(s) for s in tables.FASTA_SUFFIXES):
+        return None
+    df = tables._read_frame(p)
+    columns = [c for c in target_names if c in df.columns] + (["split"] if "split" in df.columns else [])
+    return df[columns].iloc[:n].reset_index(drop=True) if columns else None
 
 
 @_user_errors
 def run_report(args) -> int:
-    from ..models.io import load
-    from ..data.tables import read_onehot
-    from .errors import UserError
+    from .common import check_filter_selection, filter_selection_kwargs, load_model, out_dir
+    from .errors import UserError, model_data
     from ..interpret.annotate import database_label, load_database
     from ..interpret.report import check_output_dir, write_report
-    if args.method == "activations" and not args.data:
-        raise UserError("--method activations needs --data (sequences to align activations on)")
+    output = out_dir(args)
+    check_filter_selection(args)
     if not 0 < args.q_threshold <= 1:
         raise UserError(f"--q-threshold must be in (0, 1], got {args.q_threshold}")
     database = load_database(args.database)  # fail fast on a bad database, before loading data
-    check_output_dir(args.output, args.force)
-    model = load(args.checkpoint)
-    data = read_onehot(args.data, args.max_sequences) if args.data else None
-    index = write_report(model, args.output, data, checkpoint=args.checkpoint, data_path=args.data,
+    check_output_dir(output, args.force)
+    model = load_model(args.checkpoint, args.device)
+    data = model_data(args, model, exact=False)  # motif alignment scans any longer sequence
+    labels = data_labels(args.data, len(data), model.target_names) if data is not None else None
+    index = write_report(model, output, data, checkpoint=args.checkpoint, data_path=args.data,
                          database=database, database_name=database_label(args.database),
-                         q_threshold=args.q_threshold, method=args.method, threshold=args.threshold,
-                         min_ic=args.min_ic, syntax=not args.no_syntax, force=args.force)
+                         q_threshold=args.q_threshold, syntax=not args.no_syntax, force=args.force,
+                         labels=labels, motif_kwargs=filter_selection_kwargs(args), batch_size=args.batch_size,
+                         progress=True)
     print(f"wrote {index}")
     return 0
 
@@ -82,8 +97,10 @@ REPORT = ("write an HTML report of a trained model: motifs named against JASPAR,
 # annotate
 # --------------------------------------------------------------------------------------------
 def add_annotate_arguments(p) -> None:
+    from .common import example
+    p.epilog = example("motifzoo annotate motifs.meme -o annotation.tsv --meme named.meme")
     p.add_argument("motifs", help="MEME file of motifs to name (e.g. from `motifzoo motifs`)")
-    p.add_argument("-o", "--output", required=True,
+    p.add_argument("-o", "--output", required=True, metavar="FILE",
                    help="TSV to write: motif, match_id, match_name, p, q, offset, strand, overlap, significant, "
                         "other_matches, and the redundancy group (cluster, representative)")
     p.add_argument("--database", default="jaspar", help=DATABASE_HELP)
@@ -92,7 +109,8 @@ def add_annotate_arguments(p) -> None:
     p.add_argument("--all", action="store_true",
                    help="one row per motif, with its nearest match even when not significant "
                         "(default: only motifs with a significant match)")
-    p.add_argument("--meme", help="also write the motifs as MEME here, each named by its best match (MEME alt name)")
+    p.add_argument("--meme", metavar="FILE", help="also write the motifs as MEME here, each named by its best match "
+                                                  "(MEME alt name) (default: not written)")
     p.add_argument("--force", action="store_true", help="overwrite existing output files")
 
 
