@@ -132,12 +132,22 @@ class MotifZooModule(L.LightningModule):
         x, y = batch
         out = self.model(x)
         self.log(f"{stage}/loss", self._loss(out, y), on_step=False, on_epoch=True, batch_size=len(x), sync_dist=True)
+        if self._sanity_checking():
+            # Lightning's sanity check runs a couple of batches: metrics over them mean nothing, and a
+            # batch holding one class makes torchmetrics warn; the epochs' metrics use whole-epoch data
+            return
         if self.task == "binary":
             metrics.update(out, y)
         else:
             metrics.update(out.squeeze(-1) if out.shape[-1] == 1 else out, y.squeeze(-1) if y.shape[-1] == 1 else y)
 
+    def _sanity_checking(self) -> bool:
+        return self._trainer is not None and self.trainer.sanity_checking
+
     def _eval_end(self, metrics, stage):
+        if self._sanity_checking():
+            metrics.reset()
+            return
         values = metrics.compute()
         metrics.reset()
         for name, v in values.items():
