@@ -22,11 +22,11 @@ def reverse_complement(x):
 # ------------------------------------------------------------------------------------------------
 # shapes and strands
 # ------------------------------------------------------------------------------------------------
-@pytest.mark.parametrize("both_strands", [True, False])
+@pytest.mark.parametrize("strands", ["both", "forward"])
 @pytest.mark.parametrize("n_targets", [1, 3])
-def test_argminn_shapes(both_strands, n_targets):
+def test_argminn_shapes(strands, n_targets):
     m = get_model("argminn", n_targets=n_targets, input_length=60, n_filters=4, filter_width=7, n_layers=3,
-                  n_heads=2, hidden_dim=8, stream_dim=16, pos_dim=6, both_strands=both_strands)
+                  n_heads=2, hidden=8, stream_dim=16, pos_dim=6, strands=strands)
     x = one_hot(5, 60)
     out, att = m(x, return_attention=True)
     assert out.shape == (5, n_targets)
@@ -34,7 +34,7 @@ def test_argminn_shapes(both_strands, n_targets):
     assert torch.allclose(att.sum(-1), torch.ones(5, 3, 2), atol=1e-5)
     assert m.motif_filters().shape == (4, 4, 7) and m.motif_bias().shape == (4,)
     assert m.motif_activations(x).shape == (5, 4, 54)
-    assert m.stranded_activations(x).shape == (5, 2 if both_strands else 1, 4, 54)
+    assert m.stranded_activations(x).shape == (5, 2 if strands == "both" else 1, 4, 54)
     m.eval()
     assert m.position_attention(x).shape == (5, 54)
 
@@ -76,8 +76,8 @@ def test_folded_batch_norm_matches_pairwise_scanner():
 def test_bad_arguments_are_named():
     with pytest.raises(ValueError, match="input_length"):
         get_model("argminn", n_targets=1, input_length=10, filter_width=15)
-    with pytest.raises(ValueError, match="hidden_dim"):
-        get_model("argminn", n_targets=1, input_length=50, hidden_dim=30, n_heads=4)
+    with pytest.raises(ValueError, match="hidden"):
+        get_model("argminn", n_targets=1, input_length=50, hidden=30, n_heads=4)
     with pytest.raises(ValueError, match="pos_dim"):
         get_model("argminn", n_targets=1, input_length=50, pos_dim=5)
     with pytest.raises(ValueError, match="max_distance"):
@@ -195,7 +195,7 @@ def test_relative_bias_enters_the_second_layer_logits():
     """Zero-initialised, the bias changes nothing; otherwise layer 2's log-attention moves by exactly the bias
     computed from layer 1's attention (layer 1 and the stream it produces are unchanged)."""
     torch.manual_seed(0)
-    kw = dict(n_targets=1, input_length=40, n_filters=3, filter_width=5, n_heads=2, hidden_dim=8, stream_dim=16,
+    kw = dict(n_targets=1, input_length=40, n_filters=3, filter_width=5, n_heads=2, hidden=8, stream_dim=16,
               pos_dim=6)
     plain = get_model("argminn", **kw).eval()
     rel = get_model("argminn", relative_range=6, relative_scale=2.0, **kw).eval()

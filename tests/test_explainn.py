@@ -81,7 +81,8 @@ def test_training_step_equals_the_reference(num_fc):
     torch.testing.assert_close(x_ours.grad, x_ref.grad, rtol=1e-9, atol=1e-9)
     ours_state = ours.state_dict()
     ref_grads = dict(ref.named_parameters())
-    pairs = {"conv.weight": "linears.0.weight", "bn.weight": "linears.1.weight", "bn.bias": "linears.1.bias",
+    pairs = {"scanner.conv.weight": "linears.0.weight", "scanner.bn.weight": "linears.1.weight",
+             "scanner.bn.bias": "linears.1.bias",
              "final.weight": "final.weight", "final.bias": "final.bias"}
     if num_fc:
         pairs["fc_norms.0.weight"] = "linears.7.weight"
@@ -90,9 +91,9 @@ def test_training_step_equals_the_reference(num_fc):
                                    rtol=1e-9, atol=1e-9, msg=mine)
     if num_fc:
         torch.testing.assert_close(ours.fc[0].weight.grad, ref.linears[6].weight.grad[..., 0].reshape(ours.fc[0].weight.shape))
-    torch.testing.assert_close(ours_state["bn.running_mean"], ref.linears[1].running_mean)
-    torch.testing.assert_close(ours_state["bn.running_var"], ref.linears[1].running_var)
-    assert int(ours_state["bn.num_batches_tracked"]) == 1
+    torch.testing.assert_close(ours_state["scanner.bn.running_mean"], ref.linears[1].running_mean)
+    torch.testing.assert_close(ours_state["scanner.bn.running_var"], ref.linears[1].running_var)
+    assert int(ours_state["scanner.bn.num_batches_tracked"]) == 1
 
 
 def test_save_and_load_a_converted_model(tmp_path):
@@ -112,7 +113,7 @@ def test_motif_filters_fold_batch_norm():
     model = ExplaiNN.from_reference(randomised_reference()).eval()
     x = one_hot(5, 120)
     with torch.no_grad():
-        pre = model.bn(model.conv(x))  # what the network computes before exp
+        pre = model.scanner.bn(model.scanner.conv(x))  # what the network computes before exp
         folded = F.conv1d(x, model.motif_filters(), model.motif_bias())
         torch.testing.assert_close(folded, pre, rtol=1e-5, atol=1e-5)
         torch.testing.assert_close(model.motif_activations(x), torch.exp(pre), rtol=1e-5, atol=1e-5)
@@ -123,7 +124,7 @@ def test_motif_filters_fold_batch_norm():
 
 
 def test_shapes_errors_and_dropout():
-    model = get_model("explainn", n_targets=2, input_length=60, n_units=4, fc_hidden=8)
+    model = get_model("explainn", n_targets=2, input_length=60, n_units=4, hidden=8)
     assert model(one_hot(3, 60)).shape == (3, 2)
     assert model.pooled_bins().tolist()[0] == [0, 25] and len(model.pooled_bins()) == model.n_bins == 6
     with pytest.raises(ValueError, match="input_length=60"):
@@ -149,7 +150,7 @@ def test_non_monotone_activation_pools_after_the_activation():
     model = get_model("explainn", n_targets=1, input_length=60, n_units=3, activation="gelu").eval()
     x = one_hot(4, 60)
     with torch.no_grad():
-        expected = F.max_pool1d(F.gelu(model.bn(model.conv(x))), 7, 7)
+        expected = F.max_pool1d(F.gelu(model.scanner.bn(model.scanner.conv(x))), 7, 7)
         torch.testing.assert_close(model.pooled_activations(x), expected)
 
 

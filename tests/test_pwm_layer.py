@@ -9,7 +9,13 @@ import torch
 import motifzoo
 from motifzoo.data.encoding import one_hot
 from motifzoo.interpret import filters_to_pwms, model_motifs, read_meme
-from motifzoo.models.pwm_layer import PWMConv, make_motif_layer
+from motifzoo.models.expcnn import first_layer_scanner
+from motifzoo.models.scanner import Scanner
+
+
+def pwm_layer(n_filters: int, width: int, **kw) -> Scanner:
+    """A scanner of PWM filters (one strand, no batch norm)."""
+    return Scanner(n_filters, width, first_layer="pwm", norm="none", **kw)
 
 
 def _pwm_model(n_filters=4, width=7, length=60, **kw):
@@ -29,7 +35,7 @@ def _softmax_pwms(m) -> np.ndarray:
     return (e / e.sum(axis=1, keepdims=True)).transpose(0, 2, 1)
 
 
-def _set_pwm(scanner: PWMConv, f: int, consensus: str, sharpness: float = 4.0) -> None:
+def _set_pwm(scanner: Scanner, f: int, consensus: str, sharpness: float = 4.0) -> None:
     """Make filter ``f`` a sharp PWM for ``consensus`` (flat elsewhere)."""
     with torch.no_grad():
         scanner.raw_logits[f] = 0.0
@@ -63,7 +69,7 @@ def test_exact_pwms_survive_checkpoint_and_meme_round_trip(tmp_path):
 
 def test_scan_score_is_beta_times_log_odds_plus_offset():
     torch.manual_seed(1)
-    layer = PWMConv(3, 5, activation="exp", background=(0.3, 0.2, 0.2, 0.3))
+    layer = pwm_layer(3, 5, activation="exp", background=(0.3, 0.2, 0.2, 0.3))
     with torch.no_grad():
         layer.raw_logits.normal_(std=0.3)
         layer.raw_offset.fill_(-0.05)
@@ -79,7 +85,7 @@ def test_scan_score_is_beta_times_log_odds_plus_offset():
 
 def test_site_likelihood_pulls_the_pwm_to_the_windows_it_fires_on():
     torch.manual_seed(0)
-    layer = PWMConv(1, 6, site_weight=1.0, init_std=0.01)
+    layer = pwm_layer(1, 6, site_weight=1.0, pwm_init_std=0.01)
     rng = np.random.default_rng(0)
     seqs = []
     for _ in range(64):
@@ -104,7 +110,7 @@ def test_site_likelihood_pulls_the_pwm_to_the_windows_it_fires_on():
 
 
 def test_filters_compete_for_sites_so_they_do_not_all_learn_one_motif():
-    layer = PWMConv(3, 6)
+    layer = pwm_layer(3, 6)
     _set_pwm(layer, 0, "GATTCA", sharpness=3.0)
     _set_pwm(layer, 1, "GATTCA", sharpness=2.0)  # the same motif, fires further below its maximum
     _set_pwm(layer, 2, "CCGGTA", sharpness=3.0)
@@ -124,7 +130,7 @@ def test_filters_compete_for_sites_so_they_do_not_all_learn_one_motif():
 
 
 def test_background_is_estimated_from_the_first_training_batch():
-    layer = PWMConv(2, 5)
+    layer = pwm_layer(2, 5)
     x = one_hot(["GGGCCCGCGA" * 3, "CGCGGCCTAG" * 3])
     layer.eval()
     layer(x)
@@ -148,11 +154,13 @@ def test_pwm_layer_is_selectable_in_both_exp_cnns():
 
 def test_bad_layer_arguments_say_what_is_allowed():
     with pytest.raises(ValueError, match="first_layer must be one of free, pwm"):
-        make_motif_layer("pwms", 4, 7)
-    with pytest.raises(ValueError, match="strands must be one of single, max, sum"):
-        make_motif_layer("pwm", 4, 7, strands="both")
+        first_layer_scanner("pwms", 4, 7, "exp", "forward")
+    with pytest.raises(ValueError, match="strands must be one of forward, both-max, both-sum"):
+        first_layer_scanner("pwm", 4, 7, "exp", "both")
     with pytest.raises(ValueError, match="background"):
-        PWMConv(4, 7, background=(0.5, 0.5, 0.0, 0.0))
+        pwm_layer(4, 7, background=(0.5, 0.5, 0.0, 0.0))
+    with pytest.raises(ValueError, match="without batch norm"):
+        Scanner(4, 7, first_layer="pwm", norm="pre")
 
 
 def test_duplicate_filters_are_merged_and_reported(tmp_path):

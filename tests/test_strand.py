@@ -6,7 +6,7 @@ import torch
 import motifzoo
 from motifzoo.data.encoding import one_hot, reverse_complement
 from motifzoo.interpret import activation_counts, model_motifs
-from motifzoo.models.pwm_layer import PWMConv, StrandedMotifConv
+from motifzoo.models.scanner import Scanner
 
 MOTIF = "GATTACAGG"  # not its own reverse complement (CCTGTAATC)
 
@@ -30,7 +30,7 @@ def _model(first_layer, strands, length=60, pool_size=5, n_filters=3):
 def _plant_filter(m, f=0):
     """Filter ``f`` of ``m`` becomes a sharp detector of MOTIF (read on its forward orientation)."""
     with torch.no_grad():
-        if isinstance(m.scanner, PWMConv):
+        if m.scanner.first_layer == "pwm":
             m.scanner.raw_logits[f] = 6.0 * one_hot([MOTIF])[0] / m.scanner.lr_scale
             m.scanner.raw_log_beta.fill_(0.0)
             m.scanner.raw_offset[f] = -6.0 / m.scanner.lr_scale
@@ -117,8 +117,13 @@ def test_weights_export_of_a_strand_aware_model_records_both_strands():
     assert model_motifs(single, method="weights")[0][0].meta["strand"] == "+"
 
 
-def test_stranded_conv_keeps_motifconv_parameter_names_and_refuses_single():
-    layer = StrandedMotifConv(4, 7)
-    assert set(layer.state_dict()) >= {"conv.weight", "bn.weight", "bn.running_mean"}
-    with pytest.raises(ValueError, match="'max' or 'sum'"):
-        StrandedMotifConv(4, 7, strands="single")
+def test_scanner_keeps_parameter_names_and_strand_modes():
+    for strands in ("forward", "both", "both-max", "both-sum"):
+        layer = Scanner(4, 7, strands=strands)
+        assert set(layer.state_dict()) >= {"conv.weight", "bn.weight", "bn.running_mean"}
+        x = one_hot(_random_seqs(2, 20, 3))
+        assert layer.stranded(x).shape == (2, 1 if strands == "forward" else 2, 4, 14)
+        assert layer(x).shape == ((2, 2, 4, 14) if strands == "both" else (2, 4, 14))
+    assert Scanner(4, 7, strands="max").strands == "both-max"  # the earlier spellings still work
+    with pytest.raises(ValueError, match="strands must be one of"):
+        Scanner(4, 7, strands="reverse")

@@ -1,11 +1,12 @@
 """The zoo: plain ``torch.nn.Module`` architectures, usable without Lightning."""
 from .base import MotifModel, filter_name
-from .layers import Exp, MotifConv, make_activation
+from .layers import Exp, make_activation
+from .scanner import Scanner, ScannerModel
 from .registry import get_model, list_models, model_class, model_hyperparameters, register_model
 from .expcnn import ExpCNNDeep, ExpCNNShallow
 
 __all__ = [
-    "MotifModel", "filter_name", "Exp", "MotifConv", "make_activation", "get_model", "list_models",
+    "MotifModel", "filter_name", "Exp", "Scanner", "ScannerModel", "make_activation", "get_model", "list_models",
     "model_class", "model_hyperparameters", "register_model", "ExpCNNDeep", "ExpCNNShallow",
 ]
 from .io import CheckpointError, load, save  # noqa: E402

@@ -4,7 +4,7 @@ After Tseng, Eraslan, Biancalani & Scalia 2024 ("ARGMINN: a mechanistically
 interpretable neural network for regulatory genomics", arXiv:2410.06211); written
 from the paper's description, with these differences:
 
-* **Both strands.** Each filter scans both strands with shared weights (``both_strands``),
+* **Both strands.** Each filter scans both strands with shared weights (``strands="both"``),
   giving separate forward and reverse activation maps, so the syntax readout knows
   each motif instance's strand and ``++``, ``+-``, ``-+``, ``--`` are distinct rules.
 * **Scale-free penalties.** Batch norm makes the network invariant to the scale of
@@ -34,8 +34,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from .base import MotifModel
-from .layers import make_activation
 from .registry import register_model
+from .scanner import Scanner, ScannerModel, reverse_complement_filters, strand_mode  # noqa: F401 (reexport)
 
 
 # --------------------------------------------------------------------------------------------
@@ -53,15 +53,6 @@ def schedule_weight(epoch: int, weight: float, burn_in: int, ramp: int, start_fr
         return float(weight)
     progress = (epoch - burn_in) / ramp
     return float(weight * start_fraction ** (1.0 - progress))
-
-
-def reverse_complement_filters(weights: torch.Tensor) -> torch.Tensor:
-    """(F, 4, W) filters -> the filters that read the reverse strand (ACGT order reversed, columns reversed).
-
-    ``conv1d(x, reverse_complement_filters(w))[..., i]`` scores the reverse complement of the
-    window ``x[:, i:i + W]``, i.e. the same window read on the other strand.
-    """
-    return weights.flip(1, 2)
 
 
 def filter_sparsity_penalty(weights: torch.Tensor) -> torch.Tensor:
@@ -197,74 +188,15 @@ def sinusoidal_encoding(length: int, dim: int) -> torch.Tensor:
 # --------------------------------------------------------------------------------------------
 # modules
 # --------------------------------------------------------------------------------------------
-class StrandedScanner(nn.Module):
-    """Conv1d(4 -> F, W) scanning one or both strands with shared weights, with batch norm and a nonlinearity.
+def argminn_scanner(n_filters: int, filter_width: int, activation: str, strands: str, norm: str) -> Scanner:
+    """The argminn models' first layer: free filters, strands kept apart (``both``) or ``forward`` only.
 
-    Parameters
-    ----------
-    n_filters, filter_width : int
-    activation : str
-        ``relu`` (ARGMINN) or ``exp`` etc.
-    both_strands : bool
-        Also scan the reverse strand (with the reverse-complemented filters).
-    norm : {"post", "pre", "none"}
-        ``post``: conv -> activation -> batch norm (ARGMINN; the pre-norm activations are
-        the motif activations, the normalised ones feed the next layer). ``pre``: conv ->
-        batch norm -> activation (the batch-norm shift acts as a firing threshold; the
-        activations feed the next layer).
-    init_std : float, optional
-        Normal initialisation of the filters (default: PyTorch's for relu, 0.001 for exp).
-
-    Shapes: (N, 4, L) -> activations (N, S, F, L') and next-layer inputs (N, S, F, L'), L' = L - W + 1.
-    Batch-norm statistics are shared by the two strands of a filter.
+    ``norm="post"``: conv -> activation -> batch norm (ARGMINN; the pre-norm activations are the motif
+    activations, the normalised ones feed the next layer). ``pre``: conv -> batch norm -> activation (the
+    batch-norm shift acts as a firing threshold). Filters start small for ``exp`` (PyTorch's default else).
     """
-
-    def __init__(self, n_filters: int, filter_width: int, activation: str = "relu", both_strands: bool = True,
-                 norm: str = "post", init_std: float | None = None):
-        super().__init__()
-        if norm not in ("post", "pre", "none"):
-            raise ValueError(f"norm must be 'post', 'pre' or 'none', got {norm!r}")
-        self.n_filters, self.filter_width, self.norm = n_filters, filter_width, norm
-        self.n_strands = 2 if both_strands else 1
-        self.conv = nn.Conv1d(4, n_filters, filter_width, bias=norm != "pre")
-        self.bn = nn.BatchNorm1d(n_filters) if norm != "none" else None
-        self.act = make_activation(activation)
-        std = init_std if init_std is not None else (0.001 if activation == "exp" else None)
-        if std is not None:
-            nn.init.normal_(self.conv.weight, std=std)
-            if self.conv.bias is not None:
-                nn.init.zeros_(self.conv.bias)
-
-    def scores(self, x: torch.Tensor) -> torch.Tensor:
-        """Linear scan scores (plus conv bias): (N, 4, L) -> (N, S, F, L')."""
-        w = self.conv.weight
-        if self.n_strands == 2:
-            w = torch.cat([w, reverse_complement_filters(w)], 0)
-        bias = self.conv.bias.repeat(self.n_strands) if self.conv.bias is not None else None
-        z = F.conv1d(x, w, bias)
-        return z.view(len(x), self.n_strands, self.n_filters, -1)
-
-    def _batch_norm(self, z: torch.Tensor) -> torch.Tensor:
-        n, s, f, length = z.shape
-        # strands stacked along the batch so both share one filter's statistics
-        return self.bn(z.reshape(n * s, f, length)).view(n, s, f, length)
-
-    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        z = self.scores(x)
-        if self.norm == "pre":
-            acts = self.act(self._batch_norm(z))
-            return acts, acts
-        acts = self.act(z)
-        return acts, (self._batch_norm(acts) if self.norm == "post" else acts)
-
-    def folded(self) -> tuple[torch.Tensor, torch.Tensor]:
-        """Weights (F, 4, W) and bias (F,) of the scores the nonlinearity sees (BN folded in for ``norm="pre"``)."""
-        w = self.conv.weight.detach()
-        b = self.conv.bias.detach() if self.conv.bias is not None else torch.zeros(w.shape[0], device=w.device)
-        if self.norm != "pre":
-            return w.clone(), b.clone()
-        scale = self.bn.weight.detach() / torch.sqrt(self.bn.running_var + self.bn.eps)
-        return w * scale[:, None, None], (b - self.bn.running_mean) * scale + self.bn.bias.detach()
+    return Scanner(n_filters, filter_width, activation, strand_mode(strands, ("forward", "both")), "free", norm=norm,
+                   init_std=0.001 if activation == "exp" else None)
 
 
 class StreamCrossAttention(nn.Module):
@@ -284,7 +216,7 @@ class StreamCrossAttention(nn.Module):
     def __init__(self, token_dim: int, stream_dim: int, n_heads: int, ff_dim: int, dropout: float = 0.0):
         super().__init__()
         if token_dim % n_heads:
-            raise ValueError(f"hidden_dim={token_dim} must be divisible by n_heads={n_heads}")
+            raise ValueError(f"hidden={token_dim} must be divisible by n_heads={n_heads}")
         self.n_heads, self.head_dim = n_heads, token_dim // n_heads
         self.query = nn.Linear(stream_dim, token_dim)
         self.key = nn.Linear(token_dim, token_dim)
@@ -311,10 +243,9 @@ class StreamCrossAttention(nn.Module):
         return self.norm_update(self.dropout(self.ff(attended))), probs
 
 
-class _ScannerModel(MotifModel):
-    """Shared motif-scanner plumbing: interface methods, cached activations, the filter penalties."""
-
-    scanner: StrandedScanner
+class _PenalisedScannerModel(ScannerModel, MotifModel):
+    """The argminn models' shared part: a :class:`~motifzoo.models.scanner.Scanner` first layer (interface
+    methods from :class:`~motifzoo.models.scanner.ScannerModel`) and the filter penalties on it."""
 
     def _init_penalties(self, l1_weight, l1_burn_in, l1_ramp, overlap_weight, overlap_burn_in, overlap_ramp,
                         ramp_start) -> None:
@@ -325,23 +256,6 @@ class _ScannerModel(MotifModel):
         self.overlap_schedule = (overlap_weight, overlap_burn_in, overlap_ramp)
         self.ramp_start = ramp_start
         self._cache: dict[str, torch.Tensor] = {}
-
-    def motif_filters(self) -> torch.Tensor:
-        return self.scanner.folded()[0]
-
-    def motif_bias(self) -> torch.Tensor:
-        return self.scanner.folded()[1]
-
-    def stranded_activations(self, x: torch.Tensor) -> torch.Tensor:
-        """Motif activations on each scanned strand, (N, 4, L) -> (N, S, F, L').
-
-        Strand 1 (when scanned) at position i scores the reverse complement of the window starting at i.
-        """
-        return self.scanner(x)[0]
-
-    def motif_activations(self, x: torch.Tensor) -> torch.Tensor:
-        # forward strand only, so that windows aligned on the forward strand build un-blurred PWMs
-        return self.stranded_activations(x)[:, 0]
 
     def _filter_penalties(self, epoch: int) -> torch.Tensor | float:
         acts = self._cache.get("activations")
@@ -359,7 +273,7 @@ class _ScannerModel(MotifModel):
 # models
 # --------------------------------------------------------------------------------------------
 @register_model("argminn")
-class Argminn(_ScannerModel):
+class Argminn(_PenalisedScannerModel):
     """ARGMINN-like: motif scanner -> positional encoding -> stream cross-attention -> targets.
 
     Parameters
@@ -370,11 +284,12 @@ class Argminn(_ScannerModel):
         Motif scanners F and their width W.
     activation : str
         Scanner nonlinearity (``relu`` as in ARGMINN, or ``exp``).
-    both_strands : bool
-        Scan both strands with shared weights; tokens then carry 2F features (F per strand).
+    strands : {"both", "forward"}
+        ``both``: scan both strands with shared weights, kept apart; tokens then carry 2F features
+        (F per strand).
     pos_dim : int
         Width of the sinusoidal positional encoding concatenated to each token (even).
-    hidden_dim : int
+    hidden : int
         Width the shared projection maps tokens (+ encoding) to; divisible by ``n_heads``.
     stream_dim : int
         Width of the per-sequence stream vector.
@@ -424,13 +339,13 @@ class Argminn(_ScannerModel):
     has_position_attention = True
 
     def __init__(self, n_targets: int, input_length: int, n_filters: int = 8, filter_width: int = 15,
-                 activation: str = "relu", both_strands: bool = True, pos_dim: int = 16, hidden_dim: int = 32,
+                 activation: str = "relu", strands: str = "both", pos_dim: int = 16, hidden: int = 32,
                  stream_dim: int = 128, n_layers: int = 2, n_heads: int = 4, dropout: float = 0.0,
                  relative_range: int = 0, relative_scale: float = 1.0,
                  l1_weight: float = 0.01, l1_burn_in: int = 10, l1_ramp: int = 5,
                  overlap_weight: float = 0.1, overlap_burn_in: int = 10, overlap_ramp: int = 5,
                  entropy_weight: float = 0.0, entropy_burn_in: int = 10, entropy_ramp: int = 5,
-                 ramp_start: float = 1e-3):
+                 ramp_start: float = 1e-3, scanner_norm: str = "post", motif_skip: bool = False):
         super().__init__()
         if input_length < filter_width:
             raise ValueError(f"input_length={input_length} is shorter than filter_width={filter_width}")
@@ -441,14 +356,16 @@ class Argminn(_ScannerModel):
             raise ValueError(f"entropy_weight must be >= 0, got {entropy_weight}")
         if relative_range < 0:
             raise ValueError(f"relative_range must be >= 0, got {relative_range}")
-        self.motif_activation = activation
-        self.motif_strand_aware = both_strands
-        self.scanner = StrandedScanner(n_filters, filter_width, activation, both_strands, norm="post")
+        self.scanner = argminn_scanner(n_filters, filter_width, activation, strands, scanner_norm)
+        if scanner_norm == "pre":  # a firing threshold from the start, as argminn_pairwise
+            nn.init.constant_(self.scanner.bn.bias, -1.0)
+        # issue #15: a direct path from each filter's strongest instance to the outputs (off by default)
+        self.motif_skip = nn.Linear(n_filters, n_targets) if motif_skip else None
         n_tokens = input_length - filter_width + 1
         self.register_buffer("position_encoding", sinusoidal_encoding(n_tokens, pos_dim), persistent=False)
-        self.project = nn.Linear(self.scanner.n_strands * n_filters + pos_dim, hidden_dim)
+        self.project = nn.Linear(self.scanner.n_strands * n_filters + pos_dim, hidden)
         self.stream_init = nn.Parameter(torch.randn(stream_dim) * 0.1)
-        self.layers = nn.ModuleList(StreamCrossAttention(hidden_dim, stream_dim, n_heads, hidden_dim, dropout)
+        self.layers = nn.ModuleList(StreamCrossAttention(hidden, stream_dim, n_heads, hidden, dropout)
                                     for _ in range(n_layers))
         self.final_norm = nn.LayerNorm(stream_dim)
         self.head = nn.Linear(stream_dim, n_targets)
@@ -462,7 +379,7 @@ class Argminn(_ScannerModel):
         self.entropy_schedule = (entropy_weight, entropy_burn_in, entropy_ramp)
 
     def forward(self, x: torch.Tensor, return_attention: bool = False):
-        acts, normed = self.scanner(x)  # (N, S, F, L')
+        acts, normed = self.scanner.scan(x)  # (N, S, F, L')
         n, s, f, length = normed.shape
         if length != self.position_encoding.shape[0]:
             built = self.position_encoding.shape[0] + self.scanner.filter_width - 1
@@ -484,6 +401,8 @@ class Argminn(_ScannerModel):
         # replaced on every pass (cleared in eval) so regularization() never reads a stale batch
         self._cache = {"activations": acts, "attention": attention} if self.training else {}
         out = self.head(self.final_norm(stream))
+        if self.motif_skip is not None:
+            out = out + self.motif_skip(normed.amax(dim=(1, 3)))
         return (out, attention) if return_attention else out
 
     @torch.no_grad()
@@ -505,7 +424,7 @@ class Argminn(_ScannerModel):
 
 
 @register_model("argminn_pairwise")
-class ArgminnPairwise(_ScannerModel):
+class ArgminnPairwise(_PenalisedScannerModel):
     """Motif scanner + additive motif effects + a pairwise interaction head whose weights are syntax rules.
 
     With strand-specific motif maps ``m_a(i)`` (channel a = filter and strand, window starting
@@ -521,7 +440,7 @@ class ArgminnPairwise(_ScannerModel):
 
     Parameters
     ----------
-    n_targets, input_length, n_filters, filter_width, activation, both_strands
+    n_targets, input_length, n_filters, filter_width, activation, strands
         As in :class:`Argminn` (``relu`` default; the scanner is conv -> batch norm -> activation,
         so the batch-norm shift is a learned firing threshold and background stays near zero).
     max_distance : int
@@ -540,7 +459,7 @@ class ArgminnPairwise(_ScannerModel):
     """
 
     def __init__(self, n_targets: int, input_length: int, n_filters: int = 8, filter_width: int = 15,
-                 activation: str = "relu", both_strands: bool = True, max_distance: int = 60,
+                 activation: str = "relu", strands: str = "both", max_distance: int = 60,
                  pair_l1: float = 1e-4, pair_smooth: float = 1e-3, dropout: float = 0.0,
                  l1_weight: float = 0.05, l1_burn_in: int = 2, l1_ramp: int = 4,
                  overlap_weight: float = 0.5, overlap_burn_in: int = 2, overlap_ramp: int = 4,
@@ -552,9 +471,7 @@ class ArgminnPairwise(_ScannerModel):
             raise ValueError(f"max_distance must be >= 0, got {max_distance}")
         if pair_l1 < 0 or pair_smooth < 0:
             raise ValueError("pair_l1 and pair_smooth must be >= 0")
-        self.motif_activation = activation
-        self.motif_strand_aware = both_strands
-        self.scanner = StrandedScanner(n_filters, filter_width, activation, both_strands, norm="pre")
+        self.scanner = argminn_scanner(n_filters, filter_width, activation, strands, "pre")
         # start with a firing threshold: at initialisation few background positions pass
         nn.init.constant_(self.scanner.bn.bias, -1.0)
         self.max_distance = max_distance
@@ -592,7 +509,7 @@ class ArgminnPairwise(_ScannerModel):
         return (g.view(n, n_targets, channels, length) * maps[:, None]).sum(dim=(2, 3))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        acts, maps = self.scanner(x)  # (N, S, F, L'), identical for norm="pre"
+        acts, maps = self.scanner.scan(x)  # (N, S, F, L'), identical for norm="pre"
         n, s, f, length = maps.shape
         self._cache = {"activations": acts} if self.training else {}
         pooled = maps.amax(dim=(1, 3))  # (N, F): strongest instance of each motif, either strand

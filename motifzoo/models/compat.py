@@ -14,6 +14,8 @@ Format 2 stores every argument, defaults filled in, under today's names.
 """
 from __future__ import annotations
 
+from .scanner import STRAND_ALIASES
+
 #: the checkpoint format :func:`motifzoo.save` writes
 FORMAT_VERSION = 2
 
@@ -37,8 +39,24 @@ FORMAT1_DEFAULTS: dict[str, dict] = {
                  "dropout": 0.3, "activation": "exp"},
 }
 
-#: format-1 argument -> (today's name, value converter), per model
-RENAMED: dict[str, dict[str, tuple[str, object]]] = {}
+
+
+def _both_strands(value: bool) -> str:
+    return "both" if value else "forward"
+
+
+def _strand_spelling(value: str) -> str:
+    return STRAND_ALIASES.get(value, value)
+
+
+#: format-1 argument -> (today's name, value converter), per model: one name per idea across models
+RENAMED: dict[str, dict[str, tuple[str, object]]] = {
+    "argminn": {"both_strands": ("strands", _both_strands), "hidden_dim": ("hidden", None)},
+    "argminn_pairwise": {"both_strands": ("strands", _both_strands)},
+    "expcnn_shallow": {"strands": ("strands", _strand_spelling)},
+    "expcnn_deep": {"strands": ("strands", _strand_spelling)},
+    "explainn": {"fc_hidden": ("hidden", None)},
+}
 
 
 def upgrade_hparams(model: str, hparams: dict, fmt: int) -> dict:
@@ -59,7 +77,10 @@ def upgrade_hparams(model: str, hparams: dict, fmt: int) -> dict:
 
 
 #: format-1 state-dict key prefix -> today's prefix, per model
-RENAMED_STATE: dict[str, dict[str, str]] = {}
+RENAMED_STATE: dict[str, dict[str, str]] = {
+    # ExplaiNN's conv and batch norm became its Scanner
+    "explainn": {"conv.": "scanner.conv.", "bn.": "scanner.bn."},
+}
 
 
 def upgrade_state(model: str, state: dict, fmt: int) -> dict:

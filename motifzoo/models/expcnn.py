@@ -11,7 +11,7 @@ import torch
 import torch.nn as nn
 
 from .base import MotifModel
-from .pwm_layer import make_motif_layer, scanner_pwms, scanner_regularization, stranded_scan
+from .scanner import Scanner, ScannerModel, strand_mode
 from .registry import register_model
 
 
@@ -24,28 +24,18 @@ def _flat_size(body: nn.Module, input_length: int) -> int:
     return n
 
 
-class _FirstLayerMixin(MotifModel):
-    def motif_filters(self) -> torch.Tensor:
-        return self.scanner.folded()[0]
-
-    def motif_bias(self) -> torch.Tensor:
-        return self.scanner.folded()[1]
-
-    def motif_activations(self, x: torch.Tensor) -> torch.Tensor:
-        return self.scanner(x)
-
-    def motif_pwms(self):
-        return scanner_pwms(self.scanner)
-
-    def stranded_activations(self, x: torch.Tensor) -> torch.Tensor:
-        return stranded_scan(self.scanner, x)
-
-    def regularization(self, epoch: int) -> torch.Tensor | float:
-        return scanner_regularization(self.scanner)
+def first_layer_scanner(first_layer: str, n_filters: int, filter_width: int, activation: str,
+                        strands: str) -> Scanner:
+    """The exp CNNs' first layer: free filters with batch norm before the nonlinearity (initialised small,
+    so ``exp`` starts in its stable range), or PWM filters; one strand or both combined."""
+    strands = strand_mode(strands, ("forward", "both-max", "both-sum"))
+    if first_layer == "free":
+        return Scanner(n_filters, filter_width, activation, strands, "free", norm="pre", init_std=0.001)
+    return Scanner(n_filters, filter_width, activation, strands, first_layer, norm="none")
 
 
 @register_model("expcnn_shallow")
-class ExpCNNShallow(_FirstLayerMixin):
+class ExpCNNShallow(ScannerModel, MotifModel):
     """One motif-scanning conv layer, a large max-pool and a dense head.
 
     The large pool (Koo & Eddy 2019) leaves the deeper layers no room to build
@@ -69,25 +59,24 @@ class ExpCNNShallow(_FirstLayerMixin):
         Dropout after the pool and in the head.
     first_layer : {"free", "pwm"}
         ``free``: unconstrained filters with batch norm; ``pwm``: every filter is
-        ``beta_f * log(softmax(theta_f) / q)`` (:class:`~motifzoo.models.pwm_layer.PWMConv`),
+        ``beta_f * log(softmax(theta_f) / q)`` (:class:`~motifzoo.models.scanner.Scanner`),
         a PWM by construction that exports exactly.
-    strands : {"single", "max", "sum"}
-        ``max``/``sum``: each filter also scans the reverse strand with shared weights and the
-        two strands are combined, so one filter covers a motif in both orientations.
+    strands : {"forward", "both-max", "both-sum"}
+        ``both-max``/``both-sum``: each filter also scans the reverse strand with shared weights
+        and the two strands are combined, so one filter covers a motif in both orientations
+        (``single``, ``max``, ``sum`` are accepted as earlier spellings).
 
     Shapes: (N, 4, L) -> (N, n_targets) logits (or real values for regression).
     """
 
     def __init__(self, n_targets: int, input_length: int, n_filters: int = 32, filter_width: int = 19,
                  activation: str = "exp", pool_size: int = 25, hidden: int = 128, dropout: float = 0.1,
-                 first_layer: str = "free", strands: str = "single"):
+                 first_layer: str = "free", strands: str = "forward"):
         super().__init__()
         if input_length < filter_width + pool_size - 1:
             raise ValueError(f"input_length={input_length} is too short for filter_width={filter_width} "
                              f"and pool_size={pool_size}")
-        self.motif_activation = activation
-        self.motif_strand_aware = strands != "single"
-        self.scanner = make_motif_layer(first_layer, n_filters, filter_width, activation, strands)
+        self.scanner = first_layer_scanner(first_layer, n_filters, filter_width, activation, strands)
         self.body = nn.Sequential(self.scanner, nn.MaxPool1d(pool_size), nn.Dropout(dropout), nn.Flatten())
         flat = _flat_size(self.body, input_length)
         if hidden > 0:
@@ -101,7 +90,7 @@ class ExpCNNShallow(_FirstLayerMixin):
 
 
 @register_model("expcnn_deep")
-class ExpCNNDeep(_FirstLayerMixin):
+class ExpCNNDeep(ScannerModel, MotifModel):
     """A motif-scanning first layer followed by conv blocks with small pools.
 
     Parameters
@@ -125,14 +114,12 @@ class ExpCNNDeep(_FirstLayerMixin):
     def __init__(self, n_targets: int, input_length: int, n_filters: int = 32, filter_width: int = 19,
                  activation: str = "exp", first_pool: int = 4, channels: list[int] = (64, 96),
                  widths: list[int] = (7, 5), pool_size: int = 4, hidden: int = 256, dropout: float = 0.2,
-                 first_layer: str = "free", strands: str = "single"):
+                 first_layer: str = "free", strands: str = "forward"):
         super().__init__()
         channels, widths = list(channels), list(widths)
         if len(channels) != len(widths):
             raise ValueError(f"channels ({len(channels)} values) and widths ({len(widths)} values) must have the same length")
-        self.motif_activation = activation
-        self.motif_strand_aware = strands != "single"
-        self.scanner = make_motif_layer(first_layer, n_filters, filter_width, activation, strands)
+        self.scanner = first_layer_scanner(first_layer, n_filters, filter_width, activation, strands)
         layers: list[nn.Module] = [self.scanner, nn.MaxPool1d(first_pool), nn.Dropout(dropout)]
         c_in, length = n_filters, (input_length - filter_width + 1) // first_pool
         for c_out, k in zip(channels, widths):

@@ -31,8 +31,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from .base import MotifModel, filter_name
-from .layers import make_activation
 from .registry import get_model, register_model
+from .scanner import Scanner, ScannerModel, fold_batch_norm
 
 #: activations that never decrease, so max-pooling commutes with them
 MONOTONE_ACTIVATIONS = frozenset({"exp", "relu", "softplus", "elu", "sigmoid", "tanh"})
@@ -175,7 +175,7 @@ class UnitLinear(nn.Module):
 
 
 @register_model("explainn")
-class ExplaiNN(MotifModel):
+class ExplaiNN(ScannerModel, MotifModel):
     """ExplaiNN: independent CNN units, each a filter plus its own MLP, summed linearly into the targets.
 
     Parameters
@@ -193,10 +193,10 @@ class ExplaiNN(MotifModel):
     n_fc : int
         Fully connected layers per unit (``num_fc``): 0 (the unit output is the
         filter's maximum activation over the sequence), 1 (P -> 1) or more
-        (P -> fc_hidden -> ... -> 1). Each layer is followed by batch norm and ReLU;
+        (P -> hidden -> ... -> 1). Each layer is followed by batch norm and ReLU;
         dropout precedes every layer after the first.
-    fc_hidden : int
-        Width of the hidden per-unit layers (100 in the reference).
+    hidden : int
+        Width of the hidden per-unit layers (the reference's ``fc_hidden``, 100).
     dropout : float
         Dropout rate in the per-unit MLPs (0.3 in the reference).
     activation : str
@@ -209,12 +209,12 @@ class ExplaiNN(MotifModel):
     has_units = True
 
     def __init__(self, n_targets: int, input_length: int, n_units: int = 100, filter_width: int = 19,
-                 pool_size: int = 7, pool_stride: int = 7, n_fc: int = 2, fc_hidden: int = 100,
+                 pool_size: int = 7, pool_stride: int = 7, n_fc: int = 2, hidden: int = 100,
                  dropout: float = 0.3, activation: str = "exp"):
         super().__init__()
         for name, value in (("n_targets", n_targets), ("input_length", input_length), ("n_units", n_units),
                             ("filter_width", filter_width), ("pool_size", pool_size), ("pool_stride", pool_stride),
-                            ("fc_hidden", fc_hidden)):
+                            ("hidden", hidden)):
             if int(value) != value or value < 1:
                 raise ValueError(f"{name} must be a positive integer, got {value!r}")
         if int(n_fc) != n_fc or n_fc < 0:
@@ -230,44 +230,33 @@ class ExplaiNN(MotifModel):
         self.n_units, self.n_fc, self.n_bins, self.input_length = n_units, n_fc, n_bins, input_length
         self.filter_width, self.pool_size, self.pool_stride = filter_width, pool_size, pool_stride
         self.dropout = dropout
-        self.motif_activation = activation
         self._pool_first = activation in MONOTONE_ACTIVATIONS
-        # bias kept (although BN follows) so reference weights map one to one
-        self.conv = nn.Conv1d(4, n_units, filter_width)
-        self.bn = nn.BatchNorm1d(n_units)
-        self.act = make_activation(activation)
-        widths = [n_bins] + [fc_hidden] * (n_fc - 1) + [1] if n_fc > 0 else []
+        # conv -> batch norm -> activation; the bias is kept (although BN follows) so reference weights map one
+        # to one. The scanner defines the layer; the unit path below computes it faster (folded, pooled first).
+        self.scanner = Scanner(n_units, filter_width, activation, "forward", "free", norm="pre", bias=True)
+        widths = [n_bins] + [hidden] * (n_fc - 1) + [1] if n_fc > 0 else []
         self.fc = nn.ModuleList(UnitLinear(n_units, a, b) for a, b in zip(widths[:-1], widths[1:]))
         self.fc_norms = nn.ModuleList(nn.BatchNorm1d(n_units * b) for b in widths[1:])
         self.final = nn.Linear(n_units, n_targets)
 
     # ---------------------------------------------------------------- first layer
     def _folded_conv(self) -> tuple[torch.Tensor, torch.Tensor]:
-        """Conv weight (N, 4, W) and bias (N,) with the batch norm's running statistics folded in."""
-        scale = self.bn.weight / torch.sqrt(self.bn.running_var + self.bn.eps)
-        weight = self.conv.weight * scale[:, None, None]
-        bias = (self.conv.bias - self.bn.running_mean) * scale + self.bn.bias
-        return weight, bias
+        """Conv weight (N, 4, W) and bias (N,) with the batch norm's running statistics folded in; differentiable."""
+        return fold_batch_norm(self.scanner.conv.weight, self.scanner.conv.bias, self.scanner.bn)
 
     def preactivation(self, x: torch.Tensor) -> torch.Tensor:
         """Batch-normalised filter scores: (B, 4, L) -> (B, N, L - W + 1)."""
         if x.dim() != 3 or x.shape[1] != 4:
             raise ValueError(f"ExplaiNN expects one-hot input of shape (batch, 4, length), got {tuple(x.shape)}")
-        if self.bn.training:
-            return self.bn(self.conv(x))
+        if self.scanner.bn.training:
+            return self.scanner.bn(self.scanner.conv(x))
         # eval: one conv with BN folded in instead of conv + a pass over the whole map
         weight, bias = self._folded_conv()
         return F.conv1d(x, weight, bias)
 
-    def motif_filters(self) -> torch.Tensor:
-        return self._folded_conv()[0].detach()
-
-    def motif_bias(self) -> torch.Tensor:
-        return self._folded_conv()[1].detach()
-
     def motif_activations(self, x: torch.Tensor) -> torch.Tensor:
         """Filter activations after the nonlinearity: (B, 4, L) -> (B, N, L - W + 1)."""
-        return self.act(self.preactivation(x))
+        return self.scanner.act(self.preactivation(x))
 
     def stranded_activations(self, x: torch.Tensor) -> torch.Tensor:
         """Filter activations of the one scanned strand: (B, 4, L) -> (B, 1, N, L - W + 1)."""
@@ -275,7 +264,6 @@ class ExplaiNN(MotifModel):
 
     def filter_names(self) -> list[str]:
         return [filter_name(i) for i in range(self.n_units)]
-
     # ---------------------------------------------------------------- units
     def _pool_window(self, n_positions: int) -> tuple[int, int]:
         """Max-pool size and stride: the whole sequence when there are no FC layers."""
@@ -293,14 +281,14 @@ class ExplaiNN(MotifModel):
         """Max-pooled batch-normalised scores, (B, 4, L) -> (B, N, P); pooling first, as for monotone activations."""
         n_positions = x.shape[-1] - self.filter_width + 1
         size, stride = self._pool_window(n_positions)
-        if not self.bn.training:
+        if not self.scanner.bn.training:
             weight, bias = self._folded_conv()
             z = F.conv2d(self._channels_last(x), weight.unsqueeze(2), bias)
             return F.max_pool2d(z, (1, size), (1, stride)).squeeze(2)
-        bn = self.bn
+        bn = self.scanner.bn
         sign = 1.0 - 2.0 * (bn.weight.detach() < 0).to(bn.weight.dtype)  # +-1 per filter
         x4 = self._channels_last(x)
-        weight, bias = self.conv.weight * sign[:, None, None], self.conv.bias * sign
+        weight, bias = self.scanner.conv.weight * sign[:, None, None], self.scanner.conv.bias * sign
         bn.num_batches_tracked.add_(1)
         pooled = _ScanNormMaxPool.apply(x4, weight.unsqueeze(2), bias, bn.weight, bn.bias, sign, bn.running_mean,
                                         bn.running_var, bn.momentum, bn.eps, size, stride)
@@ -312,7 +300,7 @@ class ExplaiNN(MotifModel):
         With ``n_fc == 0`` the pool spans the whole sequence (P = 1).
         """
         if self._pool_first:
-            pooled = self.act(self._pooled_preactivation(x))
+            pooled = self.scanner.act(self._pooled_preactivation(x))
         else:
             a = self.motif_activations(x)
             size, stride = self._pool_window(a.shape[-1])
@@ -442,8 +430,9 @@ def _reference_layout(state: dict) -> tuple[dict, dict]:
         return {f"{ours}.weight": (f"{ref}.weight", lambda t: t[..., 0].reshape(n_units, out, -1)),
                 f"{ours}.bias": (f"{ref}.bias", lambda t: t.reshape(n_units, out))}
 
-    mapping = {"conv.weight": ("linears.0.weight", same), "conv.bias": ("linears.0.bias", same),
-               "final.weight": ("final.weight", same), "final.bias": ("final.bias", same), **bn("bn", "linears.1")}
+    mapping = {"scanner.conv.weight": ("linears.0.weight", same), "scanner.conv.bias": ("linears.0.bias", same),
+               "final.weight": ("final.weight", same), "final.bias": ("final.bias", same),
+               **bn("scanner.bn", "linears.1")}
     if "linears.6.weight" not in state:
         n_fc, hidden, refs = 0, 100, []
     else:
@@ -462,7 +451,7 @@ def _reference_layout(state: dict) -> tuple[dict, dict]:
         mapping.update(unit_linear(f"fc.{i}", lin, out))
         mapping.update(bn(f"fc_norms.{i}", norm))
     hp = {"n_targets": int(n_targets), "n_units": int(n_units), "filter_width": int(width), "n_fc": n_fc,
-          "fc_hidden": int(hidden)}
+          "hidden": int(hidden)}
     if n_fc > 0:
         hp["n_bins"] = int(n_bins)
     return hp, mapping
