@@ -255,3 +255,204 @@ def test_meme_roundtrip_property(tmp_path_factory, specs):
     assert [(m.name, m.width, m.nsites) for m in back] == [(m.name, m.width, m.nsites) for m in motifs]
     for a, b in zip(motifs, back):
         np.testing.assert_allclose(a.pwm, b.pwm, atol=2e-6)
+
+
+# ---------------------------------------------------------------------------------------------
+# numeric ranges (motifzoo/training/ranges.py): checked where read, one line, shown in --help
+# ---------------------------------------------------------------------------------------------
+def _error_line(err: str) -> str:
+    """The one line a failing command prints, asserted to be one (Lightning's seed notice aside)."""
+    lines = [line for line in err.splitlines() if line.strip() and not line.startswith(("INFO", "Seed set"))]
+    assert len(lines) == 1, err
+    return lines[0]
+
+
+@pytest.mark.parametrize("args, pattern", [
+    (["--model.lr", "-0.1"], r"model.lr = -0.1: must be > 0"),
+    (["--model.lr", "0"], r"model.lr = 0(\.0)?: must be > 0"),
+    (["--model.weight_decay=-1e-3"], r"model.weight_decay = -0.001: must be >= 0"),
+    (["--model.lr_patience", "-2"], r"model.lr_patience = -2: must be an integer >= 0"),
+    (["--data.batch_size", "0"], r"data.batch_size = 0: must be an integer >= 1"),
+    (["--data.num_workers", "-1"], r"data.num_workers = -1: must be an integer >= 0"),
+    (["--data.test_frac", "-0.2"], r"data.test_frac = -0.2: must be in \[0, 1\)"),
+    (["--data.seq_len", "0"], r"data.seq_len = 0: must be an integer >= 1"),
+    (["--data.jitter", "-1"], r"data.jitter = -1: must be an integer >= 0"),
+    (["--data.split_seed", "-5"], r"data.split_seed = -5: must be an integer >= 0"),
+    (["--trainer.max_epochs", "-3"], r"trainer.max_epochs = -3: must be an integer >= 1 \(or -1: no limit\)"),
+    (["--trainer.min_epochs", "-1"], r"trainer.min_epochs = -1: must be an integer >= 0"),
+    (["--trainer.gradient_clip_val", "-1.0"], r"trainer.gradient_clip_val = -1.0: must be >= 0"),
+    (["--trainer.limit_train_batches", "1.5"], r"trainer.limit_train_batches = 1.5: must be a fraction in \[0, 1\]"),
+    (["--trainer.limit_val_batches", "-1"], r"trainer.limit_val_batches = -1(\.0)?: must be a fraction"),
+    (["--trainer.check_val_every_n_epoch", "0"], r"trainer.check_val_every_n_epoch = 0: must be an integer >= 1"),
+    (["--trainer.accumulate_grad_batches", "0"], r"trainer.accumulate_grad_batches = 0: must be an integer >= 1"),
+    (["--early_stopping.patience", "-1"], r"early_stopping.patience = -1: must be an integer >= 0"),
+])
+def test_out_of_range_values_name_key_value_and_range(tiny_table, tmp_path, args, pattern):
+    rc, _, err = run(FIT + ["--data.path", str(tiny_table), "--trainer.default_root_dir", str(tmp_path), *args])
+    assert rc == 2 and re.fullmatch(r"motifzoo: error: " + pattern + ".*", _error_line(err)), err
+    assert "Traceback" not in err, err
+    assert not list(tmp_path.glob("**/*.ckpt"))
+
+
+def test_every_range_is_enforced_and_documented():
+    """Every key of the one table rejects a value outside it, accepts one inside, and its range is in
+    the help of its option (model/data: the class docstrings that --help shows)."""
+    from motifzoo.training import array_datamodule, datamodule, genome_datamodule
+    from motifzoo.training.errors import ConfigError
+    from motifzoo.training.module import MotifZooModule
+    from motifzoo.training.ranges import RANGES, check
+    for key, rng in RANGES.items():
+        bad = -2 if rng.low >= 0 or rng.also else rng.low - 1
+        with pytest.raises(ConfigError, match=re.escape(f"{key} = {bad!r}: must be {rng}")):
+            check(key, bad)
+        good = rng.low if not rng.low_open else rng.low + 0.5
+        assert check(key, good if not rng.integer else int(good) if good >= 0 else 1) is not None
+        assert check(key, None) is None
+    docs = {"model": MotifZooModule.__doc__,
+            "data": datamodule.SequenceDataModule.__doc__ + array_datamodule.ArrayDataModule.__doc__
+            + genome_datamodule.GenomeDataModule.__doc__}
+    for key, rng in RANGES.items():
+        section, name = key.split(".", 1)
+        if section in docs:
+            assert re.search(rf"{name}( :[^\n]*)?\n(\s+[^\n]*\n)*?\s+Must be {re.escape(str(rng))}\.", docs[section]), key
+
+
+def test_fit_help_shows_the_ranges():
+    rc, out, _ = run(["fit", "--help"])
+    assert rc == 0
+    flat = " ".join(out.split())
+    for text in ("Must be > 0.", "(must be an integer >= 1 (or -1: no limit))",
+                 "(must be a fraction in [0, 1] or a whole number of batches >= 0)"):
+        assert text in flat, text
+
+
+def test_ranges_are_checked_from_python_too():
+    from motifzoo.training.datamodule import SequenceDataModule
+    from motifzoo.training.errors import ConfigError
+    from motifzoo.training.module import MotifZooModule
+    with pytest.raises(ConfigError, match=r"model.lr = -1: must be > 0"):
+        MotifZooModule(lr=-1)
+    with pytest.raises(ConfigError, match=r"data.batch_size = 0"):
+        SequenceDataModule("x.tsv", batch_size=0)
+    with pytest.raises(ConfigError, match=r"model.lr = nan"):
+        MotifZooModule(lr=float("nan"))
+
+
+# ---------------------------------------------------------------------------------------------
+# invalid YAML, wrong types: one line, not the usage block
+# ---------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("text, pattern", [
+    ("model:\n  arch: expcnn_shallow\n  lr: 0.1\n data: x\n", r"c.yaml line 4, column 2: invalid YAML: .*expected <block end>"),
+    ("model:\n  lr: [0.1\ntrainer:\n", r"c.yaml line 3, column \d+: invalid YAML: .*expected ',' or ']'"),
+    ("model: {arch: a\n", r"c.yaml line 2, column 1: invalid YAML: .*flow mapping"),
+    ("model:\n\tlr: 0.1\n", r"c.yaml line 2, column 1: invalid YAML: found character '\\t'"),
+    ("- a\n- b\n", r"c.yaml: a config must be a YAML mapping of sections"),
+    ("model:\n  lr: 1\n  lr: 2\n", None),  # duplicate keys are legal YAML (the last wins)
+])
+def test_invalid_yaml_config_is_one_line(tiny_table, tmp_path, text, pattern):
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text(text)
+    rc, _, err = run(FIT + ["--config", str(cfg), "--data.path", str(tiny_table), "--trainer.max_epochs", "0"])
+    if pattern is None:
+        assert "invalid YAML" not in err
+        return
+    assert rc == 2 and re.fullmatch("motifzoo: error: .*" + pattern + ".*", _error_line(err)), err
+    assert "usage" not in err and "<unicode string>" not in err, err
+
+
+def test_wrong_type_is_one_line_without_the_usage_block(tiny_table):
+    rc, _, err = run(FIT + ["--data.path", str(tiny_table), "--data.batch_size", "many"])
+    assert rc == 2 and _error_line(err).startswith('motifzoo: error: Parser key "data.batch_size"'), err
+    assert "usage:" not in err
+
+
+# ---------------------------------------------------------------------------------------------
+# data that does not fit the checkpoint: checked against its input length first
+# ---------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("command", [
+    ["motifs", "-o", "{out}/m.meme"],
+    ["syntax", "-o", "{out}/r.tsv", "--method", "data"],
+    ["instances", "-o", "{out}/i.tsv"],
+    ["report", "-o", "{out}/rep"],
+    ["predict", "-o", "{out}/p.tsv"],
+])
+def test_data_shorter_than_the_checkpoint(tmp_path, trained_ckpt, command):
+    from motifzoo.models.io import read_checkpoint
+    need = read_checkpoint(trained_ckpt)["motifzoo"]["input_length"]
+    short = _table(tmp_path, "sequence\tA\n" + "".join(f"{'ACGT' * 10}\t{i % 2}\n" for i in range(30)))
+    name, *rest = command
+    args = [name, trained_ckpt, "--data", short] + [a.format(out=tmp_path) for a in rest]
+    rc, _, err = run(args)
+    assert rc == 2, err
+    assert re.fullmatch(rf"motifzoo: error: {re.escape(short)} line 2: sequence is 40 bp \(and 29 more\) but the model "
+                     rf"in {re.escape(trained_ckpt)} needs (at least )?{need} bp; pad or crop the sequences with "
+                     rf"--seq-len {need}", _error_line(err)), err
+    assert "Traceback" not in err and "kernel" not in err
+
+
+def test_seq_len_pads_data_to_the_checkpoint(tmp_path, trained_ckpt):
+    from motifzoo.models.io import read_checkpoint
+    need = read_checkpoint(trained_ckpt)["motifzoo"]["input_length"]
+    short = _table(tmp_path, "sequence\tA\n" + "".join(f"{'ACGT' * 10}\t{i % 2}\n" for i in range(30)))
+    rc, out, err = run(["instances", trained_ckpt, "--data", short, "-o", str(tmp_path / "i.tsv"),
+                        "--seq-len", str(need), "--keep-all", "--no-names"])
+    assert rc == 0, err
+
+
+def test_test_subcommand_checks_the_checkpoint_length(tmp_path, trained_ckpt):
+    short = _table(tmp_path, "sequence\tA\n" + "".join(f"{'ACGT' * 10}\t{i % 2}\n" for i in range(30)))
+    rc, _, err = run(FIT[:0] + ["test", "--config", "configs/expcnn.yaml", "--data.path", short,
+                                "--ckpt_path", trained_ckpt, "--trainer.default_root_dir", str(tmp_path)])
+    assert rc == 2 and re.search(r"sequences are 40 bp .*but checkpoint .* needs \d+ bp; set --data.seq_len \d+", err), err
+    assert "Traceback" not in err
+
+
+# ---------------------------------------------------------------------------------------------
+# output files get the mode the umask gives
+# ---------------------------------------------------------------------------------------------
+@pytest.fixture
+def umask022():
+    old = os.umask(0o022)
+    yield
+    os.umask(old)
+
+
+def _mode(path) -> int:
+    return Path(path).stat().st_mode & 0o777
+
+
+def test_outputs_are_group_and_world_readable_under_umask_022(tmp_path, trained_ckpt, tiny_table, umask022):
+    from motifzoo.motifs import atomic_write_text
+    atomic_write_text(tmp_path / "a.txt", "x")
+    assert _mode(tmp_path / "a.txt") == 0o644
+    assert run(["motifs", trained_ckpt, "-o", str(tmp_path / "m.meme"), "--method", "weights",
+                "--table", str(tmp_path / "t.tsv")])[0] == 0
+    assert _mode(tmp_path / "m.meme") == 0o644 and _mode(tmp_path / "t.tsv") == 0o644
+    rc, _, err = run(["encode", str(tiny_table), "-o", str(tmp_path / "e.npz")])
+    assert rc == 0, err
+    assert _mode(tmp_path / "e.npz") == 0o644
+    rc, _, err = run(["report", trained_ckpt, "-d", str(tmp_path / "rep"), "--data", str(tiny_table), "--min-ic", "0",
+                      "--no-syntax"])
+    assert rc == 0, err
+    files = [p for p in (tmp_path / "rep").rglob("*") if p.is_file()]
+    assert files and all(_mode(p) == 0o644 for p in files), {p.name: oct(_mode(p)) for p in files}
+    # overwriting keeps the atomic rename and the umask's mode
+    atomic_write_text(tmp_path / "a.txt", "y")
+    assert (tmp_path / "a.txt").read_text() == "y" and _mode(tmp_path / "a.txt") == 0o644
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []
+
+
+def test_checkpoints_get_the_umask_mode(tiny_table, tmp_path, umask022):
+    ckpt = _fit(tiny_table, tmp_path / "r", 1, ["--model.arch_kwargs.n_filters", "4"])
+    assert _mode(ckpt) == 0o644 and _mode(Path(ckpt).with_name("last.ckpt")) == 0o644
+    assert not [p for p in Path(ckpt).parent.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_a_strict_umask_is_honoured(tmp_path):
+    from motifzoo.motifs import atomic_write_text
+    old = os.umask(0o077)
+    try:
+        atomic_write_text(tmp_path / "a.txt", "x")
+    finally:
+        os.umask(old)
+    assert _mode(tmp_path / "a.txt") == 0o600
