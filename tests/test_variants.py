@@ -380,5 +380,20 @@ def test_report_section_shows_ref_and_alt_logos(tmp_path):
     table.write_text("name\tref\talt\n" + "".join(f"v{i}\t{r}\t{a}\n" for i, (r, a, _) in enumerate(rows)))
     body, files = variants_section(model, table, tmp_path, motifs=annotated_motifs(), n_top=2)
     assert "variant_effects.tsv" in files and (tmp_path / "variant_effects.tsv").exists()
-    assert body.count("<img") == 2 and (tmp_path / "logos" / "variant1.png").stat().st_size > 0
+    assert body.count("<img src='data:image/png;base64,") == 2
     assert "filter0 CTCF_MA0139.2" in body and "broken" in body
+
+
+def test_cli_report_adds_a_variants_section(tmp_path):
+    from clirun import run
+    ckpt = tmp_path / "planted.ckpt"
+    motifzoo.save(planted_model(), ckpt, target_names=TARGETS, task="binary", input_length=L)
+    rows = [site_snv(0, at=40, seed=1), site_snv(1, at=20, seed=2)]
+    table = tmp_path / "v.tsv"
+    table.write_text("name\tref\talt\n" + "".join(f"v{i}\t{r}\t{a}\n" for i, (r, a, _) in enumerate(rows)))
+    rc, out, err = run(["report", str(ckpt), "-d", str(tmp_path / "rep"), "--variants", str(table), "--no-syntax",
+                        "--device", "cpu"])
+    assert rc == 0, err
+    page = (tmp_path / "rep" / "index.html").read_text()
+    assert "<section id='variants'>" in page and "variant_effects.tsv" in page
+    assert (tmp_path / "rep" / "variant_effects.tsv").exists()

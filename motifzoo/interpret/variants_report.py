@@ -9,13 +9,15 @@ section's HTML and the files it wrote, for :func:`motifzoo.interpret.report.writ
 """
 from __future__ import annotations
 
+import base64
 import html
+import io
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from .logos import ALPHABET, draw_logo, new_figure, save_figure
+from .logos import ALPHABET, draw_logo, new_figure
 from .variants import write_variant_effects
 
 #: variants shown with logos
@@ -69,8 +71,17 @@ def _fmt(v) -> str:
     return str(v)
 
 
+def embedded_png(fig, dpi: int = 100) -> tuple[str, int, int]:
+    """``(data URI, width px, height px)`` of a figure as PNG (no timestamps: reruns give identical bytes)."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi, metadata={"Software": None})
+    width, height = (fig.get_size_inches() * dpi).round().astype(int)
+    fig.clear()
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii"), int(width), int(height)
+
+
 def variants_section(model, variants, out_dir, *, genome=None, motifs=None, n_top: int = N_TOP,
-                     batch_size: int = 256, device="cpu", logo_dir: str = "logos") -> tuple[str, dict]:
+                     batch_size: int = 256, device="cpu") -> tuple[str, dict]:
     """Score ``variants`` and write the report section's files into ``out_dir``.
 
     Parameters
@@ -79,7 +90,7 @@ def variants_section(model, variants, out_dir, *, genome=None, motifs=None, n_to
     variants : path
         Window table (``name``, ``ref``, ``alt``) or VCF (with ``genome``), as for ``motifzoo variants``.
     out_dir : path
-        The report directory (``logo_dir`` inside it must exist or is created).
+        The report directory (must exist): ``variant_effects.tsv`` is written there; the logos are embedded.
     motifs : list of Motif, optional
         The report's exported, annotated motifs: variants are explained by these, with their names.
 
@@ -89,7 +100,6 @@ def variants_section(model, variants, out_dir, *, genome=None, motifs=None, n_to
         The section body and ``{file name: description}`` of the downloads it adds.
     """
     out = Path(out_dir)
-    (out / logo_dir).mkdir(parents=True, exist_ok=True)
     n = write_variant_effects(model, variants, out / EFFECTS_FILE, genome=genome, motifs=motifs,
                               batch_size=batch_size, device=device)
     effects = pd.read_csv(out / EFFECTS_FILE, sep="\t", keep_default_na=True)
@@ -99,12 +109,11 @@ def variants_section(model, variants, out_dir, *, genome=None, motifs=None, n_to
     rows = []
     for i, (_, row) in enumerate(top.iterrows()):
         f = names.index(str(row["motif"]).split(" ")[0])
-        stem = f"variant{i + 1}"
-        save_figure(variant_logo_figure(row, filters[f]), out / logo_dir / f"{stem}.png")
+        src, width, height = embedded_png(variant_logo_figure(row, filters[f]))
         cells = "".join(f"<td>{html.escape(_fmt(row[c]))}</td>" for c in
                         ("variant", "target", "delta", "motif", "created_or_broken", "explained"))
-        rows.append(f"<tr>{cells}<td><img src='{logo_dir}/{stem}.png' alt='ref and alt instance of "
-                    f"{html.escape(str(row['variant']))}' loading='lazy' style='max-width:420px'></td></tr>")
+        rows.append(f"<tr>{cells}<td><img src='{src}' width='{width // 2}' height='{height // 2}' alt='ref and alt "
+                    f"instance of {html.escape(str(row['variant']))}' loading='lazy'></td></tr>")
     head = "".join(f"<th>{c}</th>" for c in ("variant", "target", "Δ logit" if model.task == "binary" else "Δ",
                                              "motif", "instance", "explained", "ref / alt instance"))
     intro = (f"<p>{n} variants scored from <code>{html.escape(Path(variants).name)}</code>; the {len(top)} with the "
