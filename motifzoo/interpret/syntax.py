@@ -183,8 +183,8 @@ def motif_groups(geometry: pd.DataFrame, merge: bool = True, names: bool = True,
         Filters that are not exported are their own group.
     """
     exported = list(geometry.attrs.get("motifs", []))
-    groups = pd.DataFrame({"motif": geometry["name"].to_numpy(), "unit": geometry.index.to_numpy(int),
-                           "motif_name": ""}, index=geometry.index)
+    groups = pd.DataFrame({"motif": geometry["name"].astype(str).to_list(), "unit": geometry.index.to_numpy(int).copy(),
+                           "motif_name": ""}, index=geometry.index.copy())
     if not exported:
         return groups
     annotation, score = None, None
@@ -328,7 +328,9 @@ def rules_from_weights(model, geometry: pd.DataFrame | None = None, groups: pd.D
     scale = np.asarray(site_activation if site_activation is not None else _max_activation_from_weights(model),
                        dtype=np.float64)
     targets = _targets(model, n_targets, target_names)
-    ca, cb, k = np.nonzero((kernel != 0).any(0))  # entries a layer stores (masked ones are exactly 0)
+    # every offset of each channel pair the layer uses (a pair whose entries are all exactly 0 is masked or unused)
+    used = (kernel != 0).any(axis=(0, 3))
+    ca, cb, k = np.nonzero(np.broadcast_to(used[..., None], kernel.shape[1:]))
     fa, fb = ca % n_filters, cb % n_filters
     pa, pb = ca < n_filters, cb < n_filters
     cplus, cminus = geometry["centre_plus"].to_numpy(), geometry["centre_minus"].to_numpy()
@@ -372,7 +374,7 @@ def _offset_test(frame: pd.DataFrame) -> pd.DataFrame:
     b_pair = abs_resid.groupby([frame["a"], frame["b"]]).transform("median") / np.log(2)
     b_all = float(abs_resid.median()) / np.log(2)
     b = np.maximum(b_pair.to_numpy(), b_all)
-    b = np.where(b > 0, b, np.inf)
+    b = np.maximum(b, 1e-300)  # no spread at all (e.g. a single non-zero weight): any residual is extreme
     p = np.exp(-abs_resid.to_numpy() / b)
     return frame.assign(effect=resid.to_numpy(), z=resid.to_numpy() / (b * np.log(2) * 1.4826), p=p,
                         n=np.nan, n_null=pair.transform("size").to_numpy() - 1)
