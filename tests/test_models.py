@@ -8,13 +8,19 @@ import motifzoo
 from motifzoo.models import CheckpointError, MotifModel
 
 
+def one_hot_batch(n: int, length: int, seed: int = 0) -> torch.Tensor:
+    """(n, 4, length) random one-hot sequences."""
+    codes = torch.randint(0, 4, (n, length), generator=torch.Generator().manual_seed(seed))
+    return F.one_hot(codes, 4).permute(0, 2, 1).float()
+
+
 def test_registry_lists_and_builds():
     names = motifzoo.list_models()
     assert {"expcnn_shallow", "expcnn_deep"} <= set(names)
     for name in ("expcnn_shallow", "expcnn_deep"):
         m = motifzoo.get_model(name, n_targets=3, input_length=200)
         assert isinstance(m, MotifModel)
-        assert m(torch.randn(4, 4, 200)).shape == (4, 3)
+        assert m(one_hot_batch(4, 200)).shape == (4, 3)
 
 
 def test_unknown_model_and_argument_errors():
@@ -36,7 +42,7 @@ def test_motif_filters_fold_batch_norm(name):
     bn.weight.data.uniform_(0.5, 2)
     bn.bias.data.uniform_(-1, 1)
     m.eval()
-    x = torch.randn(3, 4, 120)
+    x = one_hot_batch(3, 120)
     w, b = m.motif_filters(), m.motif_bias()
     assert w.shape == (6, 4, 19)
     torch.testing.assert_close(F.conv1d(x, w, b), m.scanner.preactivation(x)[:, 0], atol=1e-5, rtol=1e-5)
@@ -48,7 +54,7 @@ def test_exp_activation_is_finite_for_huge_inputs():
     with torch.no_grad():
         m.scanner.conv.weight.fill_(1e4)
     m.eval()
-    assert torch.isfinite(m(torch.ones(2, 4, 100))).all()
+    assert torch.isfinite(m(one_hot_batch(2, 100))).all()
 
 
 def test_activation_is_configurable():
@@ -68,7 +74,7 @@ def test_save_load_roundtrip_weights_only(tmp_path):
     assert raw["motifzoo"]["model"] == "expcnn_deep"
     back = motifzoo.load(path)
     assert back.target_names == ["a", "b"] and back.input_length == 150 and back.alphabet == "ACGT"
-    x = torch.randn(3, 4, 150)
+    x = one_hot_batch(3, 150)
     torch.testing.assert_close(back(x), m(x))
 
 

@@ -18,6 +18,44 @@ def filter_name(index: int) -> str:
     return f"filter{index}"
 
 
+#: slack of the one-hot check: soft inputs (interpolations, "N" as 0.25 each) sum to at most 1 per position
+ONE_HOT_TOLERANCE = 1e-3
+
+
+def check_input(model: "MotifModel", x) -> None:
+    """Raise a ``ValueError`` saying what was expected unless ``x`` is a one-hot batch the model can read.
+
+    Expected: a floating-point tensor (N, 4, L) with a length L the model reads
+    (:meth:`MotifModel.accepts_length`: ``model.input_length`` unless the architecture says otherwise), values in
+    [0, 1] and at most 1 per position summed over the 4 letters (one-hot; all zeros for ``N``; soft
+    encodings and interpolations toward them are accepted).
+    """
+    name = model.model_name or type(model).__name__
+    if not isinstance(x, torch.Tensor):
+        raise ValueError(f"{name} expects a tensor of one-hot sequences (N, 4, L), got {type(x).__name__}")
+    if x.dim() != 3:
+        raise ValueError(f"{name} expects one-hot input of shape (batch, 4, length), got {x.dim()} dimensions "
+                         f"{tuple(x.shape)}" + (" (add a batch axis: x[None])" if x.dim() == 2 else ""))
+    if x.shape[1] != 4:
+        hint = " (channels last? use x.transpose(1, 2))" if x.shape[-1] == 4 else ""
+        raise ValueError(f"{name} expects one-hot input of shape (batch, 4, length), 4 channels (A, C, G, T) on "
+                         f"axis 1, got shape {tuple(x.shape)}{hint}")
+    if model.input_length and not model.accepts_length(x.shape[-1]):
+        raise ValueError(f"{name} was built for {model.input_length} bp inputs (input_length={model.input_length}), "
+                         f"got {x.shape[-1]} bp; pad or crop the sequences to {model.input_length} bp")
+    if not x.is_floating_point():
+        raise ValueError(f"{name} expects floating-point one-hot input, got dtype {x.dtype}; use x.float()")
+    if x.numel() and (float(x.detach().amin()) < -ONE_HOT_TOLERANCE
+                      or float(x.detach().sum(1).amax()) > 1 + ONE_HOT_TOLERANCE):
+        raise ValueError(f"{name} expects one-hot input: values in [0, 1] summing to at most 1 over the 4 channels "
+                         f"at each position, got values in [{float(x.amin()):.3g}, {float(x.amax()):.3g}] and up to "
+                         f"{float(x.sum(1).amax()):.3g} per position (encode sequences with motifzoo.one_hot)")
+
+
+def _check_input(model: "MotifModel", args: tuple, kwargs: dict) -> None:
+    check_input(model, args[0] if args else kwargs.get("x"))
+
+
 class MotifModel(nn.Module):
     """Base class and interface of the zoo's interpretable models.
 
@@ -51,6 +89,9 @@ class MotifModel(nn.Module):
         (ExplaiNN): :meth:`unit_outputs` then returns them, and the model also has the unit
         readouts of :mod:`motifzoo.interpret.units` (``pooled_activations(x)`` (N, F, P),
         ``unit_response(pooled)`` (N, F, P) -> (N, F) and ``pooled_bins()`` (P, 2)).
+
+    Every ``model(x)`` call checks ``x`` first (:func:`check_input`): a ``ValueError`` says what was
+    expected when it is not a floating-point one-hot batch (N, 4, input_length).
     """
 
     model_name: str = ""
@@ -66,6 +107,13 @@ class MotifModel(nn.Module):
         self.input_length: int = 0
         self.target_names: list[str] = []
         self.task: str = "binary"
+        # every model(x) call checks its input once, here, before any architecture sees it
+        self.register_forward_pre_hook(_check_input, with_kwargs=True)
+
+    def accepts_length(self, length: int) -> bool:
+        """Whether ``model(x)`` reads inputs of ``length`` bp: :attr:`input_length` only, unless the
+        architecture computes the same function for other lengths (checked by :func:`check_input`)."""
+        return length == self.input_length
 
     # ------------------------------------------------------------------ first layer (required)
     def motif_filters(self) -> torch.Tensor:

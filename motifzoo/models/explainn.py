@@ -258,6 +258,13 @@ class ExplaiNN(ScannerModel, MotifModel):
         """Filter activations after the nonlinearity: (B, 4, L) -> (B, N, L - W + 1)."""
         return self.scanner.act(self.preactivation(x))
 
+    def accepts_length(self, length: int) -> bool:
+        """Any length that gives the same number of pooled bins (any length >= W without unit layers)."""
+        if self.n_fc == 0:
+            return length >= self.filter_width
+        return length >= self.filter_width and pooled_length(
+            length, self.filter_width, self.pool_size, self.pool_stride) == self.n_bins
+
     def stranded_activations(self, x: torch.Tensor) -> torch.Tensor:
         """Filter activations of the one scanned strand: (B, 4, L) -> (B, 1, N, L - W + 1)."""
         return self.motif_activations(x)[:, None]
