@@ -109,6 +109,7 @@ def main():
     ap.add_argument("--epochs", type=int, default=25)
     ap.add_argument("--set", nargs="*", default=[], help="arch_kwargs overrides key=value")
     ap.add_argument("--lr", type=float, default=None)
+    ap.add_argument("--batch", type=int, default=None)
     ap.add_argument("--tag", default="base")
     ap.add_argument("--out", default="benchmarks/out/argminn_diag")
     args = ap.parse_args()
@@ -120,7 +121,7 @@ def main():
     lr = args.lr or cfg["model"].get("lr", 3e-3)
     wd = cfg["model"].get("weight_decay", 1e-6)
     patience = cfg["model"].get("lr_patience", 2)
-    batch = cfg["data"].get("batch_size", 128)
+    batch = args.batch or cfg["data"].get("batch_size", 128)
 
     over = {"n": args.n} | ({"length": args.length} if args.length else {})
     sim = simulate(args.preset, seed=args.seed, **over)

@@ -316,6 +316,13 @@ class Argminn(_PenalisedScannerModel):
         Optional attention-entropy penalty (:func:`attention_entropy`; 0 = off) and its schedule.
     ramp_start : float
         Fraction of the full weight at the start of each log-linear ramp.
+    scanner_norm : {"post", "pre"}
+        ``post`` (default, ARGMINN): conv -> activation -> batch norm. ``pre``: conv -> batch norm ->
+        activation, with the batch-norm shift starting at -1 (a firing threshold, as ``argminn_pairwise``).
+    motif_skip : bool
+        Add a linear map of each filter's strongest normalised instance (max over positions and
+        strands) to the outputs, so the scanner gets a direct gradient (issue #15). Off by default
+        so that earlier checkpoints load unchanged.
 
     Relative spacing: with one query per layer, a sinusoidal encoding alone leaves "motif B d bp
     from the motif layer 1 found" to a rotation the stream must carry from layer to layer; on the
