@@ -56,14 +56,22 @@ def _unlink(tmp: Path) -> None:
         os.unlink(tmp)
 
 
+def _write_fd(fd: int, path: Path, data: bytes) -> None:
+    """Write all of ``data`` to the open file ``fd`` (at ``path``) and flush it to the disk."""
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+    os.fsync(fd)
+
+
 def _write(path, data: bytes) -> None:
     with atomic_path(path) as tmp:
         # O_EXCL: never follow a planted link; 0o666 & ~umask, as open() gives
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
+        try:
+            _write_fd(fd, tmp, data)
+        finally:
+            os.close(fd)
 
 
 def atomic_write_text(path, text: str) -> None:
