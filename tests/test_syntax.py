@@ -110,7 +110,7 @@ def test_weights_test_calls_a_sharp_spacing_peak_but_not_a_broad_profile():
         ("filter0", "filter1", 12.0, "+-", "heterotypic")
     assert top["q"] < 1e-3 and top["effect"] > 0.4
     assert (rules["q"] < 0.05).sum() == 1                                   # noise is not significant
-    assert 0.01 < (rules["p"] < 0.05).mean() < 0.1                          # p roughly uniform under the noise
+    assert (rules["p"] < 0.05).mean() <= 0.1           # under pure noise p is not anti-conservative (Laplace tail)
     # "two sites beat one": the same pair raised at every offset and orientation is not a spacing rule
     broad = hand_built_model([(a, b, k, v + 0.5 * ((a % 2) != (b % 2))) for a, b, k, v in noise])
     rules = rules_from_weights(broad, geo, site_activation=np.ones(2), target_names=["y"])

@@ -65,7 +65,8 @@ MAX_STRATUM_COUNT = 3
 
 
 def rule_columns(stranded: bool) -> list[str]:
-    """The columns of a rule table for a model that scans both strands (``stranded``) or one."""
+    """The columns of a rule table for a model that scans both strands (``stranded``) or one (which also
+    gets ``orientation`` when a filter reads the other strand of its named motif)."""
     return RULE_COLUMNS if stranded else [c for c in RULE_COLUMNS if c not in STRAND_COLUMNS]
 
 
@@ -179,12 +180,15 @@ def motif_groups(geometry: pd.DataFrame, merge: bool = True, names: bool = True,
     -------
     pandas.DataFrame, one row per filter (index = filter index)
         ``motif`` (id of the group: its representative's MEME name), ``unit`` (the representative's
-        filter index), ``motif_name`` (best JASPAR match, ``""`` where none or ``names`` is False).
-        Filters that are not exported are their own group.
+        filter index), ``motif_name`` (best JASPAR match, ``""`` where none or ``names`` is False),
+        ``flip`` (the filter's forward strand is the named motif's reverse strand: the filter is the
+        reverse complement of its representative, or the representative that of its JASPAR match) and
+        ``shift`` (the filter's motif centre minus the representative's, in columns of the named motif;
+        :func:`align_to`). Filters that are not exported are their own group.
     """
     exported = list(geometry.attrs.get("motifs", []))
     groups = pd.DataFrame({"motif": geometry["name"].astype(str).to_list(), "unit": geometry.index.to_numpy(int).copy(),
-                           "motif_name": ""}, index=geometry.index.copy())
+                           "motif_name": "", "flip": False, "shift": 0.0}, index=geometry.index.copy())
     if not exported:
         return groups
     annotation, score = None, None
@@ -199,16 +203,74 @@ def motif_groups(geometry: pd.DataFrame, merge: bool = True, names: bool = True,
         clusters = cluster_motifs(exported, q_threshold=q_threshold, score=score)
         rep = dict(zip(clusters["motif"], clusters["representative"]))
     index_of = {name: int(f) for f, name in geometry["name"].items()}
-    label = {}
+    by_name = {m.name: m for m in exported}
+    label, rep_strand = {}, {}
     if annotation is not None:
         hits = annotation[annotation["significant"].astype(bool)]
         label = dict(zip(hits["motif"], hits["match_name"].fillna("").astype(str)))
+        rep_strand = dict(zip(hits["motif"], hits["strand"]))
     for m in exported:
-        f = m.meta["filter"]
-        groups.loc[f, "motif"] = rep[m.name]
-        groups.loc[f, "unit"] = index_of[rep[m.name]]
-        groups.loc[f, "motif_name"] = label.get(rep[m.name], "")
+        f, r = m.meta["filter"], rep[m.name]
+        flip, shift = align_to(m.pwm, by_name[r].pwm)
+        groups.loc[f, ["motif", "unit", "motif_name"]] = [r, index_of[r], label.get(r, "")]
+        # strands as the named motif reads them: the member relative to its representative, then the
+        # representative relative to its JASPAR match
+        named_flip = rep_strand.get(r) == "-"
+        groups.loc[f, "flip"] = bool(flip) != named_flip
+        groups.loc[f, "shift"] = -float(shift) if named_flip else float(shift)
     return groups
+
+
+def align_to(pwm: np.ndarray, reference: np.ndarray, min_overlap: int = 4) -> tuple[bool, float]:
+    """How a motif sits on a reference motif: (reverse-complemented?, centre shift in reference columns).
+
+    The best ungapped alignment (either orientation) by the summed product of background-centred
+    columns over at least ``min_overlap`` columns; ``shift`` = the motif's centre minus the reference's
+    centre, in the reference's columns. A filter grouped with a representative that reads the other
+    strand has ``flip`` True.
+
+    Parameters
+    ----------
+    pwm, reference : arrays (W, 4) and (V, 4)
+    """
+    a0, ref = np.asarray(pwm, float) - 0.25, np.asarray(reference, float) - 0.25
+    best = (-np.inf, False, 0.0)
+    for flip, a in ((False, a0), (True, a0[::-1, ::-1])):
+        w, v = len(a), len(ref)
+        for s in range(-(w - min(min_overlap, w)), v - min(min_overlap, v) + 1):  # a[i] on ref[i + s]
+            i0, i1 = max(0, -s), min(w, v - s)
+            if i1 - i0 < min(min_overlap, w, v):
+                continue
+            score = float((a[i0:i1] * ref[i0 + s:i1 + s]).sum())
+            if score > best[0] + 1e-12:
+                best = (score, flip, (w - 1) / 2 + s - (v - 1) / 2)
+    return best[1], best[2]
+
+
+def to_motif_frame(filters, plus, centre, groups: pd.DataFrame):
+    """Sites of filters as sites of their motifs: (unit, plus, centre) in the named motif's frame.
+
+    Parameters
+    ----------
+    filters : int array (n,)
+    plus : bool array (n,)
+        The filter reads the forward strand.
+    centre : float array (n,)
+        Centre of the filter's trimmed motif on the forward strand.
+    groups : DataFrame
+        From :func:`motif_groups`.
+
+    Returns
+    -------
+    unit (n,), plus (n,) (the named motif reads the forward strand), centre (n,) (where the
+    representative's centre would be).
+    """
+    f = np.asarray(filters, dtype=np.int64)
+    pos = groups.index.get_indexer(f)
+    flip, shift = groups["flip"].to_numpy(bool)[pos], groups["shift"].to_numpy(float)[pos]
+    named_plus = np.asarray(plus, dtype=bool) != flip
+    centre = np.asarray(centre, dtype=np.float64) - np.where(named_plus, shift, -shift)
+    return groups["unit"].to_numpy(np.int64)[pos], named_plus, centre
 
 
 def _choose(reps: list[tuple]):
@@ -343,8 +405,11 @@ def rules_from_weights(model, geometry: pd.DataFrame | None = None, groups: pd.D
         kept = geometry["status"].to_numpy() == "kept"
         keep &= kept[fa] & kept[fb]
     ca, cb, k, fa, fb, pa, pb, distance = (v[keep] for v in (ca, cb, k, fa, fb, pa, pb, distance))
-    unit = groups["unit"].to_numpy(int)
-    a, b, d, sa, sb, is_fwd = _canonical_with_twin(unit[fa], unit[fb], distance, pa, pb, merge_rc and stranded)
+    # in the frame of each filter's motif (redundant filters merged, strands as the named motif reads them)
+    cen_a, cen_b = np.where(pa, cplus[fa], cminus[fa]), k + np.where(pb, cplus[fb], cminus[fb])
+    ua, na, cen_a = to_motif_frame(fa, pa, cen_a, groups)
+    ub, nb, cen_b = to_motif_frame(fb, pb, cen_b, groups)
+    a, b, d, sa, sb, is_fwd = _canonical_with_twin(ua, ub, cen_b - cen_a, na, nb, merge_rc and stranded)
     effects = kernel[:, ca, cb, k] * (scale[fa] * scale[fb])[None]  # (T, n)
     key = ["a", "b", "distance", "sa", "sb"]
     frames = []
@@ -352,7 +417,13 @@ def rules_from_weights(model, geometry: pd.DataFrame | None = None, groups: pd.D
         frame = pd.DataFrame({"a": a, "b": b, "distance": d, "sa": sa, "sb": sb,
                               "fwd": np.where(is_fwd, effects[t], 0.0), "rc": np.where(is_fwd, 0.0, effects[t])})
         frame = frame.groupby(key, sort=False).agg(effect_fwd=("fwd", "sum"), effect_rc=("rc", "sum")).reset_index()
-        frame["total"] = (frame["effect_fwd"] + frame["effect_rc"]) / 2 if merge_rc and stranded else frame["effect_fwd"]
+        if merge_rc and stranded:
+            # one motif facing itself (+- or -+) is its own reverse-complement twin: nothing to average
+            own_twin = (frame["a"] == frame["b"]) & (frame["sa"] != frame["sb"])
+            frame["total"] = np.where(own_twin, frame["effect_fwd"], (frame["effect_fwd"] + frame["effect_rc"]) / 2)
+            frame.loc[own_twin, "effect_rc"] = np.nan
+        else:
+            frame["total"] = frame["effect_fwd"]
         frames.append(_offset_test(frame).assign(target=target))
     table = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
     return _finish_rules(table, geometry, groups, "weights", stranded)
@@ -398,6 +469,8 @@ def _finish_rules(table: pd.DataFrame, geometry: pd.DataFrame, groups: pd.DataFr
         distance=table["distance"].astype(float), q=bh_qvalues(table["p"].to_numpy(float)))
     if "effect_fwd" not in table:
         table["effect_fwd"], table["effect_rc"] = np.nan, np.nan
+    if not stranded and (table["orientation"] != "++").any():  # a filter learned the other strand of its motif
+        columns = columns[:columns.index("distance") + 1] + ["orientation"] + columns[columns.index("distance") + 1:]
     order = np.lexsort((-table["effect"].abs().to_numpy(), table["p"].to_numpy()))
     table = table.iloc[order].reset_index(drop=True)
     table["rank"] = np.arange(1, len(table) + 1)
@@ -437,10 +510,18 @@ def predict_outputs(model, data, batch_size: int = 256) -> np.ndarray:
 def motif_instances(calls: pd.DataFrame, groups: pd.DataFrame) -> pd.DataFrame:
     """Filter-level calls -> motif-level calls (redundant filters merged, :func:`merge_instances`).
 
-    ``filter`` becomes the motif's unit (its representative filter index), ``motif`` its id.
+    ``filter`` becomes the motif's unit (its representative filter index), ``motif`` its id; ``strand``,
+    ``centre``, ``position`` and ``end`` are moved into the motif's frame (:func:`to_motif_frame`), so
+    ``position`` may be a half-integer where a member filter is offset from its representative.
     """
-    unit = dict(zip(groups.index.to_numpy(int), groups["unit"].to_numpy(int)))
-    merged = merge_instances(calls, unit)
+    if calls.empty:
+        return calls.assign(filter=calls["filter"].astype(np.int64))
+    unit, plus, centre = to_motif_frame(calls["filter"].to_numpy(np.int64), calls["strand"].to_numpy() == "+",
+                                        calls["centre"].to_numpy(float), groups)
+    width = (calls["end"] - calls["position"]).to_numpy(float)
+    start = centre - (width - 1) / 2
+    calls = calls.assign(centre=centre, position=start, end=start + width, strand=np.where(plus, "+", "-"))
+    merged = merge_instances(calls, dict(zip(groups.index.to_numpy(int), groups["unit"].to_numpy(int))))
     ids = dict(zip(groups["unit"].to_numpy(int), groups["motif"]))
     merged["filter"] = merged["motif"].astype(int)
     merged["motif"] = merged["filter"].map(ids)
