@@ -216,7 +216,7 @@ def test_report_sections_links_and_files(report, tiny_sim):
     assert "filter0" in rules and "filter1" in rules and "cell_a" in rules
     table = pd.read_csv(out / "syntax_rules.tsv", sep="\t")
     top = table.iloc[0]
-    assert (top["motif_a"], top["motif_b"], top["target"], top["orientation"]) == ("filter0", "filter1", "cell_a", "++")
+    assert (top["motif_a"], top["motif_b"], top["target"]) == ("filter0", "filter1", "cell_a")
     assert top["effect"] > 0 and top["method"] == "weights"
     assert "spacing histograms" in page
 

@@ -147,7 +147,7 @@ def run_syntax(args) -> int:
     if args.top is not None and args.top < 1:
         raise UserError(f"--top must be positive, got {args.top}")
     model, data = _load(args, need_data=False)
-    name = getattr(model, "model_name", type(model).__name__)
+    name = model.model_name
     if args.method == "weights" and not has_syntax_layer(model):
         raise UserError(f"model {name!r} has no syntax layer to read rules from its weights; use --method data "
                         "with --data (rules from activations over sequences), or train argminn_pairwise")

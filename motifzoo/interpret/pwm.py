@@ -77,7 +77,7 @@ def _model_device(model) -> torch.device:
 
 def _strand_scan(model, x: torch.Tensor) -> torch.Tensor:
     """(B, 4, L) -> (B, S, F, L') activations per strand; S = 1 unless the model is strand-aware."""
-    if getattr(model, "motif_strand_aware", False):
+    if model.motif_strand_aware:
         return model.stranded_activations(x)
     return model.motif_activations(x)[:, None]
 
@@ -94,8 +94,7 @@ def activation_counts(model, data, threshold: float = 0.5, batch_size: int = 256
     Parameters
     ----------
     model : MotifModel
-        Any zoo model (uses ``motif_activations`` or ``stranded_activations``, ``motif_filters``,
-        ``motif_padding``).
+        Any zoo model (uses ``motif_activations`` or ``stranded_activations`` and ``motif_filters``).
     data : tensor (N, 4, L) or iterable of batches
         One-hot sequences; iterated twice (maxima, then counts).
     threshold : float
@@ -124,7 +123,6 @@ def activation_counts(model, data, threshold: float = 0.5, batch_size: int = 256
     device = _model_device(model) if device is None else device
     model = model.to(device).eval()
     width = model.motif_filters().shape[-1]
-    pad = int(getattr(model, "motif_padding", 0))
     maxima, n_seqs = None, 0
     n_batches = _n_batches(data, batch_size)
     for x in progress_bar(_iter_batches(data, batch_size), enabled=progress, total=n_batches,
@@ -146,7 +144,7 @@ def activation_counts(model, data, threshold: float = 0.5, batch_size: int = 256
         mask = (act > cut) & (maxima[None, :, None] > 0)
         if not mask.any():
             continue
-        xp = F.pad(x, (pad, width))  # zero columns: windows past either end count nothing
+        xp = F.pad(x, (0, width))  # zero columns: windows past the end count nothing
         windows = xp.unfold(2, width, 1)[:, :, : act.shape[-1]]  # (B, 4, L', W), a view
         if stranded.shape[1] == 2:
             minus = mask & (stranded[:, 1] > stranded[:, 0])
@@ -349,7 +347,7 @@ def model_motifs(model, data=None, method: str | None = None, threshold: float =
             status = "unenriched"
         elif info < min_ic:
             status = "flat"
-        strand = _strand_label(bool(getattr(model, "motif_strand_aware", False)), nsites[f], nsites_minus[f])
+        strand = _strand_label(model.motif_strand_aware, nsites[f], nsites_minus[f])
         rows.append({"filter": f, "name": names[f], "status": status, "nsites": int(nsites[f]),
                      "width": end - start, "information": round(info, 3), "start": start,
                      "strand": strand, "sites_minus": int(nsites_minus[f])})

@@ -122,7 +122,7 @@ def checkpoint_metrics(raw: dict | None, metrics: pd.DataFrame | None) -> list[t
 
 def _hyperparameters(model, raw: dict | None) -> dict:
     """The model's constructor arguments: from the model, else from its checkpoint."""
-    hparams = getattr(model, "hparams", None) or ((raw or {}).get("motifzoo") or {}).get("hparams") or {}
+    hparams = model.hparams or ((raw or {}).get("motifzoo") or {}).get("hparams") or {}
     return dict(hparams)
 
 
@@ -148,18 +148,18 @@ def model_card(model, checkpoint=None, raw: dict | None = None, extraction: list
     doc = (type(model).__doc__ or "").strip().splitlines()
     card = {
         "Model": [
-            ("architecture", getattr(model, "model_name", type(model).__name__)),
+            ("architecture", model.model_name or type(model).__name__),
             ("description", doc[0] if doc else ""),
             ("parameters", f"{n_params:,}"),
             ("first-layer filters", f"{filters.shape[0]} x {filters.shape[-1]} bp"),
-            ("first-layer activation", getattr(model, "motif_activation", "")),
-            ("scans both strands", "yes" if getattr(model, "motif_strand_aware", False) else "no"),
+            ("first-layer activation", model.motif_activation),
+            ("scans both strands", "yes" if model.motif_strand_aware else "no"),
         ],
         "Hyper-parameters": [(k, v) for k, v in sorted(_hyperparameters(model, raw).items())],
         "Data": [
-            ("task", getattr(model, "task", "")),
-            ("input length", f"{getattr(model, 'input_length', '')} bp"),
-            ("targets", ", ".join(map(str, getattr(model, "target_names", [])))),
+            ("task", model.task),
+            ("input length", f"{model.input_length} bp"),
+            ("targets", ", ".join(map(str, model.target_names))),
         ],
         "Metrics": checkpoint_metrics(raw, metrics),
         "Motif extraction": list(extraction or []),
@@ -214,9 +214,9 @@ def target_weights(model) -> pd.DataFrame | None:
     weights = model.motif_target_weights()
     if weights is None:
         return None
-    w = weights.detach().cpu().numpy() if hasattr(weights, "detach") else np.asarray(weights)
+    w = weights.detach().cpu().numpy()
     names = model.filter_names()
-    targets = list(getattr(model, "target_names", [])) or [f"target{t}" for t in range(w.shape[1])]
+    targets = list(model.target_names) or [f"target{t}" for t in range(w.shape[1])]
     if w.shape != (len(names), len(targets)):
         raise ReportError(f"motif_target_weights() has shape {w.shape}, expected ({len(names)}, {len(targets)}) "
                           "(filters x targets)")
@@ -702,7 +702,7 @@ def write_report(model, out_dir, data=None, *, checkpoint=None, data_path=None, 
                                     q_threshold)
     card = model_card(model, checkpoint, raw, extraction)
     page = render_html(card, table, groups, logos, figures, readout, files, q_threshold,
-                       getattr(model, "model_name", type(model).__name__),
+                       model.model_name or type(model).__name__,
                        importance_note=importance_note, metrics=metrics, metrics_note=metrics_note,
                        has_curve=checkpoint is not None)
     index = out / "index.html"
