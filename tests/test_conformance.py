@@ -149,3 +149,22 @@ def test_input_checks_say_what_was_expected(model, bad, message):
         model(bad(model.input_length))
     with torch.no_grad():  # soft inputs (N as 0.25 each, interpolations toward them) are accepted
         model(torch.full((1, 4, model.input_length), 0.25))
+
+
+def test_get_model_docs_list_the_model_and_its_arguments(model):
+    doc = motifzoo.get_model.__doc__
+    section = doc.split(f"\n    {model.model_name}\n")[1].split("Details:")[0]
+    flat = " ".join(section.split())
+    for key, value in model_hyperparameters(model.model_name).items():
+        assert key in flat and (key in ("n_targets", "input_length") or f"{key}={value!r}" in flat)
+
+
+def test_interpret_reads_models_only_through_the_interface():
+    """No ``getattr``/``hasattr`` probing of models in ``motifzoo.interpret``: every reader uses the interface."""
+    import re
+    from pathlib import Path
+    root = Path(motifzoo.__file__).parent / "interpret"
+    probes = [f"{path.name}:{i}" for path in sorted(root.glob("*.py"))
+              for i, line in enumerate(path.read_text().splitlines(), 1)
+              if re.search(r"\b(getattr|hasattr)\((self\.)?model\b", line)]
+    assert probes == []

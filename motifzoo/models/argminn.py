@@ -325,19 +325,13 @@ class Argminn(_PenalisedScannerModel):
         so that earlier checkpoints load unchanged.
 
     Relative spacing: with one query per layer, a sinusoidal encoding alone leaves "motif B d bp
-    from the motif layer 1 found" to a rotation the stream must carry from layer to layer; on the
-    ``spacing`` preset that stalled near test AUROC 0.6. The relative bias (``relative_range > 0``,
-    as in ``configs/argminn.yaml``: 60 bp, scale 30) learns it within ~5-10 epochs on most seeds
-    (test AUROC 0.984 on seeds 0 and 1, 0.906 on seed 2; benchmarks/syntax.md); it stays off by
-    default so that checkpoints saved without it load unchanged. Layer 1's query does not depend
-    on the sequence (the stream starts as a learned constant), so layer 1 finds motifs by content
-    and later layers by content and offset.
-
-    Filter penalties from the start slowed the attention stack (validation AUROC 0.60 vs 0.79
-    after 35 epochs without the relative bias), hence the default 10-epoch burn-in (as ARGMINN's
-    warm-up). With the relative bias the config starts the pairwise model's penalties (L1 0.05,
-    overlap 0.5) at epoch 2: after a 10-epoch burn-in the best-validation checkpoint could predate
-    them (dense, redundant filters and no usable rules).
+    from the motif layer 1 found" to a rotation the stream must carry from layer to layer; the
+    relative bias (``relative_range > 0``, as in ``configs/argminn.yaml``) learns it directly.
+    Layer 1's query does not depend on the sequence (the stream starts as a learned constant), so
+    layer 1 finds motifs by content and later layers by content and offset. Filter penalties from
+    the start slow the attention stack, hence the burn-in (as ARGMINN's warm-up). Checkpoints keep
+    the arguments they were trained with, whatever the defaults become (format-1 checkpoints: the
+    relative bias off). Measured effects of these choices, per preset and seed: ``benchmarks/syntax.md``.
 
     Shapes: (N, 4, L) -> (N, T). ``forward(x, return_attention=True)`` also returns the
     attention probabilities (N, n_layers, n_heads, L'), L' = L - W + 1.

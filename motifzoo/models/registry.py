@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import inspect
+import textwrap
 from typing import Callable
 
 import torch.nn as nn
@@ -27,6 +28,7 @@ def register_model(name: str | None = None) -> Callable[[type[nn.Module]], type[
             raise ValueError(f"a model named {key!r} is already registered ({_MODELS[key].__qualname__})")
         _MODELS[key] = cls
         cls.model_name = key
+        get_model.__doc__ = _GET_MODEL_DOC + models_doc()
         return cls
 
     return decorator
@@ -76,16 +78,43 @@ def coerce_hyperparameters(name: str, kwargs: dict) -> dict:
     return out
 
 
-def get_model(name: str, **kwargs) -> nn.Module:
-    """Build the architecture registered under ``name`` with ``kwargs``.
+def models_doc() -> str:
+    """Every registered model with the first line of its docstring and its arguments with defaults."""
+    lines = ["", "Models", "------"]
+    for key in list_models():
+        cls = _MODELS[key]
+        summary = (cls.__doc__ or "").strip().splitlines()[0] if cls.__doc__ else ""
+        args = ", ".join(k if d is inspect.Parameter.empty else f"{k}={d!r}"
+                         for k, d in model_hyperparameters(key).items())
+        lines.append(key)
+        lines += textwrap.wrap(summary, 92, initial_indent="    ", subsequent_indent="    ")
+        lines += textwrap.wrap(f'get_model("{key}", {args})', 92, initial_indent="    ",
+                               subsequent_indent="        ", break_on_hyphens=False)
+        lines.append(f"    Details: help(motifzoo.models.{cls.__name__})")
+    return "\n".join(f"    {line}" if line else line for line in lines) + "\n"
 
-    Unknown keyword arguments raise a ``TypeError`` that lists the valid ones.
-    Every constructor argument, defaults filled in, is stored on the model as
-    ``model.hparams`` (a dict), so that :func:`motifzoo.save` writes a self-describing
-    checkpoint that rebuilds the same model even after a default changes. The model's
-    ``input_length``, ``target_names`` (``target0``, ...) and ``task`` (``binary``) are set
-    as :func:`motifzoo.load` sets them from a checkpoint.
-    """
+
+_GET_MODEL_DOC = """Build the architecture registered under ``name`` with ``kwargs``.
+
+    Parameters
+    ----------
+    name : str
+        A registered model (below, and :func:`list_models`).
+    **kwargs
+        Its arguments (plain data: ints, floats, strings, lists); ``n_targets`` and ``input_length``
+        are required. Unknown ones raise a ``TypeError`` that lists the valid ones.
+
+    Returns
+    -------
+    MotifModel
+        With ``hparams`` (every argument, defaults filled in, so :func:`motifzoo.save` writes a
+        checkpoint that rebuilds the same model even after a default changes), ``input_length``,
+        ``target_names`` (``target0``, ...) and ``task`` (``binary``) set as :func:`motifzoo.load`
+        sets them from a checkpoint.
+"""
+
+
+def get_model(name: str, **kwargs) -> nn.Module:
     cls = model_class(name)
     valid = model_hyperparameters(name)
     unknown = [k for k in kwargs if k not in valid]
