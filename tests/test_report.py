@@ -22,7 +22,7 @@ from motifzoo.data.encoding import one_hot  # noqa: E402
 from motifzoo.motifs import load_jaspar  # noqa: E402
 from motifzoo.interpret import read_meme  # noqa: E402
 from motifzoo.interpret.annotate import DatabaseError  # noqa: E402
-from motifzoo.interpret.logos import (centred_weights, information_matrix, reverse_complement_matrix,  # noqa: E402
+from motifzoo.interpret.logos import (centered_weights, information_matrix, reverse_complement_matrix,  # noqa: E402
                                       save_pwm_logo, save_weight_logo)
 from motifzoo.interpret.report import ReportError, write_report  # noqa: E402
 from clirun import run
@@ -44,13 +44,13 @@ def test_logo_matrices():
     np.testing.assert_allclose(rc.iloc[0].to_numpy(), [0, 0, 0.5, 0.5], atol=1e-6)  # AC column -> GT, now first
     np.testing.assert_allclose(rc.iloc[2].to_numpy(), [0, 0, 0, 2.0], atol=1e-6)  # A -> T, now last
     w = np.random.default_rng(0).normal(size=(4, 7)) + 5.0
-    centred = centred_weights(w)
-    np.testing.assert_allclose(centred.sum(1), 0, atol=1e-12)
-    np.testing.assert_allclose(centred.to_numpy().T, w - w.mean(0), atol=1e-12)
+    centered = centered_weights(w)
+    np.testing.assert_allclose(centered.sum(1), 0, atol=1e-12)
+    np.testing.assert_allclose(centered.to_numpy().T, w - w.mean(0), atol=1e-12)
     with pytest.raises(ValueError, match=r"shape \(4, W\)"):
-        centred_weights(np.zeros((7, 4)))
+        centered_weights(np.zeros((7, 4)))
     with pytest.raises(ValueError, match="NaN or infinite"):
-        centred_weights(np.full((4, 3), np.nan))
+        centered_weights(np.full((4, 3), np.nan))
 
 
 def test_logos_write_valid_png_and_svg(tmp_path):

@@ -54,8 +54,8 @@ def information_matrix(pwm: np.ndarray, background: np.ndarray = UNIFORM) -> pd.
     return pd.DataFrame(p * ic[:, None], columns=ALPHABET)
 
 
-def centred_weights(weights: np.ndarray) -> pd.DataFrame:
-    """Filter weights as a logo matrix, each position mean-centred over the four bases.
+def centered_weights(weights: np.ndarray) -> pd.DataFrame:
+    """Filter weights as a logo matrix, each position mean-centered over the four bases.
 
     Parameters
     ----------
@@ -116,8 +116,8 @@ def pwm_logo_figure(pwm: np.ndarray, title: str | None = None, reverse_complemen
 
 
 def weight_logo_figure(weights: np.ndarray, title: str | None = None, reverse_complement: bool = False):
-    """Mean-centred weight logo of one filter, (4, W); letters below zero are avoided bases."""
-    frame = centred_weights(weights)
+    """Mean-centered weight logo of one filter, (4, W); letters below zero are avoided bases."""
+    frame = centered_weights(weights)
     if reverse_complement:
         frame = reverse_complement_matrix(frame)
     fig = new_figure(max(2.0, COLUMN_WIDTH * len(frame) + 0.8), ROW_HEIGHT)
@@ -206,5 +206,5 @@ def save_pwm_logo(pwm: np.ndarray, path, title: str | None = None, reverse_compl
 
 
 def save_weight_logo(weights: np.ndarray, path, title: str | None = None, reverse_complement: bool = False) -> Path:
-    """Write the mean-centred weight logo of one filter (4, W) to ``path`` (.png or .svg)."""
+    """Write the mean-centered weight logo of one filter (4, W) to ``path`` (.png or .svg)."""
     return save_figure(weight_logo_figure(weights, title, reverse_complement), path)

@@ -13,7 +13,7 @@
 * the distinct motifs (redundant filters grouped by TOMTOM), each as a logo aligned to its best
   database match with the q-value, its sites, the fraction of sequences holding one, and its
   enrichment over dinucleotide-shuffled sequences (as gimmemotifs reports them);
-* every exported filter with its PWM and mean-centred weight logos;
+* every exported filter with its PWM and mean-centered weight logos;
 * syntax rules and spacing histograms: from the weights of a syntax layer, or for other models
   from motif instances over the data (:mod:`motifzoo.interpret.syntax`);
 * downloads: ``motifs.meme`` (annotated), ``annotation.tsv``, ``filters.tsv``, ``importance.tsv``,
@@ -426,7 +426,7 @@ def write_spacing_histograms(readout: dict, stem: Path) -> dict | None:
 
 def heatmap_figure(weights: pd.DataFrame, row_labels: list[str], label: str = "weight",
                    title: str = "motif -> target weights"):
-    """Motif x target heatmap (diverging colours, centred on zero)."""
+    """Motif x target heatmap (diverging colours, centered on zero)."""
     from .logos import new_figure
     values = weights.to_numpy()
     limit = float(np.abs(values).max()) or 1.0
@@ -548,7 +548,7 @@ def write_logos(model, motifs: list[Motif], annotation: pd.DataFrame, database: 
 
     ``logo`` is the learned motif aligned above its best match when the match is significant
     (reverse complemented for minus-strand matches), else the learned motif alone; ``weights`` is
-    the mean-centred weight logo of the filter's exported span, in the same orientation.
+    the mean-centered weight logo of the filter's exported span, in the same orientation.
     """
     from .logos import match_logo_figure, pwm_logo_figure, weight_logo_figure
     by_id = {m.name: m for m in database}
@@ -898,7 +898,7 @@ def _filters_html(table: pd.DataFrame, logos: dict, targets: list[str], limit: f
             f"<td>{wcell}</td><td>{_match_cell(r)}</td><td class='num' data-v='{_e(r.get('q'))}'>{_fmt(r.get('q'))}</td>"
             f"<td>{_e(r.get('strand') or '')}</td>{_site_cells(r)}"
             f"<td class='num'>{_fmt(r.get('information'))}</td>{weights}</tr>")
-    head = ("<th>filter</th><th>group</th><th>PWM logo</th><th>weight logo (mean-centred)</th><th>best match</th>"
+    head = ("<th>filter</th><th>group</th><th>PWM logo</th><th>weight logo (mean-centered)</th><th>best match</th>"
             f"<th>q</th><th>strand</th>{SITE_HEADER}<th>bits</th>{_weight_header(targets)}")
     return _table("filter-table", head, rows)
 

@@ -180,7 +180,7 @@ def top_units(weights: pd.DataFrame) -> pd.DataFrame:
 
 
 def weights_heatmap(weights: pd.DataFrame, path, title: str | None = None) -> Path:
-    """Units x targets heatmap of the final-layer weights, on a diverging scale centred at 0.
+    """Units x targets heatmap of the final-layer weights, on a diverging scale centered at 0.
 
     Parameters
     ----------

@@ -3,7 +3,7 @@
 :func:`variants_section` scores a variant file with :func:`motifzoo.interpret.variants.write_variant_effects`,
 writes ``variant_effects.tsv`` and, for the ``n_top`` variants with the largest ``|delta|`` (each on the
 target it moves most), a logo pair under ``logos/``: the bases the affected filter reads at that instance in
-the reference and in the alternative window, each letter as tall as the filter's weight for it (mean-centred
+the reference and in the alternative window, each letter as tall as the filter's weight for it (mean-centered
 per column, as the report's weight logos), so a broken site shows its tallest letter replaced. It returns the
 section's HTML and the files it wrote, for :func:`motifzoo.interpret.report.write_report`.
 """
@@ -26,7 +26,7 @@ EFFECTS_FILE = "variant_effects.tsv"
 
 
 def instance_matrix(bases: str, weights: np.ndarray) -> pd.DataFrame:
-    """(W, ACGT) logo matrix of one instance: the filter's mean-centred weight of each observed base.
+    """(W, ACGT) logo matrix of one instance: the filter's mean-centered weight of each observed base.
 
     ``bases`` is the instance in the filter's orientation (``N`` contributes nothing), ``weights`` (4, W).
     """

@@ -71,28 +71,28 @@ class _ScanNormMaxPool(torch.autograd.Function):
         del z
         invstd = torch.rsqrt(var + eps)
         scale = gamma.abs() * invstd
-        centred = pooled - mean[:, None, None]
+        centered = pooled - mean[:, None, None]
         # the argmax as an offset within its window: 1 byte instead of 8 kept for backward
         window_start = torch.arange(0, index.shape[-1] * pool_stride, pool_stride, device=index.device)
         offset = (index - window_start).to(torch.uint8 if pool_size <= 256 else torch.int64)
         ctx.pool_stride = pool_stride
-        ctx.save_for_backward(x, weight, bias, centred, offset, mean, invstd, scale, sign)
-        return torch.addcmul(beta[:, None, None], centred, scale[:, None, None])
+        ctx.save_for_backward(x, weight, bias, centered, offset, mean, invstd, scale, sign)
+        return torch.addcmul(beta[:, None, None], centered, scale[:, None, None])
 
     @staticmethod
     def backward(ctx, grad):
-        x, weight, bias, centred, offset, mean, invstd, scale, sign = ctx.saved_tensors
+        x, weight, bias, centered, offset, mean, invstd, scale, sign = ctx.saved_tensors
         dims = (0, 2, 3)
         grad_beta = grad.sum(dims)
-        grad_centred = (grad * centred).sum(dims)
-        grad_gamma = grad_centred * invstd * sign
+        grad_centered = (grad * centered).sum(dims)
+        grad_gamma = grad_centered * invstd * sign
         grad_x = grad_weight = grad_bias = None
         if ctx.needs_input_grad[0] or ctx.needs_input_grad[1]:
             z = F.conv2d(x, weight, bias)
             n = z.numel() // z.shape[1]
             # BN backward, scale * (G - mean(G) - zhat * mean(G * zhat)), with G nonzero only at the
             # pooled maxima: an affine function of z per channel plus the routed pooled gradient
-            a = -scale * invstd * invstd * grad_centred / n
+            a = -scale * invstd * invstd * grad_centered / n
             c = -scale * grad_beta / n - a * mean
             grad_z = z.mul_(a[:, None, None]).add_(c[:, None, None])
             window_start = torch.arange(0, offset.shape[-1] * ctx.pool_stride, ctx.pool_stride, device=z.device)
