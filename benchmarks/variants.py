@@ -216,7 +216,18 @@ def main():
     ap.add_argument("--epochs", type=int, default=15)
     ap.add_argument("--out", default="benchmarks/out/variants")
     ap.add_argument("--reuse", action="store_true", help="reuse checkpoints already under --out (score again only)")
+    ap.add_argument("--collect", nargs="+", metavar="LOG",
+                    help="only print the table of the result lines (JSON, one per model) in these logs")
     args = ap.parse_args()
+    if args.collect:
+        rows = {}
+        for log in args.collect:
+            for line in Path(log).read_text().splitlines():
+                if line.startswith("{"):
+                    row = json.loads(line)
+                    rows[(row["seed"], row["model"])] = row
+        print(markdown(pd.DataFrame(sorted(rows.values(), key=lambda r: (r["model"], r["seed"])))))
+        return
     torch.set_num_threads(max(1, torch.get_num_threads()))
     database = load_database("jaspar")
     rows = []

@@ -12,10 +12,10 @@ motif instance the variant changes and how much of the effect that one motif exp
     ``sigmoid(alt) - sigmoid(ref)`` (binary models only).
 ``motif``
     The motif whose activations, swapped alone from ref to alt with every other activation kept at ref,
-    move this target the most (a motif is a filter, or with ``motifs`` the filters that share one alt name,
-    swapped together; the label is the filter of the most-changed instance), among the exported motifs when ``motifs`` is given (else all filters); where no
-    filter moves it, the filter whose instance changed most.
-    Named ``filter{i}``, followed by its MEME alt name (``filter3 FOXA1_MA0148.5`` after
+    move this target the most; where no motif moves it, the filter whose instance changed most. A motif is
+    a filter, or with ``motifs`` the exported filters that share one alt name (swapped together); only
+    exported filters count when ``motifs`` is given. The label is the filter of the most-changed
+    instance, ``filter{i}``, followed by its MEME alt name (``filter3 FOXA1_MA0148.5`` after
     ``motifzoo annotate --meme``) when there is one.
 ``motif_delta``
     Activation change (alt - ref) of that filter's instance that changed most (the position and strand
@@ -276,7 +276,8 @@ def _batch_effects(model, batch: VariantBatch, labels: list[str], allowed: torch
         "created_or_broken": _change_label(ref_act.reshape(-1), alt_act.reshape(-1))})
     if unit_contribution is not None:
         frame["unit"] = np.asarray(model.filter_names(), dtype=object)[best_np.reshape(-1)]
-        frame["unit_contribution"] = unit_contribution.cpu().numpy()[rows, best_np, np.arange(n_targets)[None]].reshape(-1)
+        targets = np.arange(n_targets)[None]
+        frame["unit_contribution"] = unit_contribution.cpu().numpy()[rows, best_np, targets].reshape(-1)
     frame.update({
         "instance_start": starts, "instance_strand": np.where(minus, "-", "+"),
         "ref_activation": ref_act.reshape(-1), "alt_activation": alt_act.reshape(-1),
@@ -362,7 +363,8 @@ def variant_effects(model, ref, alt, names=None, *, motifs=None, group_by_name: 
         raise ValueError(f"batch_size must be at least 1, got {batch_size}")
     batches = (VariantBatch(names[i:i + batch_size], ref_codes[i:i + batch_size], alt_codes[i:i + batch_size])
                for i in range(0, len(names), batch_size))
-    parts = list(stream_variant_effects(model, batches, motifs=motifs, group_by_name=group_by_name, device=device, total=len(names),
+    parts = list(stream_variant_effects(model, batches, motifs=motifs, group_by_name=group_by_name, device=device,
+                                        total=len(names),
                                         progress=progress))
     if not parts:
         raise ValueError("no variants given")
@@ -384,8 +386,9 @@ def write_variant_effects(model, variants, output, *, genome=None, motifs=None, 
     n = 0
     try:
         with open(partial, "w") as fh:
-            for i, frame in enumerate(stream_variant_effects(model, batches, motifs=motifs, group_by_name=group_by_name, device=device,
-                                                             total=total, progress=progress)):
+            frames = stream_variant_effects(model, batches, motifs=motifs, group_by_name=group_by_name, device=device,
+                                            total=total, progress=progress)
+            for i, frame in enumerate(frames):
                 frame.to_csv(fh, sep="\t", index=False, header=i == 0, float_format="%.6g")
                 n += len(frame) // max(1, len(model.target_names))
         if n == 0:
