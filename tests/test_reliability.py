@@ -5,10 +5,8 @@ and what was expected, and no Python traceback.
 """
 import os
 import re
-import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -17,7 +15,7 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from clirun import fit, run
+from clirun import error_line, fit, run
 
 FIT = ["fit", "--config", "configs/expcnn.yaml", "--trainer.enable_model_summary", "false",
        "--trainer.enable_progress_bar", "false"]
@@ -194,35 +192,7 @@ def test_same_seed_same_metrics_and_same_meme_bytes(tiny_table, tmp_path):
     assert memes[0] == memes[1]
 
 
-@pytest.mark.slow
-def test_killed_run_resumes_to_the_same_weights(tiny_table, tmp_path):
-    epochs = 4
-    ref = torch.load(_fit(tiny_table, tmp_path / "ref", epochs).replace("best.ckpt", "last.ckpt"), weights_only=True)
-    root = tmp_path / "killed"
-    exe = Path(sys.executable).parent / "motifzoo"
-    args = [str(exe), *FIT, "--data.path", str(tiny_table), "--trainer.default_root_dir", str(root),
-            "--trainer.max_epochs", str(epochs), "--early_stopping.patience", "100",
-            "--model.arch_kwargs.n_filters", "8", "--data.reverse_complement", "true", "--data.jitter", "3"]
-    # the same thread count as the in-process reference run: float sums differ across thread counts
-    env = {**os.environ, "OMP_NUM_THREADS": str(torch.get_num_threads())}
-    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
-    deadline = time.time() + 120
-    while not list(root.glob("**/checkpoints/last.ckpt")) and time.time() < deadline and proc.poll() is None:
-        time.sleep(0.02)
-    proc.send_signal(signal.SIGKILL)  # mid-way through a later epoch
-    proc.wait()
-    assert list(root.glob("**/checkpoints/last.ckpt")), "the run died before its first checkpoint"
-    rc, out, err = run(FIT + ["--data.path", str(tiny_table), "--trainer.default_root_dir", str(root),
-                              "--trainer.max_epochs", str(epochs), "--early_stopping.patience", "100",
-                              "--model.arch_kwargs.n_filters", "8", "--data.reverse_complement", "true",
-                              "--data.jitter", "3", "--ckpt_path", "last"])
-    assert rc == 0, err[-2000:]
-    assert "resuming from" in out
-    last = sorted(root.glob("**/checkpoints/last*.ckpt"), key=lambda p: p.stat().st_mtime)[-1]
-    got = torch.load(last, weights_only=True)
-    assert got["epoch"] == ref["epoch"]
-    for k, v in ref["state_dict"].items():
-        torch.testing.assert_close(got["state_dict"][k], v, rtol=0, atol=0, msg=k)
+# killed, terminated and interrupted runs resume to the same weights: tests/test_faults.py
 
 
 # ---------------------------------------------------------------------------------------------
@@ -260,13 +230,6 @@ def test_meme_roundtrip_property(tmp_path_factory, specs):
 # ---------------------------------------------------------------------------------------------
 # numeric ranges (motifzoo/training/ranges.py): checked where read, one line, shown in --help
 # ---------------------------------------------------------------------------------------------
-def _error_line(err: str) -> str:
-    """The one line a failing command prints, asserted to be one (Lightning's seed notice aside)."""
-    lines = [line for line in err.splitlines() if line.strip() and not line.startswith(("INFO", "Seed set"))]
-    assert len(lines) == 1, err
-    return lines[0]
-
-
 @pytest.mark.parametrize("args, pattern", [
     (["--model.lr", "-0.1"], r"model.lr = -0.1: must be > 0"),
     (["--model.lr", "0"], r"model.lr = 0(\.0)?: must be > 0"),
@@ -289,7 +252,7 @@ def _error_line(err: str) -> str:
 ])
 def test_out_of_range_values_name_key_value_and_range(tiny_table, tmp_path, args, pattern):
     rc, _, err = run(FIT + ["--data.path", str(tiny_table), "--trainer.default_root_dir", str(tmp_path), *args])
-    assert rc == 2 and re.fullmatch(r"motifzoo: error: " + pattern + ".*", _error_line(err)), err
+    assert rc == 2 and re.fullmatch(r"motifzoo: error: " + pattern + ".*", error_line(err)), err
     assert "Traceback" not in err, err
     assert not list(tmp_path.glob("**/*.ckpt"))
 
@@ -356,13 +319,13 @@ def test_invalid_yaml_config_is_one_line(tiny_table, tmp_path, text, pattern):
     if pattern is None:
         assert "invalid YAML" not in err
         return
-    assert rc == 2 and re.fullmatch("motifzoo: error: .*" + pattern + ".*", _error_line(err)), err
+    assert rc == 2 and re.fullmatch("motifzoo: error: .*" + pattern + ".*", error_line(err)), err
     assert "usage" not in err and "<unicode string>" not in err, err
 
 
 def test_wrong_type_is_one_line_without_the_usage_block(tiny_table):
     rc, _, err = run(FIT + ["--data.path", str(tiny_table), "--data.batch_size", "many"])
-    assert rc == 2 and _error_line(err).startswith('motifzoo: error: Parser key "data.batch_size"'), err
+    assert rc == 2 and error_line(err).startswith('motifzoo: error: Parser key "data.batch_size"'), err
     assert "usage:" not in err
 
 
@@ -386,7 +349,7 @@ def test_data_shorter_than_the_checkpoint(tmp_path, trained_ckpt, command):
     assert rc == 2, err
     assert re.fullmatch(rf"motifzoo: error: {re.escape(short)} line 2: sequence is 40 bp \(and 29 more\) but the model "
                      rf"in {re.escape(trained_ckpt)} needs (at least )?{need} bp; pad or crop the sequences with "
-                     rf"--seq-len {need}", _error_line(err)), err
+                     rf"--seq-len {need}", error_line(err)), err
     assert "Traceback" not in err and "kernel" not in err
 
 

@@ -22,7 +22,16 @@ def user_error_types() -> tuple[type[BaseException], ...]:
 
 def user_message(err: BaseException) -> str | None:
     """The one line shown for an error of :func:`user_error_types`, or ``None`` when it is not a
-    user-facing error (an ``OSError`` that names no file and is not a full disk)."""
+    user-facing error (an ``OSError`` that names no file and is not a full disk). Line breaks that
+    came from the input (a quoted column name, a header) are shown as ``\\n``, so the message stays
+    one line."""
+    message = _message(err)
+    if message is None:
+        return None
+    return message.strip().replace("\r", "\\r").replace("\n", "\\n")
+
+
+def _message(err: BaseException) -> str | None:
     import errno
     if isinstance(err, OSError):
         if err.errno == errno.ENOSPC:

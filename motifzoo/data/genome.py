@@ -14,6 +14,7 @@ Coordinates are 0-based and half-open, as in BED. Every error names the file and
 from __future__ import annotations
 
 import gzip
+import zlib
 import os
 import warnings
 from dataclasses import dataclass
@@ -69,13 +70,19 @@ class BedRegions:
         return f"{self.path} line {self.lines[i]} ({self.chroms[i]}:{self.starts[i]}-{self.ends[i]})"
 
 
-def _read_lines(path: Path) -> list[str]:
+def _iter_lines(path: Path):
+    """``(line number, line)`` of a (gzipped) text file, read as a stream: memory does not grow with the file."""
     opener = gzip.open if path.suffix == ".gz" else open
     try:
         with opener(path, "rt") as fh:
-            return fh.read().splitlines()
-    except (UnicodeDecodeError, gzip.BadGzipFile, EOFError, OSError) as err:
+            for lineno, line in enumerate(fh, 1):
+                yield lineno, line.rstrip("\n")
+    except (UnicodeDecodeError, gzip.BadGzipFile, EOFError, OSError, zlib.error) as err:
         raise DataError(f"{path}: cannot read as a text BED file ({err})") from None
+
+
+#: BED rows parsed together: the text of one chunk is held at a time, whatever the file's size
+BED_CHUNK_ROWS = 100_000
 
 
 def _integers(column: list[str], name: str, path, lines: np.ndarray) -> np.ndarray:
@@ -85,9 +92,11 @@ def _integers(column: list[str], name: str, path, lines: np.ndarray) -> np.ndarr
     except (ValueError, OverflowError):
         for i, v in enumerate(column):
             try:
-                int(v)
+                fits = -2**63 <= int(v) < 2**63
             except (ValueError, OverflowError):
                 raise DataError(f"{path} line {lines[i]}: {name} {v!r} is not an integer") from None
+            if not fits:
+                raise DataError(f"{path} line {lines[i]}: {name} {v!r} is too large for a genome coordinate")
         raise
 
 
@@ -116,8 +125,9 @@ def read_bed(path, value_columns: list[int] | None = None) -> BedRegions:
         if c < 4:
             raise DataError(f"{p}: value column {c} is one of chrom/start/end (columns 1-3); "
                             "value columns are 1-based and start at 4")
+    chunks: list[tuple] = []
     fields, lines = [], []
-    for lineno, line in enumerate(_read_lines(p), 1):
+    for lineno, line in _iter_lines(p):
         if not line.strip() or line.startswith(_HEADER_PREFIXES):
             continue
         row = line.split("\t") if "\t" in line else line.split()
@@ -126,8 +136,19 @@ def read_bed(path, value_columns: list[int] | None = None) -> BedRegions:
                             f"got {len(row)}: {line[:60]!r}")
         fields.append(row)
         lines.append(lineno)
-    if not fields:
+        if len(fields) >= BED_CHUNK_ROWS:
+            chunks.append(_bed_chunk(p, fields, lines, value_columns))
+            fields, lines = [], []
+    if fields:
+        chunks.append(_bed_chunk(p, fields, lines, value_columns))
+    if not chunks:
         raise DataError(f"{p}: no regions (the file is empty or holds only header/comment lines)")
+    chroms, starts, ends, summits, lines_arr, values = (np.concatenate(c) for c in zip(*chunks))
+    return BedRegions(str(p), chroms, starts, ends, summits, lines_arr, values)
+
+
+def _bed_chunk(p: Path, fields: list[list[str]], lines: list[int], value_columns: list[int]) -> tuple:
+    """Parse and check a chunk of BED rows: (chroms, starts, ends, summits, lines, values) arrays."""
     lines_arr = np.array(lines, dtype=np.int64)
     chroms = np.array([r[0] for r in fields])
     starts = _integers([r[1] for r in fields], "start", p, lines_arr)
@@ -164,7 +185,7 @@ def read_bed(path, value_columns: list[int] | None = None) -> BedRegions:
         if nonfinite.any():
             i = int(np.argmax(nonfinite))
             raise DataError(f"{p} line {lines[i]}: column {c} is {column[i]}; values must be finite numbers")
-    return BedRegions(str(p), chroms, starts, ends, summits, lines_arr, values)
+    return chroms, starts, ends, summits, lines_arr, values
 
 
 def _is_float(v: str) -> bool:

@@ -90,13 +90,17 @@ def read_meme(path) -> list[Motif]:
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"MEME file not found: {path}")
-    if path.suffix == ".gz":
-        import gzip
-        with gzip.open(path, "rt") as fh:
+    if path.is_dir():
+        raise MemeFormatError(f"{path} is a directory, expected a MEME file")
+    import gzip
+    import zlib
+    try:
+        with (gzip.open(path, "rt") if path.suffix == ".gz" else open(path)) as fh:
             lines = fh.read().splitlines()
-    else:
-        with open(path) as fh:
-            lines = fh.read().splitlines()
+    except UnicodeDecodeError:
+        raise MemeFormatError(f"{path}: not a text (UTF-8) MEME file") from None
+    except (gzip.BadGzipFile, EOFError, zlib.error) as err:
+        raise MemeFormatError(f"{path}: corrupt or truncated gzip file ({err})") from None
 
     motifs: list[Motif] = []
     alength = 4
@@ -126,12 +130,21 @@ def read_meme(path) -> list[Motif]:
         if i >= n:
             raise MemeFormatError(f"{path} line {motif_line}: motif {name!r} has no 'letter-probability matrix' line")
         keys = dict(_KV.findall(lines[i]))
-        width = int(float(keys["w"])) if "w" in keys else None
-        alen = int(float(keys.get("alength", alength)))
+
+        def number(key, default, line=i + 1):
+            try:
+                value = float(keys.get(key, default))
+            except ValueError:
+                value = float("nan")
+            if not np.isfinite(value) or value < 0:
+                raise MemeFormatError(f"{path} line {line}: {key}= {keys[key]!r} is not a non-negative number")
+            return value
+        width = int(number("w", 0)) if "w" in keys else None
+        alen = int(number("alength", alength))
         if alen != 4:
             raise MemeFormatError(f"{path} line {i + 1}: alength={alen}; only DNA (alength= 4) is supported")
-        nsites = int(round(float(keys.get("nsites", 20))))
-        evalue = float(keys.get("E", 0))
+        nsites = int(round(number("nsites", 20)))
+        evalue = number("E", 0)
         i += 1
         rows = []
         while i < n:
@@ -150,7 +163,7 @@ def read_meme(path) -> list[Motif]:
                 raise MemeFormatError(f"{path} line {i + 1}: expected {alen} numbers in motif {name!r}, got {text!r}") from None
             if len(row) != alen:
                 raise MemeFormatError(f"{path} line {i + 1}: motif {name!r} row has {len(row)} columns, expected {alen}")
-            if abs(sum(row) - 1.0) > 0.1 or min(row) < 0:
+            if not np.isfinite(row).all() or abs(sum(row) - 1.0) > 0.1 or min(row) < 0:
                 raise MemeFormatError(
                     f"{path} line {i + 1}: motif {name!r} row sums to {sum(row):.4f}; "
                     "letter probabilities must be non-negative and sum to 1")
