@@ -385,13 +385,14 @@ def syntax_readout(model, data=None, threshold: float = 0.5, min_ic: float = 3.0
     except ValueError as err:  # an optional readout: the rest of the report still stands
         return {**empty, "note": f"syntax rules could not be read: {err}"}
     rules = result["rules"]
-    how = ("Rules read from the weights of the model's syntax layer." if layer else
-           "Rules read from motif instances called over --data: the effect of an arrangement is the model's mean "
-           "output on sequences holding it minus its mean on sequences holding both motifs arranged otherwise. "
-           "Models without a syntax layer cannot represent spacing rules explicitly, so read these as what the "
-           "model does with co-occurring motifs.")
+    how = ("Significant rules only (q < 0.05, Benjamini-Hochberg over every arrangement tested): an arrangement "
+           "is significant when it changes the output more than the same two motifs in other arrangements. "
+           + ("Rules read from the weights of the model's syntax layer." if layer else
+              "Rules read from motif instances called over --data (sequences stratified by their site counts). "
+              "Models without a syntax layer cannot represent spacing rules explicitly, so read these as what the "
+              "model does with motifs arranged this way."))
     if rules is None or rules.empty:
-        return {**empty, "note": "No syntax rule passed the readout's filters. " + how}
+        return {**empty, "note": "No significant syntax rules at q < 0.05. " + how}
     return {"rules": rules, "pairs": result.get("pairs"), "geometry": result.get("geometry"), "how": how,
             "note": None}
 
@@ -578,7 +579,7 @@ def write_report(model, out_dir, data=None, *, checkpoint=None, data_path=None, 
                  database_name: str | None = None, q_threshold: float = 0.05, method: str | None = None,
                  threshold: float = 0.5, min_ic: float = 3.0, syntax: bool = True, force: bool = False,
                  labels: pd.DataFrame | None = None, motif_kwargs: dict | None = None, batch_size: int = 256,
-                 progress: bool = False) -> Path:
+                 progress: bool = False, variants=None, genome=None) -> Path:
     """Write ``out_dir/index.html`` for ``model`` and the data files it links to.
 
     Parameters
@@ -615,6 +616,9 @@ def write_report(model, out_dir, data=None, *, checkpoint=None, data_path=None, 
         same filters.
     progress : bool
         Progress bars on a terminal (stderr).
+    variants, genome : path, optional
+        Variants to score (window table, or VCF with ``genome``): adds a Variants section and
+        ``variant_effects.tsv`` (:mod:`motifzoo.interpret.variants_report`).
 
     Returns
     -------
@@ -678,6 +682,15 @@ def write_report(model, out_dir, data=None, *, checkpoint=None, data_path=None, 
 
     stages.set_description("report: figures")
     files = write_downloads(out, labelled, table, filter_table, weights, rules, importance)
+    # --- variants section (issue 18): motifzoo.interpret.variants_report ---
+    extra_sections = []
+    if variants is not None:
+        from .variants_report import variants_section
+        body, extra_files = variants_section(model, variants, out, genome=genome, motifs=labelled,
+                                             batch_size=batch_size, device=next(model.parameters()).device)
+        files.update(extra_files)
+        extra_sections.append(("variants", "Variants", body))
+    # --- end variants section ---
     logos = write_logos(model, labelled, annotation, db, progress=progress)
     figures = {}
     if importance is not None:
@@ -688,7 +701,7 @@ def write_report(model, out_dir, data=None, *, checkpoint=None, data_path=None, 
         by_weights = weights is not None
         figures["heatmap"] = _embed(heatmap_figure(
             kept, row_labels, label="weight" if by_weights else "Δ mean prediction",
-            title="motif -> target weights" if by_weights else "motif -> target: effect of occluding its sites"))
+            title="motif -> target weights" if by_weights else "motif -> target (occlusion)"))
     _, run_metrics = run_files(checkpoint)
     curve = training_curve_figure(run_metrics)
     if curve is not None:
@@ -704,7 +717,7 @@ def write_report(model, out_dir, data=None, *, checkpoint=None, data_path=None, 
     page = render_html(card, table, groups, logos, figures, readout, files, q_threshold,
                        model.model_name or type(model).__name__,
                        importance_note=importance_note, metrics=metrics, metrics_note=metrics_note,
-                       has_curve=checkpoint is not None)
+                       has_curve=checkpoint is not None, extra_sections=extra_sections)
     index = out / "index.html"
     atomic_write_text(index, page)
     stages.update()
@@ -731,7 +744,7 @@ def write_downloads(out: Path, motifs: list[Motif], table: pd.DataFrame, filter_
         atomic_write_text(out / "target_weights.tsv", weights.to_csv(sep="\t"))
         files["target_weights.tsv"] = "filter x target weights (every filter)"
     if rules is not None:
-        atomic_write_text(out / "syntax_rules.tsv", rules.to_csv(sep="\t", index=False))
+        atomic_write_text(out / "syntax_rules.tsv", rules.to_csv(sep="\t", index=False, float_format="%.4g"))
         files["syntax_rules.tsv"] = "syntax rules read from the model"
     for name in ("importance.tsv", "target_weights.tsv", "syntax_rules.tsv"):
         if name not in files and (out / name).exists():  # an earlier report's file this model has no data for
@@ -744,16 +757,17 @@ def write_downloads(out: Path, motifs: list[Motif], table: pd.DataFrame, filter_
 # --------------------------------------------------------------------------------------------
 STYLE = """
 body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; margin: 1.5em auto; max-width: 1200px;
-       padding: 0 0.8em; color: #222; line-height: 1.4; overflow-wrap: anywhere; }
+       padding: 0 0.8em; color: #222; line-height: 1.4; overflow-wrap: break-word; }
 h1 { font-size: 1.5em; margin-bottom: 0.2em; } h2 { border-bottom: 1px solid #ccc; margin-top: 1.8em; }
 table { border-collapse: collapse; margin: 0.5em 0; font-size: 0.9em; }
 th, td { border: 1px solid #ddd; padding: 0.25em 0.5em; vertical-align: middle; text-align: left; }
-th { background: #f3f3f3; } td.num { text-align: right; font-variant-numeric: tabular-nums; }
+th { background: #f3f3f3; } td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 table.sortable th { cursor: pointer; user-select: none; } table.sortable th:hover { background: #e6e6e6; }
 th[aria-sort=ascending]::after { content: " ▲"; } th[aria-sort=descending]::after { content: " ▼"; }
-table.card td:first-child { color: #555; }
+table.card td:first-child { color: #555; } table.card td:last-child { overflow-wrap: anywhere; }
 .cards { display: flex; flex-wrap: wrap; gap: 1.5em; } .cards > div { flex: 1 1 300px; min-width: 0; }
 img { max-width: 100%; height: auto; } .muted { color: #777; } .wide { overflow-x: auto; max-width: 100%; }
+.wide img { max-width: none; }
 th.target { font-size: 0.8em; max-width: 6em; }
 nav { display: flex; flex-wrap: wrap; gap: 0.3em 1em; } pre { background: #f7f7f7; padding: 0.6em; overflow-x: auto; font-size: 0.8em; }
 """
@@ -853,7 +867,7 @@ def _site_cells(row) -> str:
     enrichment = row.get("enrichment")
     enr_text = ""
     if enrichment is not None and not pd.isna(enrichment):
-        enr_text = f"{float(enrichment):.2f}× <span class='muted'>(p {_fmt(row.get('enrichment_p'))})</span>"
+        enr_text = f"{float(enrichment):.3g}× <span class='muted'>(p {_fmt(row.get('enrichment_p'))})</span>"
     return (f"<td class='num'>{_fmt(row.get('nsites'))}</td><td class='num'>{frac_text}</td>"
             f"<td class='num' data-v='{_e(_fmt(enrichment))}'>{enr_text}</td>")
 
@@ -919,7 +933,8 @@ def _metrics_html(metrics: pd.DataFrame) -> str:
 
 def render_html(card: dict, table: pd.DataFrame, groups: pd.DataFrame, logos: dict, figures: dict,
                 readout: dict, files: dict, q_threshold: float, title: str, importance_note: str = "",
-                metrics: pd.DataFrame | None = None, metrics_note: str = "", has_curve: bool = False) -> str:
+                metrics: pd.DataFrame | None = None, metrics_note: str = "", has_curve: bool = False,
+                extra_sections=()) -> str:
     """The report page: one file, figures embedded, inline style and sorting script, no network."""
     targets = [c.split(":", 1)[1] for c in table.columns if c.startswith("weight:")]
     limit = float(table[[f"weight:{t}" for t in targets]].abs().to_numpy().max()) if targets else 0.0
@@ -967,6 +982,7 @@ def render_html(card: dict, table: pd.DataFrame, groups: pd.DataFrame, logos: di
                          f"{_rules_html(rules.head(MAX_RULES_SHOWN))}{hist}"))
     elif readout.get("note"):
         sections.append(("syntax", "Syntax rules", f"<p class='muted'>{_e(readout['note'])}</p>"))
+    sections.extend(extra_sections)  # (id, title, html) sections of other modules, e.g. variants (issue 18)
     links = "".join(f"<li><a href='{_e(name)}' download>{_e(name)}</a> — {_e(desc)}</li>"
                     for name, desc in files.items())
     sections.append(("downloads", "Downloads",
