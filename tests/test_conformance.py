@@ -88,6 +88,9 @@ def test_forward_and_first_layer(model):
         units = model.unit_outputs(x)
         assert (units is not None) == model.has_units
         assert units is None or units.shape == (5, n_filters)
+        from_acts = model.forward_from_activations(stranded)
+        if from_acts is not None:  # the rest of the network, from the first layer's activations
+            torch.testing.assert_close(from_acts, model(x), rtol=1e-4, atol=1e-5)
         pairs = model.pair_weights()
         if pairs is not None:
             channels = stranded.shape[1] * n_filters

@@ -389,12 +389,18 @@ class Argminn(_PenalisedScannerModel):
         self.entropy_schedule = (entropy_weight, entropy_burn_in, entropy_ramp)
 
     def forward(self, x: torch.Tensor, return_attention: bool = False):
-        acts, normed = self.scanner.scan(x)  # (N, S, F, L')
+        return self._forward_maps(*self.scanner.scan(x), return_attention)
+
+    def forward_from_activations(self, stranded: torch.Tensor) -> torch.Tensor:
+        return self._forward_maps(stranded, self.scanner.next_layer_input(stranded))
+
+    def _forward_maps(self, acts: torch.Tensor, normed: torch.Tensor, return_attention: bool = False):
+        """The network after the scanner, from its activations and next-layer inputs, both (N, S, F, L')."""
         n, s, f, length = normed.shape
         if length != self.position_encoding.shape[0]:
-            built = self.position_encoding.shape[0] + self.scanner.filter_width - 1
-            raise ValueError(f"argminn was built for {built} bp "
-                             f"inputs, got {x.shape[-1]} bp")
+            width = self.scanner.filter_width
+            raise ValueError(f"argminn was built for {self.position_encoding.shape[0] + width - 1} bp "
+                             f"inputs, got {length + width - 1} bp")
         tokens = normed.reshape(n, s * f, length).transpose(1, 2)  # (N, L', S F)
         tokens = torch.cat([tokens, self.position_encoding.expand(n, -1, -1)], dim=-1)
         tokens = self.project(tokens)
@@ -520,7 +526,14 @@ class ArgminnPairwise(_PenalisedScannerModel):
         return (g.view(n, n_targets, channels, length) * maps[:, None]).sum(dim=(2, 3))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        acts, maps = self.scanner.scan(x)  # (N, S, F, L'), identical for norm="pre"
+        return self._forward_maps(*self.scanner.scan(x))
+
+    def forward_from_activations(self, stranded: torch.Tensor) -> torch.Tensor:
+        return self._forward_maps(stranded, self.scanner.next_layer_input(stranded))
+
+    def _forward_maps(self, acts: torch.Tensor, maps: torch.Tensor) -> torch.Tensor:
+        """The network after the scanner, from its activations and motif maps, both (N, S, F, L') (the same
+        tensor for norm="pre")."""
         n, s, f, length = maps.shape
         self._cache = {"activations": acts} if self.training else {}
         pooled = maps.amax(dim=(1, 3))  # (N, F): strongest instance of each motif, either strand

@@ -158,6 +158,13 @@ class MotifModel(nn.Module):
         ``s * F + f`` = filter f on strand s) and window offsets 0..D; ``None`` for models without one."""
         return None
 
+    def forward_from_activations(self, stranded: torch.Tensor) -> torch.Tensor | None:
+        """The outputs computed from first-layer activations instead of sequences, (N, S, F, L') -> (N, T):
+        equals ``model(x)`` for ``stranded_activations(x)`` in eval mode, so readers can ask what the
+        model predicts with an activation changed (variant effects). ``None`` where the architecture
+        cannot."""
+        return None
+
     def position_attention(self, x: torch.Tensor) -> torch.Tensor | None:
         """Attention on each position relative to uniform, (N, 4, L) -> (N, L - W + 1), for models
         with attention; ``None`` otherwise."""

@@ -34,8 +34,22 @@ def first_layer_scanner(first_layer: str, n_filters: int, filter_width: int, act
     return Scanner(n_filters, filter_width, activation, strands, first_layer, norm="none")
 
 
+class _ScannerBodyHead(ScannerModel, MotifModel):
+    """``head(body(x))`` with the scanner first in ``body``."""
+
+    scanner: Scanner
+    body: nn.Sequential
+    head: nn.Module
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.body(x))
+
+    def forward_from_activations(self, stranded: torch.Tensor) -> torch.Tensor:
+        return self.head(self.body[1:](self.scanner.combine(self.scanner.next_layer_input(stranded))))
+
+
 @register_model("expcnn_shallow")
-class ExpCNNShallow(ScannerModel, MotifModel):
+class ExpCNNShallow(_ScannerBodyHead):
     """One motif-scanning conv layer, a large max-pool and a dense head.
 
     The large pool (Koo & Eddy 2019) leaves the deeper layers no room to build
@@ -85,12 +99,8 @@ class ExpCNNShallow(ScannerModel, MotifModel):
         else:
             self.head = nn.Linear(flat, n_targets)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.head(self.body(x))
-
-
 @register_model("expcnn_deep")
-class ExpCNNDeep(ScannerModel, MotifModel):
+class ExpCNNDeep(_ScannerBodyHead):
     """A motif-scanning first layer followed by conv blocks with small pools.
 
     Parameters
@@ -133,6 +143,3 @@ class ExpCNNDeep(ScannerModel, MotifModel):
         flat = _flat_size(self.body, input_length)
         self.head = nn.Sequential(nn.Linear(flat, hidden), nn.BatchNorm1d(hidden), nn.ReLU(),
                                   nn.Dropout(dropout), nn.Linear(hidden, n_targets))
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.head(self.body(x))

@@ -337,6 +337,11 @@ class ExplaiNN(ScannerModel, MotifModel):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.final(self.unit_outputs(x))
 
+    def forward_from_activations(self, stranded: torch.Tensor) -> torch.Tensor:
+        acts = stranded[:, 0]  # (B, N, L'): one strand
+        size, stride = self._pool_window(acts.shape[-1])
+        return self.final(self.unit_response(F.max_pool1d(acts, size, stride)))
+
     def motif_target_weights(self) -> torch.Tensor:
         """(N, T) final-layer weight of each unit on each target."""
         return self.final.weight.detach().T

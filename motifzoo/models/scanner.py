@@ -217,12 +217,16 @@ class Scanner(nn.Module):
         if self.first_layer == "pwm" and self.training and not bool(self.background_fixed):
             self.fit_background(x)
         acts = self.act(self.preactivation(x))
-        out = self._batch_norm(acts) if self.norm == "post" else acts
+        out = self.next_layer_input(acts)
         if self.first_layer == "pwm":
             # replaced on every pass (0 in eval) so regularization() never returns a stale batch's term
             self._site_loss = (self.site_weight * self.site_nll(x, acts.detach())
                                if self.training and self.site_weight > 0 else 0.0)
         return acts, out
+
+    def next_layer_input(self, acts: torch.Tensor) -> torch.Tensor:
+        """What the next layer reads from motif activations (N, S, F, L'): batch-normalised for ``norm="post"``."""
+        return self._batch_norm(acts) if self.norm == "post" else acts
 
     def stranded(self, x: torch.Tensor) -> torch.Tensor:
         """Motif activations per strand, (N, 4, L) -> (N, S, F, L')."""
