@@ -6,12 +6,7 @@ import torch.nn.functional as F
 
 import motifzoo
 from motifzoo.models import CheckpointError, MotifModel
-
-
-def one_hot_batch(n: int, length: int, seed: int = 0) -> torch.Tensor:
-    """(n, 4, length) random one-hot sequences."""
-    codes = torch.randint(0, 4, (n, length), generator=torch.Generator().manual_seed(seed))
-    return F.one_hot(codes, 4).permute(0, 2, 1).float()
+from test_conformance import one_hot_batch
 
 
 def test_registry_lists_and_builds():
