@@ -223,3 +223,36 @@ def test_fit_sanity_check_on_a_table_grouped_by_class_warns_nothing(tiny_sim, tm
              str(tmp_path), "--trainer.enable_model_summary", "false", "--trainer.enable_progress_bar", "false"])
     messages = [str(w.message) for w in caught]
     assert not [m for m in messages if "No negative samples" in m or "No positive samples" in m], messages
+
+
+def test_device_option():
+    from motifzoo.cli.common import resolve_device
+    from motifzoo.cli.errors import UserError
+    assert resolve_device("cpu").type == "cpu"
+    assert resolve_device("auto").type == ("cuda" if torch.cuda.is_available() else "cpu")
+    with pytest.raises(UserError, match="must be auto, cpu, cuda or cuda:N"):
+        resolve_device("tpu")
+    if not torch.cuda.is_available():
+        with pytest.raises(UserError, match="no CUDA GPU is available"):
+            resolve_device("cuda:0")
+
+
+def test_progress_bars_draw_on_a_terminal_only(monkeypatch):
+    import io
+
+    from motifzoo.interpret.progress import progress_bar
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    quiet = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", quiet)
+    assert list(progress_bar(range(3), enabled=True, desc="work")) == [0, 1, 2] and quiet.getvalue() == ""
+    terminal = Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    assert list(progress_bar(range(3), enabled=True, desc="work")) == [0, 1, 2]
+    assert "work" in terminal.getvalue()
+    terminal = Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    assert list(progress_bar(range(3), enabled=False, desc="work")) == [0, 1, 2] and terminal.getvalue() == ""

@@ -86,8 +86,9 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
                     "  fit        train from a YAML config: motifzoo fit --config configs/expcnn.yaml\n"
                     "  validate   evaluate a checkpoint on the validation split (--ckpt_path)\n"
                     "  test       evaluate a checkpoint on the test split (--ckpt_path)",
-        epilog="Every subcommand has --help with an example. Output files are -o/--output FILE; commands that "
-               "write a folder take -d/--out-dir DIR.\n\nexample:\n  motifzoo demo -d demo_out",
+        epilog="Every COMMAND --help shows each option's default and an example. Output files are -o/--output\n"
+               "FILE; commands that write a folder take -d/--out-dir DIR; commands that run a model take\n"
+               "--device (default auto).\n\nexample:\n  motifzoo demo -d demo_out",
         formatter_class=HelpFormatter)
     parser.add_argument("--debug", action="store_true", help="show full tracebacks")
     parser.add_argument("--version", action="version", version=f"motifzoo {__version__}")

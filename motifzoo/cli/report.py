@@ -47,6 +47,13 @@ def add_report_arguments(p) -> None:
     p.add_argument("--no-syntax", action="store_true",
                    help="leave out syntax rules (by default: read from a syntax layer, or for other models from "
                         "motif instances over --data)")
+    # --- variants section (issue 18) ---
+    p.add_argument("--variants", metavar="FILE",
+                   help="also score these variants (as for `motifzoo variants`: a name/ref/alt window table, or a VCF "
+                        "with --genome) and add a Variants section: the top variants with ref and alt logos of the "
+                        "motif instance each changes (default: no Variants section)")
+    p.add_argument("--genome", metavar="FASTA", help="the genome a --variants VCF refers to (default: none)")
+    # --- end variants section ---
     add_device_argument(p)
     p.add_argument("--force", action="store_true", help="overwrite an existing report in the folder")
 
@@ -84,12 +91,13 @@ def run_report(args) -> int:
                          database=database, database_name=database_label(args.database),
                          q_threshold=args.q_threshold, syntax=not args.no_syntax, force=args.force,
                          labels=labels, motif_kwargs=filter_selection_kwargs(args), batch_size=args.batch_size,
-                         progress=True)
+                         progress=True, variants=args.variants, genome=args.genome)
     print(f"wrote {index}")
     return 0
 
 
-REPORT = ("write an HTML report of a trained model: motifs named against JASPAR, logos, targets, syntax",
+REPORT = ("write a stand-alone HTML report: which motif drives which target, motifs named against JASPAR, "
+          "test metrics, syntax",
           add_report_arguments, run_report)
 
 
