@@ -297,7 +297,7 @@ def model_motifs(model, data=None, method: str | None = None, threshold: float =
     motifs : list of Motif
         Named ``filter{i}``; ``evalue`` (MEME's ``E=``) is the filter's one-sided binomial enrichment
         p-value over dinucleotide-shuffled sequences (:func:`enrichment_pvalues`, not corrected for
-        the F filters tested), or 1 when no enrichment test ran (``method="weights"`` or
+        the F filters tested; floored at 1e-300), or 1 when no enrichment test ran (``method="weights"`` or
         ``enrichment_p=None``): never 0, which would read as maximally significant. ``meta`` records
         ``filter``, ``start`` (first kept
         column within the filter), ``method``, ``information``, ``status``, ``strand``
@@ -362,7 +362,7 @@ def model_motifs(model, data=None, method: str | None = None, threshold: float =
         n = int(nsites[f]) if method == "activations" and nsites[f] > 0 else 100
         # MEME's E= field: the enrichment test's p-value over shuffled sequences (uncorrected; 1 when
         # no test ran: read from the weights, or enrichment_p=None), never a misleading 0
-        evalue = float(pvalues[f]) if enriched is not None else 1.0
+        evalue = max(float(pvalues[f]), 1e-300) if enriched is not None else 1.0  # floored: never E= 0
         motifs.append(Motif(names[f], pwm[start:end], nsites=n, evalue=evalue,
                             meta={"filter": f, "start": start, "method": method, "information": info,
                                   "status": status, "strand": strand, "sites_minus": int(nsites_minus[f])}))
