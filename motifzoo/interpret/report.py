@@ -363,10 +363,9 @@ MAX_RULES_SHOWN = 20
 def syntax_readout(model, data=None, threshold: float = 0.5, min_ic: float = 3.0) -> dict:
     """Syntax rules of a model, and what is needed to draw its spacing histograms.
 
-    With :mod:`motifzoo.interpret.syntax` installed, rules come from the weights of a syntax layer
-    (``argminn_pairwise``) or, for any other model given ``data``, from motif instances called over
-    the data (attention-gated for ``argminn``). Without that module, the model interface's
-    :meth:`~motifzoo.models.MotifModel.syntax_readout` is used.
+    Rules come from the weights of a syntax layer (``pair_weights()``, ``argminn_pairwise``) or, for
+    any other model given ``data``, from motif instances called over the data (attention-gated for
+    models with ``has_position_attention``, ``argminn``).
 
     Returns
     -------
