@@ -1,5 +1,4 @@
 """Logos and the per-model HTML report."""
-import importlib.util
 import os
 import re
 import shutil
