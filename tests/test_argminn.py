@@ -6,8 +6,8 @@ import torch
 
 from motifzoo.models import get_model
 from motifzoo.models.argminn import (attention_entropy, filter_overlap_penalty, filter_sparsity_penalty,
-                                     overlap_matrix, relative_position_bias, reverse_complement_filters,
-                                     schedule_weight, sinusoidal_encoding)
+                                     overlap_matrix, relative_position_bias, schedule_weight, sinusoidal_encoding)
+from motifzoo.models.scanner import reverse_complement_filters
 
 
 def one_hot(n, length, seed=0):

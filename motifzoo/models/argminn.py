@@ -35,7 +35,7 @@ import torch.nn.functional as F
 
 from .base import MotifModel
 from .registry import register_model
-from .scanner import Scanner, ScannerModel, reverse_complement_filters, strand_mode  # noqa: F401 (reexport)
+from .scanner import Scanner, ScannerModel, strand_mode
 
 
 # --------------------------------------------------------------------------------------------
