@@ -97,8 +97,9 @@ def rule_in_planted_terms(rule, identities, order: list[str]):
         return None
     (pa, sa), (pb, sb) = identities[rule["motif_a"]], identities[rule["motif_b"]]
     # a filter that matches the planted motif's reverse complement reads it on the other strand
-    plus_a = (rule["orientation"][0] == "+") == (sa == "+")
-    plus_b = (rule["orientation"][1] == "+") == (sb == "+")
+    orient = rule["orientation"] if "orientation" in rule.index else "++"  # single-strand models: always ++
+    plus_a = (orient[0] == "+") == (sa == "+")
+    plus_b = (orient[1] == "+") == (sb == "+")
     a, b, d, xa, xb = canonical_arrangements([order.index(pa)], [order.index(pb)], [rule["distance"]], [plus_a], [plus_b])
     return order[a[0]], order[b[0]], float(d[0]), ("+" if xa[0] else "-") + ("+" if xb[0] else "-")
 
@@ -131,7 +132,9 @@ def run_spacing(model: str, table: Path, out: Path, sim, background, epochs: int
     rc, log = quiet_main(["motifs", ckpt, "-o", str(meme), "--data", str(table), "--force"])
     assert rc == 0, log
     t0 = time.perf_counter()
-    rc, log = quiet_main(["syntax", ckpt, "-o", str(rules_path), "--data", str(table), "--force",
+    # --no-names: orientation in the representative filters' own strands (translated below by TOMTOM);
+    # --all: every rule tested, so the planted rule's rank is known even when it is not significant
+    rc, log = quiet_main(["syntax", ckpt, "-o", str(rules_path), "--data", str(table), "--force", "--no-names", "--all",
                           "--histogram", str(out / f"{model}_spacing.png"), "--instances", str(out / f"{model}_calls.tsv")])
     syntax_s = time.perf_counter() - t0
     assert rc == 0, log
@@ -146,7 +149,7 @@ def run_spacing(model: str, table: Path, out: Path, sim, background, epochs: int
     top_text = "-" if not len(rules) else (
         f"{names[top[0]]} {names[top[1]]} {top[2]:g} {top[3]}" if top else
         f"{rules.iloc[0]['motif_a']} {rules.iloc[0]['motif_b']} {rules.iloc[0]['distance']:g} "
-        f"{rules.iloc[0]['orientation']} (unmatched)")
+        f"{rules.iloc[0].get('orientation', '++')} (unmatched)")
     return {"model": model, "test_auroc": round(auroc, 4), "epochs": n_epochs, "train_s": round(seconds, 1),
             "s_per_epoch": round(seconds / n_epochs, 1), "method": rules["method"].iloc[0] if len(rules) else "-",
             "top_rule": top_text, "top_is_planted": bool(translated and matches(top, truth)),
