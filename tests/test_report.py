@@ -348,8 +348,12 @@ MEASURE = """<script>window.addEventListener('load', function () {
     var r = el.getBoundingClientRect();
     if (r.right > widest && !el.closest('.wide')) { widest = r.right; who = el.tagName + '.' + el.className; }
   });
+  var table = document.getElementById('filter-table'), heads = Array.from(table.querySelectorAll('thead th'));
+  var col = heads.findIndex(function (h) { return h.textContent.trim() === 'bits'; });
+  heads[col].click();  // the inline script sorts by the clicked column
+  var bits = Array.from(table.tBodies[0].rows).map(function (r) { return parseFloat(r.cells[col].textContent); });
   parent.postMessage(JSON.stringify({scroll: document.documentElement.scrollWidth,
-    inner: window.innerWidth, widest: widest, who: who}), '*');
+    inner: window.innerWidth, widest: widest, who: who, bits: bits}), '*');
 });</script>"""
 #: headless Chromium windows are at least 500 px wide: the page is shown in a 400 px frame instead, and
 #: reports its measures to the frame's parent, whose DOM --dump-dom prints
@@ -395,3 +399,36 @@ def test_report_renders_in_headless_chromium_at_400_px(report, tmp_path):
     assert measure["inner"] == 400
     assert measure["scroll"] <= measure["inner"], measure
     assert measure["widest"] <= measure["inner"] + 0.5, measure
+    # a click on a column header sorts the table by it
+    assert len(measure["bits"]) >= 3 and measure["bits"] == sorted(measure["bits"]), measure["bits"]
+
+
+def test_metric_helpers():
+    from motifzoo.interpret.report import _auprc, _auroc, split_metrics
+    y = np.array([0, 0, 1, 1])
+    assert _auroc(y, np.array([0.1, 0.4, 0.35, 0.8])) == 0.75
+    assert _auroc(y, np.array([0.1, 0.2, 0.3, 0.4])) == 1.0 and np.isnan(_auroc(np.ones(3), np.arange(3.0)))
+    assert _auprc(y, np.array([0.1, 0.4, 0.35, 0.8])) == pytest.approx((1 + 2 / 3) / 2)
+    model = planted_model()
+    model.task = "regression"
+    x = one_hot(["ACGT" * 25] * 6)
+    labels = pd.DataFrame({"cell_a": np.arange(6.0), "cell_b": np.ones(6), "split": ["test"] * 4 + ["train"] * 2})
+    table, note = split_metrics(model, x, labels)
+    assert list(table.columns) == ["target", "n", "Pearson r", "Spearman r"] and set(table["n"]) == {4}
+    assert "split = test" in note
+    table, note = split_metrics(model, x, labels.drop(columns="split"))
+    assert table is None and "no split column" in note
+
+
+def test_predict_writes_raw_values_for_regression(tmp_path):
+    model = planted_model()
+    ckpt = tmp_path / "reg.ckpt"
+    motifzoo.save(model, ckpt, target_names=TARGETS, task="regression")
+    seqs = ["ACGT" * 25, "A" * 100, "GATA" * 25]
+    (tmp_path / "x.fa").write_text("".join(f">s{i}\n{s}\n" for i, s in enumerate(seqs)))
+    rc, _, err = run(["predict", str(ckpt), "--data", str(tmp_path / "x.fa"), "-o", str(tmp_path / "p.tsv")])
+    assert rc == 0, err
+    preds = pd.read_csv(tmp_path / "p.tsv", sep="\t")
+    assert list(preds.columns) == ["name", *TARGETS] and list(preds["name"]) == ["s0", "s1", "s2"]
+    expected = model.eval()(one_hot(seqs)).detach().numpy()
+    np.testing.assert_allclose(preds[TARGETS].to_numpy(), expected, rtol=1e-4, atol=1e-5)
