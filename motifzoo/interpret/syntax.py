@@ -510,17 +510,16 @@ def predict_outputs(model, data, batch_size: int = 256) -> np.ndarray:
 def motif_instances(calls: pd.DataFrame, groups: pd.DataFrame) -> pd.DataFrame:
     """Filter-level calls -> motif-level calls (redundant filters merged, :func:`merge_instances`).
 
-    ``filter`` becomes the motif's unit (its representative filter index), ``motif`` its id; ``strand``,
-    ``centre``, ``position`` and ``end`` are moved into the motif's frame (:func:`to_motif_frame`), so
-    ``position`` may be a half-integer where a member filter is offset from its representative.
+    ``filter`` becomes the motif's unit (its representative filter index), ``motif`` its id; ``strand`` and
+    ``centre`` are moved into the motif's frame (:func:`to_motif_frame`: the strand of the named motif, and
+    where the representative's centre falls, which distances are measured between); ``position`` and
+    ``end`` stay the span of the calling filter's trimmed motif.
     """
     if calls.empty:
         return calls.assign(filter=calls["filter"].astype(np.int64))
     unit, plus, centre = to_motif_frame(calls["filter"].to_numpy(np.int64), calls["strand"].to_numpy() == "+",
                                         calls["centre"].to_numpy(float), groups)
-    width = (calls["end"] - calls["position"]).to_numpy(float)
-    start = centre - (width - 1) / 2
-    calls = calls.assign(centre=centre, position=start, end=start + width, strand=np.where(plus, "+", "-"))
+    calls = calls.assign(centre=centre, strand=np.where(plus, "+", "-"))
     merged = merge_instances(calls, dict(zip(groups.index.to_numpy(int), groups["unit"].to_numpy(int))))
     ids = dict(zip(groups["unit"].to_numpy(int), groups["motif"]))
     merged["filter"] = merged["motif"].astype(int)
