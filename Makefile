@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 demo: $(STAMP)
-	$(VENV)/bin/motifzoo demo --out demo_out
+	$(VENV)/bin/motifzoo demo -d demo_out
 
 test: $(STAMP)
 	$(PY) -m pytest -q -m "not slow"
