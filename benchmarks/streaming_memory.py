@@ -89,20 +89,45 @@ print(len(r), result)
 }
 
 
+#: run first in each child: samples the process's anonymous memory (what it allocates, unlike the pages of a
+#: memory-mapped file, which count in RSS but are the kernel's page cache) every 5 ms, keeping the peak
+SAMPLER = """
+import threading, time
+PEAK = [0]
+def _anon():
+    for line in open("/proc/self/status"):
+        if line.startswith("RssAnon:"):
+            return int(line.split()[1])
+    return 0
+def _sample():
+    while True:
+        PEAK[0] = max(PEAK[0], _anon())
+        time.sleep(0.005)
+threading.Thread(target=_sample, daemon=True).start()
+"""
+REPORT = """
+import resource
+PEAK[0] = max(PEAK[0], _anon())
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, PEAK[0])
+"""
+
+
 def measure(kind: str, path: Path) -> dict:
     t0 = time.perf_counter()
-    code = CHILD[kind] + "import resource; print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n"
-    out = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True, check=True).stdout
+    out = subprocess.run([sys.executable, "-c", SAMPLER + CHILD[kind] + REPORT, str(path)], capture_output=True,
+                         text=True, check=True).stdout
     lines = out.split("\n")
     n, result = map(int, lines[0].split())
-    peak_kib = int(lines[1])
+    peak_kib, anon_kib = map(int, lines[1].split())
     return {"kind": kind, "file_mib": path.stat().st_size / 2**20, "items": n, "result_mib": result / 2**20,
-            "peak_mib": peak_kib / 1024, "seconds": time.perf_counter() - t0}
+            "peak_rss_mib": peak_kib / 1024, "peak_anon_mib": anon_kib / 1024, "seconds": time.perf_counter() - t0}
 
 
 def baseline_mib() -> float:
-    code = "import motifzoo.data.genome, resource; print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
-    return int(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout) / 1024
+    """Peak anonymous memory of a child that only imports the reader."""
+    code = SAMPLER + "import motifzoo.data.genome\nprint(0, 0)\n" + REPORT
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    return int(out.split("\n")[1].split()[1]) / 1024
 
 
 def main() -> None:
@@ -124,19 +149,21 @@ def main() -> None:
             (write_fasta if kind == "fasta" else write_bed)(path, int(gb * frac * 2**30))
             row = measure(kind, path)
             rows.append(row)
-            print(f"{kind} {row['file_mib']:.0f} MiB: peak {row['peak_mib']:.0f} MiB", file=sys.stderr, flush=True)
+            print(f"{kind} {row['file_mib']:.0f} MiB: peak RSS {row['peak_rss_mib']:.0f} MiB, anonymous "
+                  f"{row['peak_anon_mib']:.0f} MiB", file=sys.stderr, flush=True)
             path.unlink()
             Path(str(path) + ".fai").unlink(missing_ok=True)
     print(f"\nMeasured {started}: {platform.machine()}, {os.cpu_count()} CPUs, "
           f"{os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30:.0f} GiB RAM, load average "
           f"{load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} at the start; Python {platform.python_version()}; "
-          f"importing motifzoo.data.genome alone peaks at {base:.0f} MiB.\n")
-    print("| file | size (MiB) | regions / bases read | peak memory (MiB) | of which the result (MiB) | "
-          "peak minus result minus import (MiB) | seconds |")
-    print("| --- | --- | --- | --- | --- | --- | --- |")
+          f"importing motifzoo.data.genome alone takes {base:.0f} MiB of anonymous memory.\n")
+    print("| file | size (MiB) | regions / bases read | peak RSS (MiB) | peak anonymous memory (MiB) | "
+          "of which the result (MiB) | anonymous minus result minus import (MiB) | seconds |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
     for r in rows:
-        print(f"| {r['kind']} | {r['file_mib']:,.0f} | {r['items']:,} | {r['peak_mib']:,.0f} | {r['result_mib']:,.0f} | "
-              f"{r['peak_mib'] - r['result_mib'] - base:,.0f} | {r['seconds']:.1f} |")
+        print(f"| {r['kind']} | {r['file_mib']:,.0f} | {r['items']:,} | {r['peak_rss_mib']:,.0f} | "
+              f"{r['peak_anon_mib']:,.0f} | {r['result_mib']:,.0f} | {r['peak_anon_mib'] - r['result_mib'] - base:,.0f} | "
+              f"{r['seconds']:.1f} |")
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     (out / "results.json").write_text(json.dumps({"started": started, "load": load, "baseline_mib": base,

@@ -96,6 +96,19 @@ def test_disk_full_while_saving_a_checkpoint(tiny_table, tmp_path, disk_full):
     assert _leftovers(root) == []
 
 
+def test_disk_full_while_encoding_an_npz(tmp_path, tiny_table, monkeypatch):
+    from motifzoo.data import arrays
+    out = tmp_path / "e.npz"
+    out.write_bytes(b"old")
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+    monkeypatch.setattr(arrays, "_write_npy_member", full)
+    rc, _, err = run(["encode", str(tiny_table), "-o", str(out), "--force"])
+    assert rc == 2 and "the disk is full" in error_line(err), err
+    assert out.read_bytes() == b"old" and sorted(p.name for p in tmp_path.iterdir()) == ["e.npz"]
+
+
 def test_a_raw_enospc_is_one_line_too():
     from motifzoo.cli.errors import user_message
     assert user_message(OSError(errno.ENOSPC, "No space left on device", "/x/y.npz")) == (

@@ -91,7 +91,15 @@ def _flatten_data_error(message: str) -> str:
 
 
 def _one_line(message: str) -> str:
-    return " ".join(str(message).split())
+    """A parser message on one line; jsonargparse's list of Union sub-errors becomes "expected one of ...; got ..."."""
+    import re
+    text = " ".join(str(message).split())
+    m = re.search(r"Does not validate against any of the Union subtypes Subtypes: \[(.*?)\] Errors: .*?"
+                  r"Given value type: .*? Given value: (.*)$", text)
+    if m:
+        kinds = re.sub(r"<class '(\w+)'>", r"\1", m.group(1)).replace("NoneType", "null").replace("typing.", "")
+        text = text[:m.start()] + f"expected one of {kinds}; got {m.group(2)}"
+    return text
 
 
 def check_config_files(argv: list[str]) -> None:
