@@ -10,7 +10,7 @@ read in a fresh process whose peak resident memory (``ru_maxrss``) is recorded:
   names) necessarily grows with the number of regions, so the table also gives the memory above
   that result, which must stay flat.
 
-    OMP_NUM_THREADS=1 python benchmarks/streaming_memory.py [--fasta-gb 2] [--bed-gb 0.5] [--dir /tmp/x]
+    OMP_NUM_THREADS=1 python benchmarks/streaming_memory.py [--fasta-gb 2] [--bed-gb 0.5] [--kinds fasta bed] [--dir /tmp/x]
 
 Prints a Markdown table (paste into ``benchmarks/streaming.md``) and writes ``results.json``
 under ``--out``. Not a timed test: the figures depend on the machine and its load.
@@ -136,6 +136,7 @@ def main() -> None:
     ap.add_argument("--bed-gb", type=float, default=0.5)
     ap.add_argument("--dir", default="/tmp/motifzoo_streaming", help="where the synthetic files go (deleted after)")
     ap.add_argument("--out", default="benchmarks/out/streaming")
+    ap.add_argument("--kinds", nargs="+", default=["fasta", "bed"], choices=["fasta", "bed"])
     args = ap.parse_args()
     work = Path(args.dir)
     work.mkdir(parents=True, exist_ok=True)
@@ -143,7 +144,7 @@ def main() -> None:
     load = os.getloadavg()
     base = baseline_mib()
     rows = []
-    for kind, gb in (("fasta", args.fasta_gb), ("bed", args.bed_gb)):
+    for kind, gb in ((k, args.fasta_gb if k == "fasta" else args.bed_gb) for k in args.kinds):
         for frac in (0.25, 0.5, 1.0):
             path = work / f"x_{frac}.{'fa' if kind == 'fasta' else 'bed'}"
             (write_fasta if kind == "fasta" else write_bed)(path, int(gb * frac * 2**30))

@@ -125,7 +125,7 @@ def read_bed(path, value_columns: list[int] | None = None) -> BedRegions:
         if c < 4:
             raise DataError(f"{p}: value column {c} is one of chrom/start/end (columns 1-3); "
                             "value columns are 1-based and start at 4")
-    chunks: list[tuple] = []
+    chunks: list[list] = []
     fields, lines = [], []
     for lineno, line in _iter_lines(p):
         if not line.strip() or line.startswith(_HEADER_PREFIXES):
@@ -143,11 +143,15 @@ def read_bed(path, value_columns: list[int] | None = None) -> BedRegions:
         chunks.append(_bed_chunk(p, fields, lines, value_columns))
     if not chunks:
         raise DataError(f"{p}: no regions (the file is empty or holds only header/comment lines)")
-    chroms, starts, ends, summits, lines_arr, values = (np.concatenate(c) for c in zip(*chunks))
-    return BedRegions(str(p), chroms, starts, ends, summits, lines_arr, values)
+    columns = []
+    for k in range(6):  # one column at a time, each chunk's copy freed as it is joined: peak ~ the result
+        columns.append(np.concatenate([c[k] for c in chunks]))
+        for c in chunks:
+            c[k] = None
+    return BedRegions(str(p), *columns)
 
 
-def _bed_chunk(p: Path, fields: list[list[str]], lines: list[int], value_columns: list[int]) -> tuple:
+def _bed_chunk(p: Path, fields: list[list[str]], lines: list[int], value_columns: list[int]) -> list:
     """Parse and check a chunk of BED rows: (chroms, starts, ends, summits, lines, values) arrays."""
     lines_arr = np.array(lines, dtype=np.int64)
     chroms = np.array([r[0] for r in fields])
@@ -185,7 +189,7 @@ def _bed_chunk(p: Path, fields: list[list[str]], lines: list[int], value_columns
         if nonfinite.any():
             i = int(np.argmax(nonfinite))
             raise DataError(f"{p} line {lines[i]}: column {c} is {column[i]}; values must be finite numbers")
-    return chroms, starts, ends, summits, lines_arr, values
+    return [chroms, starts, ends, summits, lines_arr, values]
 
 
 def _is_float(v: str) -> bool:
