@@ -530,7 +530,7 @@ def motif_instances(calls: pd.DataFrame, groups: pd.DataFrame) -> pd.DataFrame:
 def rules_from_data(model, data, instances: pd.DataFrame, geometry: pd.DataFrame, groups: pd.DataFrame | None = None,
                     target_names=None, max_distance: float = 60, min_support: int | None = None,
                     merge_rc: bool = True, include_overlapping: bool = False, outputs: np.ndarray | None = None,
-                    batch_size: int = 256, max_chunk_pairs: int = 2_000_000) -> pd.DataFrame:
+                    batch_size: int = 256, max_chunk_pairs: int = 500_000) -> pd.DataFrame:
     """Rules from motif instances over data, each tested against the same motifs in other arrangements.
 
     For each arrangement (a, b, distance, orientation) held by at least ``min_support`` sequences,
@@ -663,7 +663,7 @@ def _stratified_tests(holders: pd.DataFrame, strata: pd.DataFrame, y: np.ndarray
     return out
 
 
-def _sequence_chunks(instances: pd.DataFrame, max_pairs: int = 2_000_000):
+def _sequence_chunks(instances: pd.DataFrame, max_pairs: int = 500_000):
     """Instance tables of consecutive sequences, each with at most about ``max_pairs`` instance pairs."""
     per_seq = instances.groupby("sequence", sort=True).size()
     cost = np.cumsum(per_seq.to_numpy() ** 2 // 2)
