@@ -301,6 +301,20 @@ def test_ranges_are_checked_from_python_too():
         MotifZooModule(lr=float("nan"))
 
 
+def test_fit_api_raises_the_one_line_errors(tiny_table, tmp_path):
+    import motifzoo
+    from motifzoo.training.errors import ConfigError
+    with pytest.raises(ConfigError, match=r"^trainer.max_epochs = -2: must be an integer >= 1"):
+        motifzoo.fit("configs/expcnn.yaml", data={"path": str(tiny_table)},
+                     trainer={"max_epochs": -2, "default_root_dir": str(tmp_path)})
+    with pytest.raises(ConfigError, match=r'^Parser key "data.batch_size": Expected a .*int'):
+        motifzoo.fit("configs/expcnn.yaml", data={"path": str(tiny_table), "batch_size": "many"})
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("model:\n  lr: [1\n")
+    with pytest.raises(ConfigError, match=r"bad.yaml line 3, column 1: invalid YAML"):
+        motifzoo.fit(bad, data={"path": str(tiny_table)})
+
+
 # ---------------------------------------------------------------------------------------------
 # invalid YAML, wrong types: one line, not the usage block
 # ---------------------------------------------------------------------------------------------
@@ -419,3 +433,17 @@ def test_a_strict_umask_is_honoured(tmp_path):
     finally:
         os.umask(old)
     assert _mode(tmp_path / "a.txt") == 0o600
+
+
+def test_units_checks_the_checkpoint_length(tmp_path, tiny_table):
+    """`units` runs the whole unit model on --data: the same length check, with --seq-len as the fix."""
+    ckpt = fit(["--config", "configs/explainn.yaml", "--data.path", str(tiny_table), "--trainer.default_root_dir",
+                str(tmp_path / "run"), "--trainer.max_epochs", "1", "--model.arch_kwargs.n_units", "4",
+                "--trainer.enable_model_summary", "false"])
+    short = _table(tmp_path, "sequence\tA\n" + "".join(f"{'ACGT' * 10}\t{i % 2}\n" for i in range(30)))
+    rc, _, err = run(["units", ckpt, "--data", short, "-d", str(tmp_path / "u")])
+    assert rc == 2 and re.fullmatch(r"motifzoo: error: .*d.tsv line 2: sequence is 40 bp \(and 29 more\) but the model "
+                                    r"in .* needs 100 bp; pad or crop the sequences with --seq-len 100",
+                                    error_line(err)), err
+    rc, _, err = run(["units", ckpt, "--data", short, "-d", str(tmp_path / "u"), "--seq-len", "100"])
+    assert rc == 0, err
