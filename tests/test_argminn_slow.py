@@ -24,7 +24,7 @@ def _named(model, data, planted):
     from motifzoo.interpret import model_motifs
     from motifzoo.interpret.compare import tomtom
     from motifzoo.motifs import load_jaspar
-    learned = model_motifs(model, data)
+    learned, _ = model_motifs(model, data)
     ids = {m.name for m in planted}
     db = list(planted) + [m for m in load_jaspar() if m.name not in ids]
     best = tomtom(learned, db).sort_values(["query", "q", "p"]).groupby("query").head(1)
