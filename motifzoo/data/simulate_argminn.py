@@ -50,9 +50,12 @@ HNF1A, REST, CEBPB, CTCF = "MA0046.3", "MA0138.3", "MA0466.4", "MA0139.2"
 
 
 def _reachable(distance: float, width_a: int, width_b: int) -> float:
-    """Nearest distance >= ``distance`` at which both centres fall on bases (half-integer when widths differ in parity)."""
+    """Smallest distance >= ``distance`` at which both centres fall on bases.
+
+    Half-integer when the widths differ in parity.
+    """
     half = ((width_a - width_b) % 2) / 2
-    return float(np.floor(distance - half) + half) if (distance - half) % 1 == 0 else float(np.ceil(distance - half) + half)
+    return float(np.ceil(distance - half) + half)
 
 
 def _other_arrangement_b(rng, distance: int, orientation: str, max_distance: int, min_gap: int,
