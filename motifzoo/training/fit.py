@@ -121,7 +121,7 @@ def check_config_files(argv: list[str]) -> None:
             except UnicodeDecodeError:
                 raise ConfigError(f"{path}: not a text (UTF-8) YAML file") from None
             where = str(path)
-        elif "\n" in value or ":" in value:
+        elif "\n" in value or ": " in value or value.lstrip().startswith("{"):  # YAML given inline
             text, where = value, "--config"
         else:
             continue  # a missing file: jsonargparse names it
