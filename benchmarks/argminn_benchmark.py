@@ -13,12 +13,14 @@ For each preset (``motifzoo.data.simulate_argminn`` plus the older ``spacing``/`
    against themselves plus JASPAR, so that p-values are calibrated);
 4. ``motifzoo syntax CKPT --data`` gives the rule table; the *top rule* is the first rule with q < 0.05
    when the table has a ``q`` column (else the first row). It is translated into planted-motif terms
-   (filters named by their best TOMTOM match, which must be a planted motif at q < 0.05) and compared
-   with the planted rules: same two motifs; for spacing rules also orientation and distance
-   (``spacing``: within 2 bp as in syntax.md, hard spacing: within 1 bp, i.e. closer than the
-   near misses at 1-3 bp... exactly 0 is not required because distances are between IC-trimmed
-   centres); soft spacing: |distance| within the planted range; cooperative/repression: the pair only
-   (and the sign of the effect when the table has one). Single-TF presets have no pair rule (n/a).
+   (each filter named by its most significant planted TOMTOM match at q < 0.05; strands are already in the
+   named motif's frame when the table names the filter, else flipped for a filter matching the reverse
+   complement) and compared with the planted rules: same two motifs; for spacing rules also orientation
+   (not for a palindromic motif such as JUND's AP-1 site) and distance (``spacing``: within 2 bp as in
+   syntax.md; hard spacing: within 1 bp, closer than the 1-3 bp near misses; exactly 0 is not required
+   because distances are between IC-trimmed centres); soft spacing: |distance| within the planted range;
+   cooperative/repression: the pair only (and the sign of the effect when the table has one). Single-TF
+   presets have no pair rule (n/a).
 
     OMP_NUM_THREADS=1 python benchmarks/argminn_benchmark.py --out benchmarks/out/argminn_bench \
         --presets argminn_hard_spacing --seeds 0 --models argminn expcnn_shallow --n 3000
@@ -134,15 +136,25 @@ def translate(rule, ident, order: list[str]):
         return None
     (pa, sa), (pb, sb) = ident[rule["motif_a"]], ident[rule["motif_b"]]
     orient = str(rule.get("orientation", "++")) if isinstance(rule.get("orientation"), str) else "++"
-    plus_a = (orient[0] == "+") == (sa == "+")
-    plus_b = (orient[1] == "+") == (sb == "+")
+    # a filter named in the rule table (motif_*_name, #14) already has its strands in that motif's frame;
+    # an unnamed one reads its own strand, flipped when it matches the planted motif's reverse complement
+    named = [isinstance(rule.get(c), str) and rule.get(c) != "" for c in ("motif_a_name", "motif_b_name")]
+    plus_a = (orient[0] == "+") == (sa == "+" or named[0])
+    plus_b = (orient[1] == "+") == (sb == "+" or named[1])
     d = float(rule["distance"]) if pd.notna(rule.get("distance")) else 0.0
     a, b, dd, xa, xb = canonical_arrangements([order.index(pa)], [order.index(pb)], [d], [plus_a], [plus_b])
     return order[a[0]], order[b[0]], float(dd[0]), ("+" if xa[0] else "-") + ("+" if xb[0] else "-")
 
 
-def planted_match(found, effect, truth: dict, order: list[str]) -> bool:
-    """Whether a translated rule is the planted rule ``truth`` (see the module docstring)."""
+def palindromic(motifs, threshold: float = 0.9) -> set[str]:
+    """Ids of motifs whose PWM correlates with its own reverse complement at >= threshold (JUND's AP-1 site):
+    their strand in a rule carries no information."""
+    return {m.name for m in motifs if np.corrcoef(m.pwm.ravel(), m.pwm[::-1, ::-1].ravel())[0, 1] >= threshold}
+
+
+def planted_match(found, effect, truth: dict, order: list[str], symmetric: set[str] = frozenset()) -> bool:
+    """Whether a translated rule is the planted rule ``truth`` (see the module docstring); the strand of a
+    motif in ``symmetric`` (palindromic) is not compared."""
     if found is None or truth.get("motif_b") is None:
         return False
     if {found[0], found[1]} != {truth["motif_a"], truth["motif_b"]}:
@@ -157,7 +169,8 @@ def planted_match(found, effect, truth: dict, order: list[str]) -> bool:
                                              [truth["orientation"][1] == "+"])
     want = (order[a[0]], order[b[0]], float(d[0]), ("+" if xa[0] else "-") + ("+" if xb[0] else "-"))
     tol = 2.0 if truth.get("tolerance") is None or pd.isna(truth.get("tolerance")) else max(1.0, truth["tolerance"])
-    return found[:2] == want[:2] and found[3] == want[3] and abs(found[2] - want[2]) <= tol
+    strands_ok = all(x == y or motif in symmetric for x, y, motif in zip(found[3], want[3], want[:2]))
+    return found[:2] == want[:2] and strands_ok and abs(found[2] - want[2]) <= tol
 
 
 def evaluate(model: str, ckpt: str, table: Path, sim, background, out: Path) -> dict:
@@ -195,7 +208,8 @@ def evaluate(model: str, ckpt: str, table: Path, sim, background, out: Path) -> 
     top = sig.iloc[0]
     found = translate(top, ident, order)
     effect = float(top["effect"]) if "effect" in top and pd.notna(top["effect"]) else None
-    res["top_is_planted"] = bool(any(planted_match(found, effect, t, order) for t in truths))
+    sym = palindromic(sim.motifs)
+    res["top_is_planted"] = bool(any(planted_match(found, effect, t, order, sym) for t in truths))
     # the same ignoring orientation and order: both motifs named, |distance| within 1 bp (spacing rules only)
     res["top_pair_distance"] = bool(found and any(
         t.get("motif_b") and {found[0], found[1]} == {t["motif_a"], t["motif_b"]} and t.get("distance") is not None
@@ -209,7 +223,8 @@ def evaluate(model: str, ckpt: str, table: Path, sim, background, out: Path) -> 
                            f"{kind}{eff} (unnamed)")
     hits = [i + 1 for i, (_, r) in enumerate(sig.iterrows())
             if any(planted_match(translate(r, ident, order),
-                                 float(r["effect"]) if "effect" in r and pd.notna(r["effect"]) else None, t, order)
+                                 float(r["effect"]) if "effect" in r and pd.notna(r["effect"]) else None, t, order,
+                                 sym)
                    for t in truths)]
     res["planted_rank"] = hits[0] if hits else None
     return res
