@@ -17,6 +17,7 @@ matched to):
   TF name of the best match in the motif's label); planted_among_matches: the planted JASPAR motif is among
   that filter's significant matches (the best or the next ones TOMTOM reports at q < 0.05), which counts a
   filter named after a paralog (CEBPE for CEBPB, HNF4G for HNF4A) when it matches the planted motif too;
+  named_vs_planted: the top filter's best match (q < 0.05) when annotated against the 10 planted motifs alone;
 * the median ``explained`` over ``break`` SNVs;
 * baselines: the ReLU CNN's raw ``|delta|`` and a FIMO-like scan: for every motif the exp CNN exported,
   the best log-odds window (both strands) of ref and alt turned into a p-value under a uniform background
@@ -144,7 +145,10 @@ def run_seed(seed: int, args, database) -> list[dict]:
         done = sorted((out / tag).glob("**/checkpoints/best.ckpt")) if args.reuse else []
         t0 = time.perf_counter()
         if done:
-            best, val = done[-1], float("nan")
+            best = done[-1]
+            callbacks = torch.load(best, map_location="cpu", weights_only=True).get("callbacks", {})
+            scores = [v.get("best_model_score") for k, v in callbacks.items() if k.startswith("ModelCheckpoint")]
+            val = float(scores[0]) if scores and scores[0] is not None else float("nan")
         else:
             overrides = {"model": model_cfg} if model_cfg else {}
             with contextlib.redirect_stdout(io.StringIO()):
@@ -164,6 +168,11 @@ def run_seed(seed: int, args, database) -> list[dict]:
             for r in annotation.itertuples(index=False):
                 ids = {str(o).rsplit("_", 1)[-1] for o in str(r.other_matches or "").split(",") if o}
                 matches[r.motif] = (ids | {r.match_id}) if r.significant else set()
+        # the same filters named against the 10 planted motifs only (no paralogs to compete with)
+        planted_named = {}
+        if motifs:
+            for r in annotate(motifs, sim.motifs, significant_only=False).itertuples(index=False):
+                planted_named[r.motif] = r.match_id if r.significant else ""
         if name == "exp CNN":
             exp_motifs = labelled
         t0 = time.perf_counter()
@@ -182,6 +191,8 @@ def run_seed(seed: int, args, database) -> list[dict]:
                                                 zip(brk["motif"], brk["motif_truth"], brk["tf"])])), 3),
             "named_create": round(float(np.mean([named(m, i, tf) for m, i, tf in
                                                  zip(cre["motif"], cre["motif_truth"], cre["tf"])])), 3),
+            "named_vs_planted": round(float(np.mean([planted_named.get(str(m).split(" ")[0]) == i for m, i in
+                                                     zip(brk["motif"], brk["motif_truth"])])), 3),
             "planted_among_matches": round(float(np.mean([i in matches.get(str(m).split(" ")[0], set()) for m, i in
                                                           zip(brk["motif"], brk["motif_truth"])])), 3),
             "median_explained": round(float(brk["explained"].median()), 3),
@@ -200,12 +211,70 @@ def run_seed(seed: int, args, database) -> list[dict]:
     return rows
 
 
+#: columns of the published table: (result key, header)
+TABLE = [("model", "model"), ("seed", "seed"), ("val_auroc", "val AUROC"), ("motifs_exported", "motifs"),
+         ("auroc_break", "AUROC break"), ("auroc_create", "AUROC create"), ("named_break", "named (JASPAR best)"),
+         ("named_vs_planted", "named (vs planted)"), ("planted_among_matches", "planted among matches"),
+         ("median_explained", "median explained"), ("break_delta_negative", "break Δ < 0"),
+         ("s_per_10k", "s / 10k"), ("train_s", "train s")]
+
+
+def _cell(v) -> str:
+    if v is None or (isinstance(v, float) and np.isnan(v)):
+        return ""
+    if isinstance(v, float) and v.is_integer() and abs(v) >= 10:
+        return str(int(v))
+    return str(v)
+
+
 def markdown(frame: pd.DataFrame) -> str:
-    """A pipe table (no tabulate needed); missing values as blanks."""
-    cells = frame.astype(object).where(frame.notna(), "")
-    lines = ["| " + " | ".join(map(str, frame.columns)) + " |", "|" + "---|" * len(frame.columns)]
-    lines += ["| " + " | ".join(map(str, row)) + " |" for row in cells.itertuples(index=False)]
+    """The published pipe table (no tabulate needed); missing values as blanks."""
+    cols = [(k, h) for k, h in TABLE if k in frame.columns]
+    lines = ["| " + " | ".join(h for _, h in cols) + " |", "|" + "---|" * len(cols)]
+    for row in frame.to_dict("records"):
+        lines.append("| " + " | ".join(_cell(row.get(k)) for k, _ in cols) + " |")
     return "\n".join(lines)
+
+
+def responsive_naming(seed_dirs) -> pd.DataFrame:
+    """Post hoc, from saved effects: naming of break SNVs split by whether the model responds to them.
+
+    A break SNV is *responsive* when its ``|delta|`` exceeds the 95th percentile of the background SNVs' on the
+    same model and seed. "named" here: the JASPAR motif in the top ``motif`` label matches the planted motif
+    (TOMTOM q < 0.05 against the 10 planted motifs), which counts paralog labels (CEBPE for CEBPB) as right.
+    """
+    from motifzoo.data.simulate import MULTILABEL_MOTIFS
+    from motifzoo.motifs import load_jaspar
+    planted = load_jaspar(MULTILABEL_MOTIFS)
+    jaspar = {m.name: m for m in load_database("jaspar")}
+    target_of = {m.name: f"{m.altname}_{m.name}" for m in planted}
+    cache: dict[str, str] = {}
+
+    def planted_of(label) -> str:
+        parts = str(label).split(" ", 1)
+        if len(parts) < 2 or parts[1].rsplit("_", 1)[-1] not in jaspar:
+            return ""
+        jid = parts[1].rsplit("_", 1)[-1]
+        if jid not in cache:
+            hit = annotate([jaspar[jid]], planted, significant_only=False).iloc[0]
+            cache[jid] = hit.match_id if hit.significant else ""
+        return cache[jid]
+
+    rows = []
+    for d in seed_dirs:
+        d = Path(d)
+        variants = pd.read_csv(d / "variants.tsv", sep="\t", keep_default_na=False)
+        for effects_path in sorted(d.glob("effects_*.tsv")):
+            t = truth_rows(pd.read_csv(effects_path, sep="\t"), variants, target_of)
+            brk, bg = t[t["kind"] == "break"], t[t["kind"] == "background"]
+            ok = np.array([planted_of(m) == i for m, i in zip(brk["motif"], brk["motif_truth"])])
+            responsive = (brk["delta"].abs() > bg["delta"].abs().quantile(0.95)).to_numpy()
+            rows.append({"run": f"{d.name} {effects_path.stem.removeprefix('effects_')}",
+                         "break SNVs": len(brk), "named": round(float(ok.mean()), 3),
+                         "responsive": int(responsive.sum()),
+                         "named among responsive": round(float(ok[responsive].mean()), 3),
+                         "named among the rest": round(float(ok[~responsive].mean()), 3)})
+    return pd.DataFrame(rows)
 
 
 def main():
@@ -218,7 +287,15 @@ def main():
     ap.add_argument("--reuse", action="store_true", help="reuse checkpoints already under --out (score again only)")
     ap.add_argument("--collect", nargs="+", metavar="LOG",
                     help="only print the table of the result lines (JSON, one per model) in these logs")
+    ap.add_argument("--responsive", nargs="+", metavar="SEED_DIR",
+                    help="only print the post-hoc naming table (responsive_naming) of these seed folders")
     args = ap.parse_args()
+    if args.responsive:
+        frame = responsive_naming(args.responsive)
+        cols = list(frame.columns)
+        print("| " + " | ".join(cols) + " |\n|" + "---|" * len(cols))
+        print("\n".join("| " + " | ".join(_cell(v) for v in r) + " |" for r in frame.itertuples(index=False)))
+        return
     if args.collect:
         rows = {}
         for log in args.collect:
@@ -226,7 +303,8 @@ def main():
                 if line.startswith("{"):
                     row = json.loads(line)
                     rows[(row["seed"], row["model"])] = row
-        print(markdown(pd.DataFrame(sorted(rows.values(), key=lambda r: (r["model"], r["seed"])))))
+        order = {name: i for i, name in enumerate(MODELS)}
+        print(markdown(pd.DataFrame(sorted(rows.values(), key=lambda r: (order.get(r["model"], 9), r["seed"])))))
         return
     torch.set_num_threads(max(1, torch.get_num_threads()))
     database = load_database("jaspar")
