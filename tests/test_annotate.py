@@ -142,7 +142,7 @@ def test_bad_databases_give_clear_errors(tmp_path, learned):
     with pytest.raises(DatabaseError, match="table.tsv.*no 'MOTIF' line"):
         load_database(table)
     (tmp_path / "broken.meme.gz").write_bytes(b"not gzip at all")
-    with pytest.raises(DatabaseError, match="broken.meme.gz is not a readable MEME file"):
+    with pytest.raises(DatabaseError, match="broken.meme.gz: corrupt or truncated gzip file"):
         load_database(tmp_path / "broken.meme.gz")
     with pytest.raises(DatabaseError, match=r"expected pyjaspar\[:RELEASE"):
         load_database("pyjaspar:a:b:c")

@@ -273,7 +273,7 @@ def test_units_command(explainn_ckpt, tiny_table, tmp_path):
     bad = tmp_path / "long.tsv"
     bad.write_text("sequence\n" + "ACGT" * 50 + "\n")
     rc, _, err = run(["units", explainn_ckpt, "-o", str(tmp_path / "u2"), "--data", str(bad)])
-    assert rc == 2 and "input_length=100" in err
+    assert rc == 2 and "long.tsv" in err and "200 bp" in err and "needs 100 bp" in err and "--seq-len 100" in err
 
 
 def test_units_command_on_a_model_without_units(tmp_path):
