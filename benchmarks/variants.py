@@ -216,7 +216,7 @@ TABLE = [("model", "model"), ("seed", "seed"), ("val_auroc", "val AUROC"), ("mot
          ("auroc_break", "AUROC break"), ("auroc_create", "AUROC create"), ("named_break", "named (JASPAR best)"),
          ("named_vs_planted", "named (vs planted)"), ("planted_among_matches", "planted among matches"),
          ("median_explained", "median explained"), ("break_delta_negative", "break Δ < 0"),
-         ("s_per_10k", "s / 10k"), ("train_s", "train s")]
+         ("s_per_10k", "s / 10k")]
 
 
 def _cell(v) -> str:
