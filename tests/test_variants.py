@@ -7,7 +7,7 @@ import torch
 import motifzoo
 from motifzoo.data.tables import DataError
 from motifzoo.data.vcf import read_variants
-from motifzoo.interpret.variants import activation_forward, variant_effects, write_variant_effects
+from motifzoo.interpret.variants import variant_effects, write_variant_effects
 from motifzoo.motifs import Motif, load_jaspar
 
 IDS = ["MA0139.2", "MA0148.5"]  # CTCF, FOXA1
@@ -151,7 +151,7 @@ def test_forward_from_activations_equals_forward(name, kwargs):
     torch.manual_seed(0)
     model = motifzoo.get_model(name, n_targets=2, input_length=120, **kwargs).eval()
     x = torch.nn.functional.one_hot(torch.randint(0, 4, (3, 120)), 4).float().transpose(1, 2)
-    forward = activation_forward(model)
+    forward = model.forward_from_activations
     with torch.no_grad():
         assert torch.allclose(forward(model.stranded_activations(x)), model(x), atol=1e-5)
         # swapping every filter's activations reproduces alt exactly

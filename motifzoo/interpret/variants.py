@@ -36,11 +36,11 @@ motif instance the variant changes and how much of the effect that one motif exp
     exact linear contribution ``w[unit, target] * (u_alt - u_ref)``; the contributions of all units sum to
     ``delta``, so there ``explained = unit_contribution / delta`` exactly.
 
-How the single-motif swap is computed: unit models through the interface (each unit reads one filter, and
-the final layer is linear). Other models need their forward pass from first-layer activations; until the
-:class:`~motifzoo.models.MotifModel` interface has one (``forward_from_activations``), the zoo's
-architectures are covered by :data:`_ACTIVATION_FORWARDS` below, keyed by registry name. For a model in
-neither, ``motif`` is the filter with the largest activation change and ``explained`` is NaN.
+How the single-motif swap is computed: through the interface's
+:meth:`~motifzoo.models.MotifModel.forward_from_activations` (the model's outputs from first-layer
+activations), with the swapped motif's activations taken from alt and every other filter's from ref. For a
+model whose architecture has no such forward (it returns ``None``), ``motif`` is the filter with the largest
+activation change and ``explained`` is NaN.
 
 Variants are processed in batches (:func:`stream_variant_effects`), so a file of 100,000 variants is never
 held in memory as windows; :func:`write_variant_effects` streams a file (window table or VCF + genome,
@@ -50,7 +50,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
+from typing import Iterable, Iterator
 
 import numpy as np
 import pandas as pd
@@ -65,45 +65,6 @@ SWAP_CHUNK_FLOATS = 2 ** 24
 #: ``created``/``broken`` when one side's activation is at most this fraction of the other's
 SITE_RATIO = 0.5
 _BASES = np.array(list("ACGTN"))
-
-
-# --------------------------------------------------------------------------------------------
-# forward from first-layer activations
-# --------------------------------------------------------------------------------------------
-# TODO(interface): these move into the models as ``MotifModel.forward_from_activations(stranded)``
-# (requested from the models' owner); each maps (N, S, F, L') activations to (N, T) outputs and equals
-# ``model(x)`` when given ``model.stranded_activations(x)`` in eval mode.
-def _scanner_forward(model, stranded: torch.Tensor) -> torch.Tensor:
-    """The model's forward pass with its scanner's activations replaced by ``stranded``.
-
-    Every one of these models reads its first layer through ``model.scanner.scan(x)`` (activations and the
-    next layer's inputs, which differ only by a batch norm after the nonlinearity, ``norm="post"``); for one
-    pass ``scan`` is shadowed on the instance, so the rest of the model runs unchanged.
-    """
-    scanner = model.scanner
-    normed = scanner._batch_norm(stranded) if scanner.norm == "post" else stranded
-    width = model.motif_filters().shape[-1]
-    x = torch.zeros(len(stranded), 4, stranded.shape[-1] + width - 1, device=stranded.device)
-    scanner.scan = lambda _x: (stranded, normed)
-    try:
-        return model(x)
-    finally:
-        del scanner.scan
-
-
-#: registry name -> forward from stranded activations (see the TODO above)
-_ACTIVATION_FORWARDS: dict[str, Callable] = {
-    "expcnn_shallow": _scanner_forward,
-    "expcnn_deep": _scanner_forward,
-    "argminn": _scanner_forward,
-    "argminn_pairwise": _scanner_forward,
-}
-
-
-def activation_forward(model) -> Callable[[torch.Tensor], torch.Tensor] | None:
-    """The model's forward pass from (N, S, F, L') first-layer activations, or None when unknown."""
-    fn = _ACTIVATION_FORWARDS.get(model.model_name)
-    return None if fn is None else (lambda stranded: fn(model, stranded))
 
 
 # --------------------------------------------------------------------------------------------
@@ -193,7 +154,7 @@ def _change_label(ref: np.ndarray, alt: np.ndarray) -> np.ndarray:
 # --------------------------------------------------------------------------------------------
 @torch.no_grad()
 def _batch_effects(model, batch: VariantBatch, labels: list[str], allowed: torch.Tensor, members: torch.Tensor,
-                   device, forward) -> pd.DataFrame:
+                   device) -> pd.DataFrame:
     x_ref = codes_to_one_hot(torch.from_numpy(batch.ref)).to(device)
     x_alt = codes_to_one_hot(torch.from_numpy(batch.alt)).to(device)
     n = len(batch)
@@ -219,8 +180,8 @@ def _batch_effects(model, batch: VariantBatch, labels: list[str], allowed: torch
         weights = model.motif_target_weights()  # (F, T)
         unit_contribution = (model.unit_outputs(x_alt) - unit_out).float()[:, :, None] * weights.float()[None]
         effect = torch.einsum("bft,gf->bgt", unit_contribution, members.float())
-    elif forward is not None:
-        base = forward(a_ref).float()
+    elif (base := model.forward_from_activations(a_ref)) is not None:  # None: the architecture has no forward from activations
+        base = base.float()
         per_chunk = max(1, SWAP_CHUNK_FLOATS // max(1, n * a_ref[0].numel()))
         parts = []
         for lo in range(0, n_groups, per_chunk):
@@ -229,7 +190,7 @@ def _batch_effects(model, batch: VariantBatch, labels: list[str], allowed: torch
             for j, g in enumerate(gs):
                 fs = members[g].nonzero()[:, 0]
                 swapped[:, j][:, :, fs] = a_alt[:, :, fs]
-            out = forward(swapped.reshape(n * len(gs), n_strands, n_filters, length)).float()
+            out = model.forward_from_activations(swapped.reshape(n * len(gs), n_strands, n_filters, length)).float()
             parts.append(out.view(n, len(gs), -1) - base[:, None])
         effect = torch.cat(parts, dim=1)
 
@@ -311,11 +272,10 @@ def stream_variant_effects(model, batches: Iterable[VariantBatch], *, motifs=Non
     labels, allowed, members = motif_labels(model, motifs, group_by_name)
     allowed_t = torch.as_tensor(allowed, device=device)
     members_t = torch.as_tensor(members, device=device)
-    forward = activation_forward(model)
     with progress_bar(enabled=progress, total=total, desc="variants", unit="variant") as bar:
         for batch in batches:
             if len(batch):
-                yield _batch_effects(model, batch, labels, allowed_t, members_t, device, forward)
+                yield _batch_effects(model, batch, labels, allowed_t, members_t, device)
             bar.update(len(batch))
 
 
