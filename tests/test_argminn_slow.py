@@ -16,7 +16,10 @@ import torch
 import motifzoo
 from motifzoo.data.simulate import simulate
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow,
+              # issue #15 is open: this is the target, not yet met (benchmarks/syntax.md, "#15")
+              pytest.mark.xfail(reason="issue #15 open: argminn does not yet learn hard spacing reliably",
+                                strict=False)]
 
 
 def _named(model, data, planted):

@@ -246,6 +246,8 @@ def simulate_combination(n: int = 8000, length: int = 200, motif_ids=COOPERATIVE
 
 def planted_rules(preset: str) -> pd.DataFrame:
     """The rule a syntax preset plants, without simulating it (columns as in ``targets.attrs["rules"]``)."""
+    from .simulate import _load_extra_presets
+    _load_extra_presets()  # presets of other modules (e.g. the ARGMINN-like ones) register on import
     if preset not in SYNTAX_PRESETS:
         raise KeyError(f"{preset!r} is not a syntax preset; choose one of: {', '.join(SYNTAX_PRESETS)}")
     fn, defaults, _, _ = SYNTAX_PRESETS[preset]
