@@ -18,7 +18,7 @@ For each preset (``motifzoo.data.simulate_argminn`` plus the older ``spacing``/`
    complement) and compared with the planted rules: same two motifs; for spacing rules also orientation
    (not for a palindromic motif such as JUND's AP-1 site) and distance (``spacing``: within 2 bp as in
    syntax.md; hard spacing: within 1 bp, closer than the 1-3 bp near misses; exactly 0 is not required
-   because distances are between IC-trimmed centres); soft spacing: |distance| within the planted range;
+   because distances are between IC-trimmed centers); soft spacing: |distance| within the planted range;
    cooperative/repression: the pair only (and the sign of the effect when the table has one). Single-TF
    presets have no pair rule (n/a).
 

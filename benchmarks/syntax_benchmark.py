@@ -1,6 +1,6 @@
 """Syntax benchmark: is the planted spacing/orientation rule the top rule of `motifzoo syntax`?
 
-1. Simulates the ``spacing`` preset (FOXA1 then NFYA, centres 20 bp apart, same strand; negatives
+1. Simulates the ``spacing`` preset (FOXA1 then NFYA, centers 20 bp apart, same strand; negatives
    hold the same motifs in other arrangements or alone; SP1 distractor; 200 bp, 8,000 sequences).
 2. Trains each model with ``motifzoo fit --config configs/<model>.yaml`` (wall time and epochs run
    give the time per epoch), computes the test-split AUROC, exports motifs (``motifzoo motifs

@@ -5,7 +5,7 @@ model's config (``--epochs``), then read every rule with :func:`syntax_rules` (`
 motifs merged and named by JASPAR as ``motifzoo syntax`` does) and count the rules with q < 0.05.
 
 * ``multilabel``, ``gc_rich``: no syntax is planted; target <= 1 significant heterotypic rule.
-* ``spacing``: FOXA1 then NFYA, centres 20 bp apart; target: the top significant rule names FOXA1 and
+* ``spacing``: FOXA1 then NFYA, centers 20 bp apart; target: the top significant rule names FOXA1 and
   NFYA (JASPAR names of the merged motifs) at |distance| within 2 bp of 20.
 * ``cooperative``, ``repression``: the planted rule is co-occurrence (any spacing), which the spacing
   test is built *not* to call; reported for completeness.

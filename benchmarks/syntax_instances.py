@@ -78,7 +78,7 @@ def fimo_calls(meme: Path, sequences: list[str], geometry: pd.DataFrame, thresho
             lo, hi = sorted((m.start, m.stop))
             rows.append((int(m.source.accession.decode()), lo - 1, hi, m.strand, name, index[name], m.pvalue, m.score))
     calls = pd.DataFrame(rows, columns=["sequence", "position", "end", "strand", "motif", "filter", "p", "activation"])
-    calls["centre"] = (calls["position"] + calls["end"] - 1) / 2
+    calls["center"] = (calls["position"] + calls["end"] - 1) / 2
     # as motifzoo does: per filter, keep a window only when it is the best within +-W/2 (greedy by p)
     from motifzoo.interpret.instances import merge_instances
     return merge_instances(calls, {f: f for f in calls["filter"].unique()}, radius=None)

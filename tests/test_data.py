@@ -121,7 +121,7 @@ def test_augmentation_shapes_and_rc(tiny_table):
     x, y = next(iter(dm.train_dataloader()))
     assert x.shape == (16, 4, 90) and y.shape == (16, 3)
     xv, _ = next(iter(dm.val_dataloader()))
-    # evaluation is deterministic: centre window, forward strand
+    # evaluation is deterministic: center window, forward strand
     xv2, _ = next(iter(dm.val_dataloader()))
     assert torch.equal(xv, xv2)
     assert torch.equal(reverse_complement(reverse_complement(xv)), xv)

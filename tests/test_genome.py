@@ -139,7 +139,7 @@ def test_train_chroms_restricts_training_and_background(genome_dir):
 # --------------------------------------------------------------------------------------------
 # Windows
 # --------------------------------------------------------------------------------------------
-def test_windows_are_centred_on_summits_or_midpoints(genome_dir):
+def test_windows_are_centered_on_summits_or_midpoints(genome_dir):
     d, seqs, rows = genome_dir
     for center, expect in (("summit", [a + off for _, a, _, off, _ in rows]),
                            ("midpoint", [(a + b) // 2 for _, a, b, _, _ in rows])):
@@ -148,13 +148,13 @@ def test_windows_are_centred_on_summits_or_midpoints(genome_dir):
         starts = set(zip(dm.windows_table("train")["chrom"], dm.windows_table("train")["start"]))
         wanted = {(c, e - 100) for (c, *_), e in zip(rows, expect) if c in ("chr1", "chr2")}
         assert wanted <= starts
-    # with summits, the planted motif sits at the centre of every positive window
+    # with summits, the planted motif sits at the center of every positive window
     dm = module(genome_dir, center="summit", negatives="shuffle")
     dm.setup()
     ds = dm.dataset("valid")
     pos = np.flatnonzero(ds.windows.targets[:, 0] == 1)
-    centres = [s[95:105] for s in decode(torch.as_tensor(ds.codes(pos)))]
-    assert all(c == MOTIF for c in centres)
+    centers = [s[95:105] for s in decode(torch.as_tensor(ds.codes(pos)))]
+    assert all(c == MOTIF for c in centers)
 
 
 def test_window_past_chromosome_end_reads_as_n(genome_dir):
@@ -215,7 +215,7 @@ def test_dataset_holds_coordinates_not_sequences_and_pickles_small(genome_dir):
     assert np.array_equal(clone.codes(idx), dm.dataset("train").codes(idx))
 
 
-def test_multitask_beds_label_each_window_by_centre(genome_dir, tmp_path):
+def test_multitask_beds_label_each_window_by_center(genome_dir, tmp_path):
     d, _, rows = genome_dir
     every_other = [r for i, r in enumerate(rows) if i % 2 == 0]
     with open(tmp_path / "B.bed", "w") as fh:

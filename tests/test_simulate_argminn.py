@@ -10,8 +10,8 @@ from motifzoo.data.simulate_syntax import planted_rules
 COMP = str.maketrans("ACGT", "TGCA")
 
 
-def centres(sim, i: int) -> dict[str, list[tuple[float, str]]]:
-    """motif id -> [(centre, strand)] of the planted sites of sequence i."""
+def centers(sim, i: int) -> dict[str, list[tuple[float, str]]]:
+    """motif id -> [(center, strand)] of the planted sites of sequence i."""
     out: dict[str, list] = {}
     for s in sim.sites[sim.sites["sequence"] == i].itertuples():
         out.setdefault(s.motif, []).append(((s.start + s.end - 1) / 2, s.strand))
@@ -66,7 +66,7 @@ def test_hard_spacing_labels_follow_the_exact_spacing():
     y = sim.targets.iloc[:, 0].to_numpy()
     near = 0
     for i in range(len(y)):
-        c = centres(sim, i)
+        c = centers(sim, i)
         if a in c and b in c:
             (ca, sa), (cb, sb) = c[a][0], c[b][0]
             d, o = pair_frame(ca, sa, cb, sb)
@@ -85,10 +85,10 @@ def test_soft_spacing_labels():
     a, b = rule["motif_a"], rule["motif_b"]
     y = sim.targets.iloc[:, 0].to_numpy()
     for i in range(len(y)):
-        c = centres(sim, i)
+        c = centers(sim, i)
         if a in c and b in c:
             (ca, _), (cb, _) = c[a][0], c[b][0]
-            # any orientation, and the pair sits on a random strand: only |centre distance| is the rule
+            # any orientation, and the pair sits on a random strand: only |center distance| is the rule
             assert (abs(abs(cb - ca) - rule["distance"]) <= rule["tolerance"]) == bool(y[i])
         else:
             assert y[i] == 0

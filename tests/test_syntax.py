@@ -13,7 +13,7 @@ from motifzoo.models import get_model
 from clirun import run
 
 CONSENSUS = ["GATTACAG", "CCTGAGTT"]
-OFFSET = 12          # planted window offset = centre distance (both motifs 8 bp, untrimmed)
+OFFSET = 12          # planted window offset = center distance (both motifs 8 bp, untrimmed)
 LENGTH = 100
 
 
@@ -105,7 +105,7 @@ def test_weights_test_calls_a_sharp_spacing_peak_but_not_a_broad_profile():
     rules = rules_from_weights(spike, geo, site_activation=np.ones(2), target_names=["y"])
     assert set(rules.columns) == set(rule_columns(True)) and rules.attrs["n_tested"] == len(rules)
     top = rules.iloc[0]
-    # filter0 + at window i (centre i + 3.5), filter1 - at window i + 12 (centre i + 15.5)
+    # filter0 + at window i (center i + 3.5), filter1 - at window i + 12 (center i + 15.5)
     assert (top["motif_a"], top["motif_b"], top["distance"], top["orientation"], top["kind"]) == \
         ("filter0", "filter1", 12.0, "+-", "heterotypic")
     assert top["q"] < 1e-3 and top["effect"] > 0.4
@@ -172,7 +172,7 @@ def test_instance_calls_have_pvalues_and_meet_a_precision_bound(planted):
     assert len(background) <= 3 * 1e-3 * windows
     # redundant filters of one motif give one call per site
     from motifzoo.interpret.instances import merge_instances
-    twice = pd.concat([calls, calls.assign(filter=calls["filter"] + 2, centre=calls["centre"] + 1)])
+    twice = pd.concat([calls, calls.assign(filter=calls["filter"] + 2, center=calls["center"] + 1)])
     merged = merge_instances(twice, {0: 0, 1: 1, 2: 0, 3: 1})
     assert len(merged) == len(calls)
 

@@ -50,7 +50,7 @@ def _message(err: BaseException) -> str | None:
 def add_seq_len_argument(p) -> None:
     """``--seq-len``: pad or crop ``--data`` to the checkpoint's input length (see :func:`model_data`)."""
     p.add_argument("--seq-len", type=int, metavar="BP",
-                   help="pad (with N, centred) or crop the --data sequences to BP bp first; use the checkpoint's "
+                   help="pad (with N, centered) or crop the --data sequences to BP bp first; use the checkpoint's "
                         "input length when they differ from it (default: the sequences as given)")
 
 

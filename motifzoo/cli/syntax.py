@@ -14,7 +14,7 @@ writes every rule tested). One row per arrangement of two motifs, ranked by p.
 Columns: rank, kind (heterotypic: two motifs; homotypic: one motif twice), motif_a, motif_b
 (motif ids as `motifzoo motifs` writes them to MEME; redundant filters of one motif are merged
 first, as in the report's motif groups), motif_a_name, motif_b_name (best JASPAR match, q < 0.05;
-empty where none), distance (centre of b minus centre of a, bp, forward strand), orientation
+empty where none), distance (center of b minus center of a, bp, forward strand), orientation
 (strands of a and b: ++ +- -+ --; only for models that scan both strands), target, effect (output
 units, log-odds for binary targets: this arrangement minus the same two motifs in other
 arrangements), z, p, q (Benjamini-Hochberg over every rule tested), n (sequences holding the
@@ -91,7 +91,7 @@ def add_syntax_arguments(p) -> None:
     p.add_argument("--method", choices=["auto", "weights", "data"], default="auto",
                    help="auto (default), weights or data; see above")
     p.add_argument("--max-distance", type=float, default=60,
-                   help="data method: largest |centre distance| of a pair of instances, bp (default 60)")
+                   help="data method: largest |center distance| of a pair of instances, bp (default 60)")
     p.add_argument("--min-support", type=int,
                    help="data method: arrangements held by fewer sequences are left out (default max(10, 0.25%% of "
                         "the sequences))")
@@ -155,7 +155,7 @@ def run_syntax(args) -> int:
         raise UserError(f"model {name!r} has no syntax layer, so rules are read from motif instances over "
                         "sequences: pass --data (or train argminn_pairwise, whose weights are the rules)")
     _check_fraction(args.q_threshold, "--q")
-    result = syntax_rules(model, data, method=args.method, p_threshold=args.p_threshold,
+    result = syntax_rules(model, data, method=args.method, p_threshold=args.p_threshold, progress=True,
                           attention_threshold=args.attention_threshold, max_distance=args.max_distance,
                           min_support=args.min_support, merge_rc=not args.no_merge_rc,
                           include_overlapping=args.include_overlapping, keep_all=args.keep_all,
@@ -205,9 +205,9 @@ def run_instances(args) -> int:
     from ..interpret.syntax import call_instances, motif_geometry, motif_groups, motif_instances
     out = check_output(args.output, args.force, "instance table")
     model, data = _load(args, need_data=True)
-    geometry = motif_geometry(model, data, batch_size=args.batch_size, **_motif_kwargs(args))
+    geometry = motif_geometry(model, data, batch_size=args.batch_size, progress=True, **_motif_kwargs(args))
     calls = call_instances(model, data, geometry, args.p_threshold, attention_threshold=args.attention_threshold,
-                           keep_all=args.keep_all, batch_size=args.batch_size)
+                           keep_all=args.keep_all, batch_size=args.batch_size, progress=True)
     if not args.no_merge:
         calls = motif_instances(calls, motif_groups(geometry, merge=True, names=False))
     atomic_write_text(out, calls.to_csv(sep="\t", index=False, float_format="%.4g"))

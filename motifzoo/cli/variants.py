@@ -2,7 +2,7 @@
 
 ``motifzoo variants CKPT --variants V -o effects.tsv`` writes one row per variant x target (columns in
 :mod:`motifzoo.interpret.variants`). ``V`` is a window table (``name``, ``ref``, ``alt``) or a VCF with
-``--genome`` (:mod:`motifzoo.data.vcf`: windows centred on the variant, indels absorbed, multi-allelic
+``--genome`` (:mod:`motifzoo.data.vcf`: windows centered on the variant, indels absorbed, multi-allelic
 records split). Standard library only at import time.
 """
 from __future__ import annotations

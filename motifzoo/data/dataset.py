@@ -28,7 +28,7 @@ class SequenceDataset(Dataset):
         Augmentation: a random window of length ``L - 2 * jitter`` is taken
         (evaluation datasets take the central window).
     train : bool
-        Whether augmentation is random (training) or deterministic (centre, forward strand).
+        Whether augmentation is random (training) or deterministic (center, forward strand).
     """
 
     def __init__(self, codes: np.ndarray, targets: np.ndarray, reverse_complement: bool = False,

@@ -1,7 +1,7 @@
 """Training windows from a reference genome: BED regions, negatives, blacklists, lazy reads.
 
 A region file (BED3+, narrowPeak, optionally gzipped) names intervals; each becomes a
-fixed-length window centred on its summit (narrowPeak column 10) or its midpoint. The
+fixed-length window centered on its summit (narrowPeak column 10) or its midpoint. The
 windows are stored as coordinates only and their sequences read from an indexed FASTA
 (pyfaidx) one batch at a time, so a genome-scale dataset needs memory for its
 coordinates, not its sequences.
@@ -451,8 +451,8 @@ class IntervalSet:
 # --------------------------------------------------------------------------------------------
 # Windows
 # --------------------------------------------------------------------------------------------
-def region_centres(regions: BedRegions, mode: str, seq_len: int) -> np.ndarray:
-    """Centre position of each region's window.
+def region_centers(regions: BedRegions, mode: str, seq_len: int) -> np.ndarray:
+    """Center position of each region's window.
 
     Parameters
     ----------
@@ -464,7 +464,7 @@ def region_centres(regions: BedRegions, mode: str, seq_len: int) -> np.ndarray:
     Returns
     -------
     numpy.ndarray, shape (N,), int64
-        A window is ``[centre - seq_len // 2, centre - seq_len // 2 + seq_len)``.
+        A window is ``[center - seq_len // 2, center - seq_len // 2 + seq_len)``.
     """
     if mode not in CENTER_MODES:
         raise DataError(f"data.center must be one of {', '.join(CENTER_MODES)}, got {mode!r}")

@@ -8,15 +8,15 @@ so that :func:`motifzoo.data.simulate_syntax.planted_rules` returns their ground
     Single TF: positive iff SPI1 (MA0080.7) is present (1-3 copies); negatives are background.
 ``argminn_tal_gata``
     TAL/GATA pair with *soft* spacing: positives hold TAL1::TCF3 (MA0091.2) and GATA1 (MA0035.5)
-    with the GATA1 centre 16.5-24.5 bp downstream of the TAL1 centre (pair frame, any orientation; the
-    pair sits on a random strand, so on the forward strand only |centre distance| matters);
+    with the GATA1 center 16.5-24.5 bp downstream of the TAL1 center (pair frame, any orientation; the
+    pair sits on a random strand, so on the forward strand only |center distance| matters);
     negatives hold the two farther apart (|d| >= 40 bp), one of them alone, or neither.
 ``argminn_cooperative``
     Cooperative pair: positive iff both E2F6 (MA0471.3) and MAX (MA0058.4) are present (any spacing
     and strand; 1-2 copies each).
 ``argminn_hard_spacing``
-    Hard spacing: positives hold JUND (MA0491.3) and TEAD1 (MA0090.4) with the TEAD1 centre exactly
-    ``distance`` = 18 bp downstream of the JUND centre, both ``++`` (pair frame; the pair is planted on
+    Hard spacing: positives hold JUND (MA0491.3) and TEAD1 (MA0090.4) with the TEAD1 center exactly
+    ``distance`` = 18 bp downstream of the JUND center, both ``++`` (pair frame; the pair is planted on
     a random DNA strand). Half of the negatives hold the same orientation at 18 +- 1..3 bp (the
     "near misses" that make the spacing hard), a fifth hold another arrangement (same orientation more
     than 3 bp off, or TEAD1 on the other strand; JUND's AP-1 site is palindromic, so its strand is never
@@ -31,7 +31,7 @@ so that :func:`motifzoo.data.simulate_syntax.planted_rules` returns their ground
 
 The planted rules are in ``sim.targets.attrs["rules"]`` (dicts as in
 :mod:`motifzoo.data.simulate_syntax`: ``motif_a``, ``motif_b`` (JASPAR ids; ``None`` for a
-single-motif rule), ``distance`` (centre of b minus centre of a in the pair frame, or ``None``),
+single-motif rule), ``distance`` (center of b minus center of a in the pair frame, or ``None``),
 ``orientation`` (or ``None``), ``kind`` (``presence``, ``soft_spacing``, ``cooperative``,
 ``spacing``, ``repression``), ``sign`` (+1/-1) and ``tolerance`` (bp around ``distance`` that
 counts as the rule; 0 for hard spacing)). Every planted site is in ``sim.sites`` with its ``role``.
@@ -50,7 +50,7 @@ HNF1A, REST, CEBPB, CTCF = "MA0046.3", "MA0138.3", "MA0466.4", "MA0139.2"
 
 
 def _reachable(distance: float, width_a: int, width_b: int) -> float:
-    """Smallest distance >= ``distance`` at which both centres fall on bases.
+    """Smallest distance >= ``distance`` at which both centers fall on bases.
 
     Half-integer when the widths differ in parity.
     """
@@ -122,7 +122,7 @@ def simulate_hard_spacing(n: int = 8000, length: int = 500, motif_ids=(JUND, TEA
 def simulate_soft_spacing(n: int = 8000, length: int = 500, motif_ids=(TAL1, GATA1), low: float = 16.5,
                           high: float = 24.5, far: int = 40, positive_frac: float = 0.5, gc: float = 0.5,
                           seed: int = 0):
-    """Soft spacing, any orientation: b's centre ``low``..``high`` bp downstream of a's (pair frame) in positives.
+    """Soft spacing, any orientation: b's center ``low``..``high`` bp downstream of a's (pair frame) in positives.
 
     Negatives: half hold the pair at ``far <= |d| <= length / 3`` (any orientation), the rest a alone,
     b alone or neither.

@@ -4,8 +4,8 @@ Registers four presets into :data:`motifzoo.data.simulate.PRESETS` (imported aut
 :func:`motifzoo.data.simulate.simulate`):
 
 ``spacing``
-    Positives hold motifs A (FOXA1) and B (NFYA) with the centre of B exactly
-    ``distance`` bp downstream of the centre of A, both on the same strand (``++``).
+    Positives hold motifs A (FOXA1) and B (NFYA) with the center of B exactly
+    ``distance`` bp downstream of the center of A, both on the same strand (``++``).
     The pair is planted as a unit on a random DNA strand, so on the forward strand
     half the positives read ``B- ... A-`` (the reverse-complement-equivalent
     arrangement). Negatives hold A and B in another arrangement (same orientation
@@ -23,16 +23,16 @@ Registers four presets into :data:`motifzoo.data.simulate.PRESETS` (imported aut
     Distractor as above.
 
 The planted rules are kept with the simulation as ``sim.targets.attrs["rules"]``
-(a list of dicts: ``motif_a``, ``motif_b`` (JASPAR ids), ``distance`` (centre of
-b minus centre of a on the forward strand of the pair, bp, or ``None`` for any),
+(a list of dicts: ``motif_a``, ``motif_b`` (JASPAR ids), ``distance`` (center of
+b minus center of a on the forward strand of the pair, bp, or ``None`` for any),
 ``orientation`` (``++``/``+-``/``-+``/``--`` or ``None``), ``kind``
 (``spacing``/``cooperative``/``repression``) and ``sign`` (+1/-1)); the same without
 simulating is :func:`planted_rules`. Every planted site is in ``sim.sites`` with a
 ``role`` column: ``a``/``b`` (the pair), ``distractor``.
 
-Centres: a motif of width ``w`` planted at ``start`` has its centre at
+Centers: a motif of width ``w`` planted at ``start`` has its center at
 ``start + (w - 1) / 2``. The shipped motifs used here keep every column at a
-0.2-bit trim, so this is also the centre of the motif ``motifzoo motifs``
+0.2-bit trim, so this is also the center of the motif ``motifzoo motifs``
 would export if it recovered the whole motif.
 """
 from __future__ import annotations
@@ -52,8 +52,8 @@ SITE_COLUMNS = ["sequence", "motif", "start", "end", "strand", "role"]
 _FLIP = {"+": "-", "-": "+"}
 
 
-def _centre_offset(width: int) -> float:
-    """Centre of a site relative to its first base."""
+def _center_offset(width: int) -> float:
+    """Center of a site relative to its first base."""
     return (width - 1) / 2
 
 
@@ -65,7 +65,7 @@ def arrangement_starts(width_a: int, width_b: int, distance: int, orientation: s
     width_a, width_b : int
         Site widths.
     distance : int
-        Centre of b minus centre of a, in the pair's own frame.
+        Center of b minus center of a, in the pair's own frame.
     orientation : str
         Strands of a and b in the pair's own frame (``++``, ``+-``, ``-+``, ``--``).
     unit_strand : {"+", "-"}
@@ -77,16 +77,16 @@ def arrangement_starts(width_a: int, width_b: int, distance: int, orientation: s
     (start_a, strand_a, start_b, strand_b, span) : tuple
         ``span`` is the number of bases from the leftmost to the rightmost planted base.
     """
-    centre_a, centre_b = 0.0, float(distance)
+    center_a, center_b = 0.0, float(distance)
     strand_a, strand_b = orientation[0], orientation[1]
     if unit_strand == "-":
-        centre_a, centre_b = -centre_a, -centre_b
+        center_a, center_b = -center_a, -center_b
         strand_a, strand_b = _FLIP[strand_a], _FLIP[strand_b]
-    start_a = centre_a - _centre_offset(width_a)
-    start_b = centre_b - _centre_offset(width_b)
+    start_a = center_a - _center_offset(width_a)
+    start_b = center_b - _center_offset(width_b)
     if start_b - start_a != int(start_b - start_a):
         raise ValueError(f"distance {distance} is not reachable for widths {width_a} and {width_b}: "
-                         "one centre would fall between bases")
+                         "one center would fall between bases")
     left = min(start_a, start_b)
     start_a, start_b = int(round(start_a - left)), int(round(start_b - left))
     span = max(start_a + width_a, start_b + width_b)
@@ -165,7 +165,7 @@ def simulate_spacing(n: int = 8000, length: int = 200, motif_ids=SPACING_MOTIFS,
     motif_ids : (str, str, str)
         JASPAR ids of motif a, motif b and the distractor.
     distance : int
-        Centre of b minus centre of a in the positives (pair frame), bp.
+        Center of b minus center of a in the positives (pair frame), bp.
     orientation : str
         Strands of a and b in the positives (pair frame).
     positive_frac : float
@@ -257,7 +257,7 @@ def planted_rules(preset: str) -> pd.DataFrame:
 
 SYNTAX_PRESETS = {
     "spacing": (simulate_spacing, {},
-                "FOXA1 then NFYA 20 bp apart (centres), same strand, vs other arrangements or either alone; "
+                "FOXA1 then NFYA 20 bp apart (centers), same strand, vs other arrangements or either alone; "
                 "SP1 distractor; 200 bp, 8,000 sequences", "binary"),
     "spacing_small": (simulate_spacing, {"n": 2000, "length": 150},
                       "the spacing preset with 2,000 sequences of 150 bp (quick tests)", "binary"),

@@ -17,7 +17,7 @@ simulation), ``position`` (0-based, first changed base) and ``ref_allele``/``alt
     other base.
 ``spacing``, ``orientation`` (syntax presets with a planted pair, ``sim.sites`` roles ``a``/``b``)
     On sequences holding both sites: ``spacing`` deletes ``shift`` bp between the two sites (an indel: one base
-    cannot move a site), so the centres move ``shift`` bp closer, beyond the preset's tolerance; ``orientation``
+    cannot move a site), so the centers move ``shift`` bp closer, beyond the preset's tolerance; ``orientation``
     reverse-complements site b in place (a multi-nucleotide variant), turning its strand. The window stays
     the same length: a deletion pulls in ``shift`` background bases at the right end. ``motif`` is b's id.
 

@@ -211,7 +211,7 @@ def vcf_windows(records: list[VcfRecord], genome, length: int, path) -> VariantB
         r = records[i]
         side = "start" if starts[i] < 0 else "end"
         raise DataError(f"{path} line {r.line} ({r.chrom}:{r.pos}): too close to the {side} of {r.chrom} "
-                        f"({int(sizes[i])} bp) for a {length} bp window centred on the variant (needs {half} bp "
+                        f"({int(sizes[i])} bp) for a {length} bp window centered on the variant (needs {half} bp "
                         f"before and {int(span[i]) - half} bp from the variant on)")
     raw = genome.fetch(chrom_idx, starts, int(length + extra.max(initial=0)))
     ref = raw[:, :length].copy()

@@ -21,11 +21,12 @@ import pandas as pd
 import torch
 import torch.nn.functional as F
 
+from .progress import progress_bar
 from .pwm import _iter_batches
 
 #: default per-window p-value threshold of an instance call (FIMO's default is 1e-4 per position)
 DEFAULT_P = 1e-4
-INSTANCE_COLUMNS = ["sequence", "position", "end", "centre", "strand", "motif", "filter", "score", "p", "activation",
+INSTANCE_COLUMNS = ["sequence", "position", "end", "center", "strand", "motif", "filter", "score", "p", "activation",
                     "attention"]
 
 
@@ -127,7 +128,8 @@ def score_null(model, data, max_sequences: int = 4000, keep_fraction: float = 0.
 
 @torch.no_grad()
 def call_instances(model, data, geometry: pd.DataFrame, p_threshold: float = DEFAULT_P, null: ScoreNull | None = None,
-                   attention_threshold: float = 2.0, keep_all: bool = False, batch_size: int = 256) -> pd.DataFrame:
+                   attention_threshold: float = 2.0, keep_all: bool = False, batch_size: int = 256,
+                   progress: bool = False) -> pd.DataFrame:
     """Motif instances: windows whose score has p <= ``p_threshold`` against the shuffled null, best within +-W/2.
 
     Parameters
@@ -145,12 +147,14 @@ def call_instances(model, data, geometry: pd.DataFrame, p_threshold: float = DEF
         relative to uniform, to reach this.
     keep_all : bool
         Also call filters that ``motifzoo motifs`` does not export.
+    progress : bool
+        Show a progress bar over the batches on a terminal (:func:`~motifzoo.interpret.progress.progress_bar`).
 
     Returns
     -------
     pandas.DataFrame with :data:`INSTANCE_COLUMNS`
         ``sequence`` (row of ``data``), ``position``/``end`` (0-based half-open span of the trimmed
-        motif on the forward strand), ``centre``, ``strand``, ``motif`` (filter name), ``filter``,
+        motif on the forward strand), ``center``, ``strand``, ``motif`` (filter name), ``filter``,
         ``score`` (-log10 p), ``p``, ``activation``, ``attention`` (NaN without attention).
         ``attrs``: ``n_sequences``, ``p_threshold``, ``n_null`` (null windows per filter).
     """
@@ -162,7 +166,9 @@ def call_instances(model, data, geometry: pd.DataFrame, p_threshold: float = DEF
     allowed = torch.as_tensor(np.ones(len(geometry), bool) if keep_all else geometry["status"].to_numpy() == "kept")
     cut = torch.as_tensor(null.cutoff(p_threshold), dtype=torch.float32)
     frames, offset = [], 0
-    for x in _iter_batches(data, batch_size):
+    n_batches = -(-len(data) // batch_size) if isinstance(data, torch.Tensor) else None
+    for x in progress_bar(_iter_batches(data, batch_size), enabled=progress, total=n_batches, desc="instances",
+                          unit="batch"):
         best, strand = stranded_activations(model, x).cpu().max(dim=1)  # (B, F, L') best strand
         peak = F.max_pool1d(best, width, stride=1, padding=width // 2)[..., : best.shape[-1]]
         keep = (best >= peak) & (best >= cut[None, :, None]) & allowed[None, :, None]
@@ -176,7 +182,7 @@ def call_instances(model, data, geometry: pd.DataFrame, p_threshold: float = DEF
         position = np.where(minus, i + width - starts[f] - widths[f], i + starts[f])
         frames.append(pd.DataFrame({
             "sequence": n + offset, "position": position, "end": position + widths[f],
-            "centre": position + (widths[f] - 1) / 2, "strand": np.where(minus, "-", "+"), "motif": names[f],
+            "center": position + (widths[f] - 1) / 2, "strand": np.where(minus, "-", "+"), "motif": names[f],
             "filter": f, "activation": act,
             "attention": attention[n, i].numpy() if attention is not None else np.full(len(n), np.nan)}))
         offset += len(x)
@@ -198,7 +204,7 @@ def merge_instances(calls: pd.DataFrame, motif_of: dict, radius: float | None = 
     motif_of : dict filter index -> motif id
         The motif each filter belongs to (e.g. its cluster's representative, as written to MEME).
     radius : float, optional
-        Two calls of one motif whose centres are closer than this are one site; the one with the
+        Two calls of one motif whose centers are closer than this are one site; the one with the
         lower p (then lower filter index) is kept. Default: half the narrower trimmed width.
 
     Returns
@@ -210,19 +216,19 @@ def merge_instances(calls: pd.DataFrame, motif_of: dict, radius: float | None = 
     if out.empty:
         out.attrs.update(calls.attrs)
         return out.reset_index(drop=True)
-    out = out.sort_values(["sequence", "motif", "centre"], kind="stable").reset_index(drop=True)
+    out = out.sort_values(["sequence", "motif", "center"], kind="stable").reset_index(drop=True)
     width = (out["end"] - out["position"]).to_numpy(float)
     seq, mot = out["sequence"].to_numpy(), out["motif"].to_numpy()
-    centre, p, filt = out["centre"].to_numpy(float), out["p"].to_numpy(float), out["filter"].to_numpy(int)
+    center, p, filt = out["center"].to_numpy(float), out["p"].to_numpy(float), out["filter"].to_numpy(int)
     rank = np.lexsort((filt, p)).argsort()  # lower = better
     alive = np.ones(len(out), bool)
-    # greedy non-maximum suppression along each (sequence, motif) chain in centre order: each round drops the
+    # greedy non-maximum suppression along each (sequence, motif) chain in center order: each round drops the
     # calls that lose to a live neighbour within the radius which itself loses to none
     while True:
         idx = np.flatnonzero(alive)
         a, b = idx[:-1], idx[1:]
         r = np.minimum(width[a], width[b]) / 2 if radius is None else np.full(len(a), float(radius))
-        close = (seq[a] == seq[b]) & (mot[a] == mot[b]) & (np.abs(centre[b] - centre[a]) < r)
+        close = (seq[a] == seq[b]) & (mot[a] == mot[b]) & (np.abs(center[b] - center[a]) < r)
         if not close.any():
             break
         a_wins = rank[a] < rank[b]

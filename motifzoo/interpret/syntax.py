@@ -8,12 +8,12 @@ Conventions (every table here):
   representative filter, ``filter{i}``); ``motif_a_name``, ``motif_b_name`` the best JASPAR
   match (TOMTOM q < 0.05), empty where none.
 * ``kind``: ``heterotypic`` (two different motifs) or ``homotypic`` (one motif twice).
-* A motif instance's *centre* is the centre of the filter's exported (IC-trimmed) motif:
+* A motif instance's *center* is the center of the filter's exported (IC-trimmed) motif:
   ``start + (width - 1) / 2`` on the forward strand, where ``start`` is the first kept
   column (``meta['start']`` of :func:`motifzoo.interpret.pwm.model_motifs`). On the reverse
   strand the filter's columns run backwards, so the trimmed motif starts at window
   position ``W - start - width``.
-* ``distance`` = centre of b minus centre of a, in bp on the sequence's forward strand
+* ``distance`` = center of b minus center of a, in bp on the sequence's forward strand
   (half-integers occur when the two trimmed widths differ in parity).
 * ``orientation`` = strand of a then strand of b (``++``, ``+-``, ``-+``, ``--``); only for
   models that scan both strands (for the others it is always ``++`` and the column is left out).
@@ -134,28 +134,29 @@ def stratified_permutation_z(k, s1, n, s, ss):
 # motif geometry, motif groups and arrangement conventions
 # --------------------------------------------------------------------------------------------
 def motif_geometry(model, data=None, threshold: float = 0.5, min_sites: int = 10, min_site_fraction: float = 0.005,
-                   min_ic: float = 3.0, trim_ic: float = 0.2, beta: float = 1.0, batch_size: int = 256) -> pd.DataFrame:
+                   min_ic: float = 3.0, trim_ic: float = 0.2, beta: float = 1.0, batch_size: int = 256,
+                   progress: bool = False) -> pd.DataFrame:
     """Where each filter's exported motif sits inside the filter, with the same settings as ``motifzoo motifs``.
 
     Returns
     -------
     pandas.DataFrame, one row per filter (index = filter index)
-        ``name, status (kept|dead|unenriched|flat), start, width, centre_plus, centre_minus``: ``start``/``width``
-        of the trimmed motif within the filter, and its centre relative to the window start when the
-        filter reads the forward (``centre_plus``) or reverse (``centre_minus``) strand. Filters with
+        ``name, status (kept|dead|unenriched|flat), start, width, center_plus, center_minus``: ``start``/``width``
+        of the trimmed motif within the filter, and its center relative to the window start when the
+        filter reads the forward (``center_plus``) or reverse (``center_minus``) strand. Filters with
         nothing left after trimming keep the whole filter. ``attrs``: ``filter_width``, ``motifs`` (the
         exported :class:`~motifzoo.motifs.Motif` objects, as ``motifzoo motifs`` writes them).
     """
-    motifs, table = model_motifs(model, data, threshold=threshold, min_sites=min_sites,
+    motifs, table = model_motifs(model, data, progress=progress, threshold=threshold, min_sites=min_sites,
                                  min_site_fraction=min_site_fraction, min_ic=min_ic, trim_ic=trim_ic, beta=beta,
                                  keep_all=True, batch_size=batch_size)
     full = model.motif_filters().shape[-1]
     geo = table[["filter", "name", "status", "start", "width"]].copy().set_index("filter")
     empty = geo["width"] <= 0
     geo.loc[empty, "start"], geo.loc[empty, "width"] = 0, full
-    centre = geo["start"] + (geo["width"] - 1) / 2
-    geo["centre_plus"] = centre
-    geo["centre_minus"] = (full - 1) - centre
+    center = geo["start"] + (geo["width"] - 1) / 2
+    geo["center_plus"] = center
+    geo["center_minus"] = (full - 1) - center
     geo.attrs["filter_width"] = full
     geo.attrs["motifs"] = [m for m in motifs if m.meta["status"] == "kept"]
     return geo
@@ -183,7 +184,7 @@ def motif_groups(geometry: pd.DataFrame, merge: bool = True, names: bool = True,
         filter index), ``motif_name`` (best JASPAR match, ``""`` where none or ``names`` is False),
         ``flip`` (the filter's forward strand is the named motif's reverse strand: the filter is the
         reverse complement of its representative, or the representative that of its JASPAR match) and
-        ``shift`` (the filter's motif centre minus the representative's, in columns of the named motif;
+        ``shift`` (the filter's motif center minus the representative's, in columns of the named motif;
         :func:`align_to`). Filters that are not exported are their own group.
     """
     exported = list(geometry.attrs.get("motifs", []))
@@ -222,11 +223,11 @@ def motif_groups(geometry: pd.DataFrame, merge: bool = True, names: bool = True,
 
 
 def align_to(pwm: np.ndarray, reference: np.ndarray, min_overlap: int = 4) -> tuple[bool, float]:
-    """How a motif sits on a reference motif: (reverse-complemented?, centre shift in reference columns).
+    """How a motif sits on a reference motif: (reverse-complemented?, center shift in reference columns).
 
-    The best ungapped alignment (either orientation) by the summed product of background-centred
-    columns over at least ``min_overlap`` columns; ``shift`` = the motif's centre minus the reference's
-    centre, in the reference's columns. A filter grouped with a representative that reads the other
+    The best ungapped alignment (either orientation) by the summed product of background-centered
+    columns over at least ``min_overlap`` columns; ``shift`` = the motif's center minus the reference's
+    center, in the reference's columns. A filter grouped with a representative that reads the other
     strand has ``flip`` True.
 
     Parameters
@@ -247,30 +248,30 @@ def align_to(pwm: np.ndarray, reference: np.ndarray, min_overlap: int = 4) -> tu
     return best[1], best[2]
 
 
-def to_motif_frame(filters, plus, centre, groups: pd.DataFrame):
-    """Sites of filters as sites of their motifs: (unit, plus, centre) in the named motif's frame.
+def to_motif_frame(filters, plus, center, groups: pd.DataFrame):
+    """Sites of filters as sites of their motifs: (unit, plus, center) in the named motif's frame.
 
     Parameters
     ----------
     filters : int array (n,)
     plus : bool array (n,)
         The filter reads the forward strand.
-    centre : float array (n,)
-        Centre of the filter's trimmed motif on the forward strand.
+    center : float array (n,)
+        Center of the filter's trimmed motif on the forward strand.
     groups : DataFrame
         From :func:`motif_groups`.
 
     Returns
     -------
-    unit (n,), plus (n,) (the named motif reads the forward strand), centre (n,) (where the
-    representative's centre would be).
+    unit (n,), plus (n,) (the named motif reads the forward strand), center (n,) (where the
+    representative's center would be).
     """
     f = np.asarray(filters, dtype=np.int64)
     pos = groups.index.get_indexer(f)
     flip, shift = groups["flip"].to_numpy(bool)[pos], groups["shift"].to_numpy(float)[pos]
     named_plus = np.asarray(plus, dtype=bool) != flip
-    centre = np.asarray(centre, dtype=np.float64) - np.where(named_plus, shift, -shift)
-    return groups["unit"].to_numpy(np.int64)[pos], named_plus, centre
+    center = np.asarray(center, dtype=np.float64) - np.where(named_plus, shift, -shift)
+    return groups["unit"].to_numpy(np.int64)[pos], named_plus, center
 
 
 def _choose(reps: list[tuple]):
@@ -293,7 +294,7 @@ def canonical_arrangements(a, b, distance, plus_a, plus_b, merge_rc: bool = True
     a, b : int arrays
         Filter (or motif unit) indices.
     distance : float array
-        Centre of b minus centre of a.
+        Center of b minus center of a.
     plus_a, plus_b : bool arrays
         Whether a (b) reads the forward strand.
     merge_rc : bool
@@ -395,7 +396,7 @@ def rules_from_weights(model, geometry: pd.DataFrame | None = None, groups: pd.D
     ca, cb, k = np.nonzero(np.broadcast_to(used[..., None], kernel.shape[1:]))
     fa, fb = ca % n_filters, cb % n_filters
     pa, pb = ca < n_filters, cb < n_filters
-    cplus, cminus = geometry["centre_plus"].to_numpy(), geometry["centre_minus"].to_numpy()
+    cplus, cminus = geometry["center_plus"].to_numpy(), geometry["center_minus"].to_numpy()
     widths = geometry["width"].to_numpy()
     distance = k + np.where(pb, cplus[fb], cminus[fb]) - np.where(pa, cplus[fa], cminus[fa])
     keep = np.ones(len(ca), bool)
@@ -439,8 +440,8 @@ def _offset_test(frame: pd.DataFrame) -> pd.DataFrame:
     if frame.empty:
         return frame.assign(effect=[], z=[], p=[], n=[], n_null=[])
     pair = frame.groupby(["a", "b"])["total"]
-    centre = pair.transform("median")
-    resid = frame["total"] - centre
+    center = pair.transform("median")
+    resid = frame["total"] - center
     abs_resid = resid.abs()
     b_pair = abs_resid.groupby([frame["a"], frame["b"]]).transform("median") / np.log(2)
     b_all = float(abs_resid.median()) / np.log(2)
@@ -511,15 +512,15 @@ def motif_instances(calls: pd.DataFrame, groups: pd.DataFrame) -> pd.DataFrame:
     """Filter-level calls -> motif-level calls (redundant filters merged, :func:`merge_instances`).
 
     ``filter`` becomes the motif's unit (its representative filter index), ``motif`` its id; ``strand`` and
-    ``centre`` are moved into the motif's frame (:func:`to_motif_frame`: the strand of the named motif, and
-    where the representative's centre falls, which distances are measured between); ``position`` and
+    ``center`` are moved into the motif's frame (:func:`to_motif_frame`: the strand of the named motif, and
+    where the representative's center falls, which distances are measured between); ``position`` and
     ``end`` stay the span of the calling filter's trimmed motif.
     """
     if calls.empty:
         return calls.assign(filter=calls["filter"].astype(np.int64))
-    unit, plus, centre = to_motif_frame(calls["filter"].to_numpy(np.int64), calls["strand"].to_numpy() == "+",
-                                        calls["centre"].to_numpy(float), groups)
-    calls = calls.assign(centre=centre, strand=np.where(plus, "+", "-"))
+    unit, plus, center = to_motif_frame(calls["filter"].to_numpy(np.int64), calls["strand"].to_numpy() == "+",
+                                        calls["center"].to_numpy(float), groups)
+    calls = calls.assign(center=center, strand=np.where(plus, "+", "-"))
     merged = merge_instances(calls, dict(zip(groups.index.to_numpy(int), groups["unit"].to_numpy(int))))
     ids = dict(zip(groups["unit"].to_numpy(int), groups["motif"]))
     merged["filter"] = merged["motif"].astype(int)
@@ -687,24 +688,24 @@ def _arrangements(instances: pd.DataFrame, max_distance: float, merge_rc: bool) 
 
 
 def instance_pairs(instances: pd.DataFrame, max_distance: float = 60) -> pd.DataFrame:
-    """Every pair of instances of one sequence within ``max_distance`` bp (centres), in forward-strand naming.
+    """Every pair of instances of one sequence within ``max_distance`` bp (centers), in forward-strand naming.
 
     Returns
     -------
     pandas.DataFrame
-        ``sequence, a, b (filter indices, a <= b), distance (centre b - centre a), plus_a, plus_b``;
+        ``sequence, a, b (filter indices, a <= b), distance (center b - center a), plus_a, plus_b``;
         for two instances of one filter, a is the upstream one.
     """
-    cols = ["sequence", "filter", "centre", "strand"]
+    cols = ["sequence", "filter", "center", "strand"]
     left = instances[cols].reset_index().rename(columns={"index": "id"})
     pairs = left.merge(left, on="sequence", suffixes=("_1", "_2"))
     pairs = pairs[pairs["id_1"] < pairs["id_2"]]
     swap = (pairs["filter_1"] > pairs["filter_2"]) | (
-        (pairs["filter_1"] == pairs["filter_2"]) & (pairs["centre_1"] > pairs["centre_2"]))
+        (pairs["filter_1"] == pairs["filter_2"]) & (pairs["center_1"] > pairs["center_2"]))
     first = lambda c: np.where(swap, pairs[f"{c}_2"], pairs[f"{c}_1"])  # noqa: E731
     second = lambda c: np.where(swap, pairs[f"{c}_1"], pairs[f"{c}_2"])  # noqa: E731
     out = pd.DataFrame({"sequence": pairs["sequence"].to_numpy(), "a": first("filter"), "b": second("filter"),
-                        "distance": second("centre") - first("centre"),
+                        "distance": second("center") - first("center"),
                         "plus_a": first("strand") == "+", "plus_b": second("strand") == "+"})
     return out[np.abs(out["distance"]) <= max_distance].reset_index(drop=True)
 
@@ -737,7 +738,7 @@ def plot_spacing_histograms(table: pd.DataFrame, geometry: pd.DataFrame, path, m
                             max_pairs: int = 6, max_distance: float = 60) -> list[tuple[int, int]]:
     """Spacing histograms per motif pair, stacked by orientation, written as a PNG.
 
-    Distances are in forward-strand naming (filter a <= b, distance = centre b - centre a), so an
+    Distances are in forward-strand naming (filter a <= b, distance = center b - center a), so an
     arrangement and its reverse-complement twin show as two peaks at +-distance.
 
     Parameters
@@ -782,7 +783,7 @@ def plot_spacing_histograms(table: pd.DataFrame, geometry: pd.DataFrame, path, m
         data = [sub["distance"].to_numpy()[orient == o] for o in ORIENTATIONS]
         ax.hist(data, bins=bins, stacked=True, color=[colours[o] for o in ORIENTATIONS], label=list(ORIENTATIONS))
         ax.set_title(f"{names[a]} -> {names[b]}", fontsize=9)
-        ax.set_xlabel(f"centre {names[b]} - centre {names[a]} (bp)", fontsize=8)
+        ax.set_xlabel(f"center {names[b]} - center {names[a]} (bp)", fontsize=8)
         ax.set_ylabel("sequences", fontsize=8)
         ax.tick_params(labelsize=7)
     for ax in axes.ravel()[len(motif_pairs):]:
@@ -811,7 +812,7 @@ def syntax_rules(model, data=None, method: str = "auto", p_threshold: float = DE
                  merge_rc: bool = True, include_overlapping: bool = False, keep_all: bool = False,
                  all_rules: bool = False, q_threshold: float = Q_THRESHOLD, merge_motifs: bool = True,
                  names: bool = True, motif_kwargs: dict | None = None, null: ScoreNull | None = None,
-                 batch_size: int = 256) -> dict:
+                 batch_size: int = 256, progress: bool = False) -> dict:
     """Tested rule table, motif instances and instance pairs of a model, the way ``motifzoo syntax`` computes them.
 
     Parameters
@@ -827,6 +828,8 @@ def syntax_rules(model, data=None, method: str = "auto", p_threshold: float = DE
         Merge redundant filters into motifs; name motifs by JASPAR (:func:`motif_groups`).
     motif_kwargs : dict
         Settings of :func:`motif_geometry` (as ``motifzoo motifs``: threshold, min_sites, ...).
+    progress : bool
+        Progress bars over the batches on a terminal (motif export, instance calls).
 
     Returns
     -------
@@ -845,13 +848,13 @@ def syntax_rules(model, data=None, method: str = "auto", p_threshold: float = DE
         raise ValueError(f"model {model.model_name!r} has no syntax layer; reading rules from activations needs "
                          "data (sequences)")
     model.eval()
-    geometry = motif_geometry(model, data, batch_size=batch_size, **(motif_kwargs or {}))
+    geometry = motif_geometry(model, data, batch_size=batch_size, progress=progress, **(motif_kwargs or {}))
     groups = motif_groups(geometry, merge=merge_motifs, names=names)
     calls = instances = None
     site_activation = None
     if data is not None:
         calls = call_instances(model, data, geometry, p_threshold, null=null, attention_threshold=attention_threshold,
-                               keep_all=keep_all, batch_size=batch_size)
+                               keep_all=keep_all, batch_size=batch_size, progress=progress)
         instances = motif_instances(calls, groups)
         # a typical site's activation per filter (median over calls); filters never called keep the weights' bound
         site_activation = _max_activation_from_weights(model).astype(np.float64)

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from ..data.genome import (CENTER_MODES, BedRegions, Genome, GenomeWindowDataset, IntervalSet, Windows,
-                           check_in_genome, fetch_in_chunks, gc_fraction, read_bed, region_centres,
+                           check_in_genome, fetch_in_chunks, gc_fraction, read_bed, region_centers,
                            sample_gc_matched)
 from ..data.tables import DataError, is_binary
 from .base_datamodule import ALL, BaseDataModule
@@ -38,8 +38,8 @@ def task_name(path: str) -> str:
 class GenomeDataModule(BaseDataModule):
     """Windows around BED regions, read lazily from an indexed genome FASTA.
 
-    Each region becomes a ``seq_len`` window centred on its summit or midpoint. With one
-    BED per task, a window's target for task *t* is 1 when its centre lies inside a region
+    Each region becomes a ``seq_len`` window centered on its summit or midpoint. With one
+    BED per task, a window's target for task *t* is 1 when its center lies inside a region
     of BED *t*. Negatives (all targets 0) come from the genome with matched GC content, from
     dinucleotide shuffles of the positives, or from a BED. Windows on ``valid_chroms`` and
     ``test_chroms`` form the validation and test sets (negatives too); every other
@@ -56,7 +56,7 @@ class GenomeDataModule(BaseDataModule):
         Model input length in bp.
     center : str
         ``summit`` (narrowPeak column 10, else the midpoint), ``midpoint``, or ``region``
-        (the region itself, which must be at least ``seq_len`` bp long; its centre is used).
+        (the region itself, which must be at least ``seq_len`` bp long; its center is used).
     valid_chroms, test_chroms : list of str
         Held-out chromosomes; ``valid_chroms`` is required, ``test_chroms`` may be empty.
     train_chroms : list of str, optional
@@ -213,24 +213,24 @@ class GenomeDataModule(BaseDataModule):
 
     def _positives(self, genome: Genome):
         """Deduplicated positive windows: chrom index, window start, targets, and an IntervalSet of every region."""
-        chrom, centre, values, peaks = [], [], [], []
+        chrom, center, values, peaks = [], [], [], []
         for regions in self.regions:
             c = check_in_genome(regions, genome)
             chrom.append(c)
-            centre.append(region_centres(regions, self.center, self.seq_len))
+            center.append(region_centers(regions, self.center, self.seq_len))
             values.append(regions.values)
             peaks.append(IntervalSet(len(genome), c, regions.starts, regions.ends))
         all_regions = IntervalSet.union(*peaks)
-        chrom, centre = np.concatenate(chrom), np.concatenate(centre)
+        chrom, center = np.concatenate(chrom), np.concatenate(center)
         # the same window from several BEDs (or repeated lines) is one example
-        _, first = np.unique(np.stack([chrom, centre]), axis=1, return_index=True)
+        _, first = np.unique(np.stack([chrom, center]), axis=1, return_index=True)
         first = np.sort(first)
-        chrom, centre = chrom[first], centre[first]
+        chrom, center = chrom[first], center[first]
         if self.value_columns:
             targets = np.concatenate(values)[first]
         else:
-            targets = np.stack([p.contains(chrom, centre) for p in peaks], 1).astype(np.float32)
-        return chrom, centre - self.seq_len // 2, targets.astype(np.float32), all_regions
+            targets = np.stack([p.contains(chrom, center) for p in peaks], 1).astype(np.float32)
+        return chrom, center - self.seq_len // 2, targets.astype(np.float32), all_regions
 
     def _blacklist(self, genome: Genome) -> IntervalSet:
         if not self.blacklist:
@@ -325,7 +325,7 @@ class GenomeDataModule(BaseDataModule):
         bed = read_bed(self.negative_bed)
         chrom = check_in_genome(bed, genome)
         mode = "midpoint" if self.center == "summit" and (bed.summits < 0).all() else self.center
-        starts = region_centres(bed, mode, self.seq_len) - self.seq_len // 2
+        starts = region_centers(bed, mode, self.seq_len) - self.seq_len // 2
         lo, hi = self._flanked(starts)
         clash = regions.overlaps(chrom, lo, hi)
         black = blacklist.overlaps(chrom, lo, hi)
