@@ -135,8 +135,10 @@ def _add_encode(p):
 
 def _run_encode(args) -> int:
     from ..data.arrays import encode_table
+    from ..interpret.progress import progress_bar
     out = check_output(args.output, args.force)
-    info = encode_table(args.table, out, args.seq_len, args.pad_mode, args.chunk_rows)
+    with progress_bar(enabled=True, desc="encode", unit="seq") as bar:
+        info = encode_table(args.table, out, args.seq_len, args.pad_mode, args.chunk_rows, on_chunk=bar.update)
     print(f"wrote {info['n']} sequences of {info['length']} bp and {len(info['targets'])} target(s) to {out}; train "
           f"with --data motifzoo.training.array_datamodule.ArrayDataModule --data.path {out}")
     return 0

@@ -362,13 +362,15 @@ def _write_npy_member(zf: zipfile.ZipFile, name: str, raw_path: Path | None, arr
                 shutil.copyfileobj(fh, out, 16 * 2**20)
 
 
-def encode_table(path, output, seq_len: int | None = None, pad_mode: str = "center", chunk_rows: int = 100_000) -> dict:
+def encode_table(path, output, seq_len: int | None = None, pad_mode: str = "center", chunk_rows: int = 100_000,
+                 on_chunk=None) -> dict:
     """Encode a TSV/CSV(.gz) table of sequences into an ``.npz`` of codes, ``chunk_rows`` rows at a time.
 
     Memory stays bounded by the chunk, so tables larger than memory can be converted. The
     output holds ``x`` (N, L) uint8 codes, ``y`` (N, T) float32, ``target_names`` and, when the
     table has a ``split`` column, ``split``; its members are stored uncompressed so that
-    training memory-maps them.
+    training memory-maps them. ``on_chunk``, if given, is called with the number of rows of each
+    chunk written (e.g. a progress bar's ``update``).
 
     Returns
     -------
@@ -412,6 +414,8 @@ def encode_table(path, output, seq_len: int | None = None, pad_mode: str = "cent
                     xf.write(codes.tobytes())
                     yf.write(y.tobytes())
                     n += len(chunk)
+                    if on_chunk is not None:
+                        on_chunk(len(chunk))
         except pd.errors.EmptyDataError:
             raise DataError(f"{path}: file is empty") from None
         except (pd.errors.ParserError, UnicodeDecodeError, EOFError) as err:
