@@ -140,3 +140,8 @@ def test_each_package_imports_alone(package):
     assert out.returncode == 0, out.stderr[-2000:]
     loaded = set(out.stdout.split())
     assert loaded <= may, f"importing motifzoo.{package} loads {sorted(loaded - may)}"
+
+
+if __name__ == "__main__":  # `python tests/test_layering.py`: print the package-level import graph
+    for source, targets in sorted(package_imports().items()):
+        print(f"{source:10s} -> {', '.join(sorted(targets))}")
