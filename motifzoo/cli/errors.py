@@ -64,9 +64,8 @@ def model_data(args, model, exact: bool = True):
     if not path:
         return None
     from ..data.tables import read_onehot
-    length = getattr(model, "input_length", None)
     checkpoint = getattr(args, "checkpoint", None)
-    return read_onehot(path, getattr(args, "max_sequences", None), length=length,
+    return read_onehot(path, getattr(args, "max_sequences", None), length=model.input_length,
                        seq_len=getattr(args, "seq_len", None),
                        needed_by=f"the model in {checkpoint}" if checkpoint else "the model", fix="--seq-len",
                        exact=exact)

@@ -116,7 +116,7 @@ class MotifZooModule(L.LightningModule):
         x, y = batch
         out = self.model(x)
         loss = self._loss(out, y)
-        reg = self.model.regularization(self.current_epoch) if hasattr(self.model, "regularization") else 0.0
+        reg = self.model.regularization(self.current_epoch)
         total = loss + reg
         if not torch.isfinite(total):
             raise FloatingPointError(
