@@ -47,7 +47,7 @@ def run_variants(args) -> int:
     model = load_model(args.checkpoint, args.device)
     try:
         n = write_variant_effects(model, args.variants, out, genome=args.genome, motifs=motifs,
-                                  batch_size=args.batch_size, device=next(model.parameters()).device, progress=True)
+                                  batch_size=args.batch_size, progress=True)
     except ValueError as err:
         # DataError is a ValueError too: both are one-line user errors here
         raise UserError(str(err)) from None

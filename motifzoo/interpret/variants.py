@@ -59,6 +59,7 @@ import torch
 from ..data.encoding import codes_to_one_hot, encode, fit_length
 from ..data.vcf import VariantBatch, read_variants
 from .progress import progress_bar
+from .pwm import _model_device
 
 #: floats of the activation tensors built per chunk of single-motif swaps (bounds memory)
 SWAP_CHUNK_FLOATS = 2 ** 24
@@ -70,13 +71,6 @@ _BASES = np.array(list("ACGTN"))
 # --------------------------------------------------------------------------------------------
 # helpers
 # --------------------------------------------------------------------------------------------
-def resolve_device(device="cpu") -> torch.device:
-    """``"auto"``: CUDA when available, else CPU; anything else as ``torch.device``."""
-    if str(device) == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(device)
-
-
 def motif_labels(model, motifs=None, group_by_name: bool = True) -> tuple[list[str], np.ndarray, np.ndarray]:
     """A label per filter, a mask of the filters that count as motifs, and the motifs as groups of filters.
 
@@ -251,7 +245,7 @@ def _batch_effects(model, batch: VariantBatch, labels: list[str], allowed: torch
 # public API
 # --------------------------------------------------------------------------------------------
 def stream_variant_effects(model, batches: Iterable[VariantBatch], *, motifs=None, group_by_name: bool = True,
-                           device="cpu",
+                           device=None,
                            total: int | None = None, progress: bool = False) -> Iterator[pd.DataFrame]:
     """:func:`variant_effects` one batch at a time: yields one DataFrame per :class:`VariantBatch`.
 
@@ -267,7 +261,7 @@ def stream_variant_effects(model, batches: Iterable[VariantBatch], *, motifs=Non
     progress : bool
         Show a progress bar on stderr (only drawn when stderr is a terminal).
     """
-    device = resolve_device(device)
+    device = _model_device(model) if device is None else torch.device(device)
     model = model.to(device).eval()
     labels, allowed, members = motif_labels(model, motifs, group_by_name)
     allowed_t = torch.as_tensor(allowed, device=device)
@@ -280,7 +274,7 @@ def stream_variant_effects(model, batches: Iterable[VariantBatch], *, motifs=Non
 
 
 def variant_effects(model, ref, alt, names=None, *, motifs=None, group_by_name: bool = True, batch_size: int = 256,
-                    device="cpu",
+                    device=None,
                     progress: bool = False) -> pd.DataFrame:
     """Effects of variants on every target, explained by the first-layer motif they change most.
 
@@ -302,8 +296,8 @@ def variant_effects(model, ref, alt, names=None, *, motifs=None, group_by_name: 
         most. False: every filter is a motif of its own.
     batch_size : int
         Variants per forward pass.
-    device : str
-        ``cpu``, ``cuda``, ... or ``auto``.
+    device : str or torch.device, optional
+        Where to run (default: the model's device, as in :func:`~motifzoo.interpret.pwm.activation_counts`).
     progress : bool
         Show a progress bar on stderr (only drawn when stderr is a terminal).
 
@@ -333,7 +327,7 @@ def variant_effects(model, ref, alt, names=None, *, motifs=None, group_by_name: 
 
 def write_variant_effects(model, variants, output, *, genome=None, motifs=None, group_by_name: bool = True,
                           batch_size: int = 256,
-                          device="cpu", progress: bool = False) -> int:
+                          device=None, progress: bool = False) -> int:
     """Stream the effects of every variant in a file to a TSV; returns the number of variants.
 
     ``variants`` is a window table (``name``, ``ref``, ``alt``) or a VCF with ``genome``

@@ -81,7 +81,7 @@ def embedded_png(fig, dpi: int = 100) -> tuple[str, int, int]:
 
 
 def variants_section(model, variants, out_dir, *, genome=None, motifs=None, n_top: int = N_TOP,
-                     batch_size: int = 256, device="cpu") -> tuple[str, dict]:
+                     batch_size: int = 256, device=None) -> tuple[str, dict]:
     """Score ``variants`` and write the report section's files into ``out_dir``.
 
     Parameters
