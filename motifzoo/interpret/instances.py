@@ -35,12 +35,6 @@ def n_strands(model) -> int:
     return 2 if model.motif_strand_aware else 1
 
 
-def stranded_activations(model, x: torch.Tensor) -> torch.Tensor:
-    """(N, 4, L) -> (N, S, F, L') activations per strand (S = 1 for models that scan one strand)."""
-    acts = model.stranded_activations(x)
-    return acts if n_strands(model) == 2 else acts[:, :1]
-
-
 @dataclass
 class ScoreNull:
     """The upper tail of each filter's score distribution on shuffled sequences.
@@ -115,7 +109,7 @@ def score_null(model, data, max_sequences: int = 4000, keep_fraction: float = 0.
         codes = one_hot_to_codes(x).to(torch.uint8).cpu().numpy()
         shuffled = codes_to_one_hot(dinucleotide_shuffle(codes, seeds)).to(x.device, torch.float32)
         offset += len(x)
-        scores = stranded_activations(model, shuffled).amax(dim=1).cpu()  # (B, F, L')
+        scores = model.stranded_activations(shuffled).amax(dim=1).cpu()  # (B, F, L')
         n += scores.shape[0] * scores.shape[2]
         flat = scores.permute(1, 0, 2).reshape(scores.shape[1], -1)
         both = flat if tail is None else torch.cat([tail, flat], dim=1)
@@ -169,7 +163,7 @@ def call_instances(model, data, geometry: pd.DataFrame, p_threshold: float = DEF
     n_batches = -(-len(data) // batch_size) if isinstance(data, torch.Tensor) else None
     for x in progress_bar(_iter_batches(data, batch_size), enabled=progress, total=n_batches, desc="instances",
                           unit="batch"):
-        best, strand = stranded_activations(model, x).cpu().max(dim=1)  # (B, F, L') best strand
+        best, strand = model.stranded_activations(x).cpu().max(dim=1)  # (B, F, L') best strand
         peak = F.max_pool1d(best, width, stride=1, padding=width // 2)[..., : best.shape[-1]]
         keep = (best >= peak) & (best >= cut[None, :, None]) & allowed[None, :, None]
         attention = model.position_attention(x)

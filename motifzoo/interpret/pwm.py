@@ -75,13 +75,6 @@ def _model_device(model) -> torch.device:
     return next(iter(model.parameters()), torch.empty(0)).device
 
 
-def _strand_scan(model, x: torch.Tensor) -> torch.Tensor:
-    """(B, 4, L) -> (B, S, F, L') activations per strand; S = 1 unless the model is strand-aware."""
-    if model.motif_strand_aware:
-        return model.stranded_activations(x)
-    return model.motif_activations(x)[:, None]
-
-
 @torch.no_grad()
 def activation_counts(model, data, threshold: float = 0.5, batch_size: int = 256, device=None,
                       return_strands: bool = False, progress: bool = False):
@@ -128,7 +121,7 @@ def activation_counts(model, data, threshold: float = 0.5, batch_size: int = 256
     for x in progress_bar(_iter_batches(data, batch_size), enabled=progress, total=n_batches,
                           desc="filter maxima", unit="batch"):
         n_seqs += len(x)
-        a = _strand_scan(model, x.to(device)).amax(dim=(0, 1, 3))
+        a = model.stranded_activations(x.to(device)).amax(dim=(0, 1, 3))
         maxima = a if maxima is None else torch.maximum(maxima, a)
     if maxima is None:
         raise ValueError("no sequences given to extract motifs from")
@@ -139,7 +132,7 @@ def activation_counts(model, data, threshold: float = 0.5, batch_size: int = 256
     for x in progress_bar(_iter_batches(data, batch_size), enabled=progress, total=n_batches,
                           desc="aligning sites", unit="batch"):
         x = x.to(device)
-        stranded = _strand_scan(model, x)  # (B, S, F, L')
+        stranded = model.stranded_activations(x)  # (B, S, F, L')
         act = stranded.amax(dim=1)
         mask = (act > cut) & (maxima[None, :, None] > 0)
         if not mask.any():
@@ -206,7 +199,7 @@ def shuffled_site_counts(model, data, min_activation, seed: int = 0, batch_size:
         offset += len(x)
         codes = one_hot_to_codes(x).to(torch.uint8).cpu().numpy()
         shuffled = codes_to_one_hot(dinucleotide_shuffle(codes, seeds)).to(device, torch.float32)
-        act = _strand_scan(model, shuffled).amax(dim=1)
+        act = model.stranded_activations(shuffled).amax(dim=1)
         counts += (act > cut[None, :, None]).sum(dim=(0, 2)).double()
     return counts.cpu().numpy().astype(int)
 

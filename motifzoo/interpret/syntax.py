@@ -50,7 +50,7 @@ import pandas as pd
 import torch
 
 from .instances import (DEFAULT_P, INSTANCE_COLUMNS, ScoreNull, call_instances, merge_instances,  # noqa: F401
-                        n_strands, score_null, stranded_activations)
+                        n_strands, score_null)
 from .pwm import _iter_batches, model_motifs
 
 ORIENTATIONS = ("++", "+-", "-+", "--")
