@@ -3,18 +3,21 @@
 Per seed: simulate the ``multilabel`` preset (10 planted JASPAR motifs, one binary target per motif),
 train an exp CNN (``configs/expcnn.yaml``), ExplaiNN (``configs/explainn.yaml``) and the same CNN with
 ReLU first-layer activations, export and name each model's motifs (``model_motifs`` over all sequences
--> TOMTOM against JASPAR 2024 -> ``label_motifs``, as ``motifzoo motifs`` + ``motifzoo annotate --meme``),
-and score variants drawn from the test split (:func:`motifzoo.data.simulate_variants.simulate_variants`:
-``break`` SNVs at a planted site's most informative position, matched ``background`` SNVs in the same
-sequences outside every site, ``create`` SNVs that complete a site) with
-:func:`motifzoo.interpret.variant_effects`.
+-> TOMTOM against JASPAR 2024 -> ``name_motifs``, as ``motifzoo motifs`` + ``motifzoo variants --database
+jaspar``: the best match followed by the matches TOMTOM cannot tell apart from it), and score variants drawn
+from the test split (:func:`motifzoo.data.simulate_variants.simulate_variants`: ``break`` SNVs at a planted
+site's most informative position, by default only at sites the generating PWM calls at p <= 1e-4,
+``--max-site-p none`` at every planted site; matched ``background`` SNVs in the same sequences outside every
+site, ``create`` SNVs that complete a site) with :func:`motifzoo.interpret.variant_effects`.
 
 Metrics (on the row of the planted TF's target; a background SNV takes the target of the break SNV it is
 matched to):
 
 * AUROC of ``|delta|`` separating ``break`` from ``background`` (and ``create`` from ``background``);
 * named: the fraction of ``break`` SNVs whose top ``motif`` is annotated as the planted TF (JASPAR id or
-  TF name of the best match in the motif's label); planted_among_matches: the planted JASPAR motif is among
+  TF name of the best match in the motif's label); named_ties: the same, counting any of the names in the
+  label (the best match and the ones indistinguishable from it), with names_per_label their mean number;
+  planted_among_matches: the planted JASPAR motif is among
   that filter's significant matches (the best or the next ones TOMTOM reports at q < 0.05), which counts a
   filter named after a paralog (CEBPE for CEBPB, HNF4G for HNF4A) when it matches the planted motif too;
   named_vs_planted: the top filter's best match (q < 0.05) when annotated against the 10 planted motifs alone;
@@ -42,10 +45,10 @@ import torch
 import motifzoo
 from motifzoo.data.encoding import one_hot
 from motifzoo.data.simulate import simulate
-from motifzoo.data.simulate_variants import simulate_variants
+from motifzoo.data.simulate_variants import MAX_SITE_P, score_survival, simulate_variants
 from motifzoo.data.tables import random_split
-from motifzoo.interpret import annotate, label_motifs, load_database, model_motifs
-from motifzoo.interpret.variants import variant_effects
+from motifzoo.interpret import annotate, load_database, model_motifs
+from motifzoo.interpret.variants import NAME_SEPARATOR, name_motifs, variant_effects
 
 MODELS = {
     "exp CNN": ("configs/expcnn.yaml", {}),
@@ -66,32 +69,12 @@ def auroc(pos, neg) -> float:
 # --------------------------------------------------------------------------------------------
 # FIMO-like baseline
 # --------------------------------------------------------------------------------------------
-def _pvalue_table(logodds: np.ndarray, scale: float = 10.0):
-    """Exact null distribution of a PWM's integer-binned log-odds score (uniform background).
-
-    Returns ``(lo_int, min_score, survival)`` with ``survival[s - min_score] = P(S >= s)``.
-    """
-    lo_int = np.round(logodds * scale).astype(np.int64)  # (W, 4)
-    dist = np.array([1.0])
-    lo_min = 0
-    for col in lo_int:
-        cmin, cmax = col.min(), col.max()
-        step = np.zeros(cmax - cmin + 1)
-        for v in col:
-            step[v - cmin] += 0.25
-        dist = np.convolve(dist, step)
-        lo_min += cmin
-    survival = np.cumsum(dist[::-1])[::-1]
-    return lo_int, lo_min, survival
-
-
 def fimo_like_change(motifs, ref: list[str], alt: list[str]) -> np.ndarray:
     """Per variant, the largest ``|Δ -log10 p|`` of the best window (both strands) over ``motifs``."""
     x_ref, x_alt = one_hot(ref), one_hot(alt)
     best = np.zeros(len(ref))
     for m in motifs:
-        logodds = np.log2(np.clip(m.pwm, 1e-3, 1.0) / 0.25)
-        lo_int, lo_min, survival = _pvalue_table(logodds)
+        lo_int, lo_min, survival = score_survival(m.pwm)
         w = torch.as_tensor(lo_int.T, dtype=torch.float32)[None]  # (1, 4, W)
         w = torch.cat([w, w.flip(1, 2)])  # forward and reverse strand
         scores = []
@@ -106,10 +89,17 @@ def fimo_like_change(motifs, ref: list[str], alt: list[str]) -> np.ndarray:
 # --------------------------------------------------------------------------------------------
 # one seed
 # --------------------------------------------------------------------------------------------
-def named(label: str, motif_id: str, tf: str) -> bool:
-    """Whether a motif label (``filter3 CTCF_MA0139.2``) names the planted TF."""
+def label_names(label) -> list[str]:
+    """The database names in a motif label: ``filter6 CEBPE_MA0837.3/CEBPB_MA0466.4`` -> both; ``filter9`` -> []."""
     parts = str(label).split(" ", 1)
-    return len(parts) == 2 and (motif_id in parts[1] or parts[1].upper().startswith(f"{tf.upper()}_"))
+    return parts[1].split(NAME_SEPARATOR) if len(parts) == 2 else []
+
+
+def named(label: str, motif_id: str, tf: str, ties: bool = False) -> bool:
+    """Whether a motif label (``filter3 CTCF_MA0139.2``) names the planted TF: its JASPAR id, or its TF name as
+    ``TF_ID``. ``ties``: any of the names in a ``/`` list counts; otherwise the first (best match) alone."""
+    names = label_names(label)
+    return any(motif_id in n or n.upper().startswith(f"{tf.upper()}_") for n in (names if ties else names[:1]))
 
 
 def truth_rows(effects: pd.DataFrame, variants: pd.DataFrame, target_of: dict) -> pd.DataFrame:
@@ -134,8 +124,12 @@ def run_seed(seed: int, args, database) -> list[dict]:
     sim.write(table, seed=seed)
     split = random_split(len(sim.sequences), 0.1, 0.1, seed + 7919)
     test_rows = np.flatnonzero(split == "test")
-    variants = simulate_variants(sim, n=args.n_variants, rows=test_rows, seed=seed)
-    variants.to_csv(out / "variants.tsv", sep="\t", index=False)
+    variants = simulate_variants(sim, n=args.n_variants, rows=test_rows, seed=seed, max_site_p=args.max_site_p)
+    # the break-site rule's variants and effects in their own folder, the checkpoints shared
+    work = out if args.max_site_p == MAX_SITE_P else out / f"sites_p{args.max_site_p}"
+    work.mkdir(exist_ok=True)
+    variants.to_csv(work / "variants.tsv", sep="\t", index=False)
+    sites = "all planted" if args.max_site_p is None else f"called (p ≤ {args.max_site_p:g})"
     target_of = {m.name: f"{m.altname}_{m.name}" for m in sim.motifs}
     x_all = one_hot(sim.sequences)
     rows, exp_motifs = [], None
@@ -161,7 +155,8 @@ def run_seed(seed: int, args, database) -> list[dict]:
         model = motifzoo.load(best)
         motifs, _ = model_motifs(model, x_all)
         annotation = annotate(motifs, database, significant_only=False) if motifs else None
-        labelled = label_motifs(motifs, annotation) if motifs else None
+        # best match plus the matches TOMTOM cannot tell apart from it; the best alone is the first name
+        labelled = name_motifs(motifs, database) if motifs else None
         # every JASPAR id each exported filter matches significantly (best match and the next ones)
         matches = {}
         if annotation is not None:
@@ -179,16 +174,19 @@ def run_seed(seed: int, args, database) -> list[dict]:
         effects = variant_effects(model, variants["ref"].tolist(), variants["alt"].tolist(),
                                   names=variants["name"].tolist(), motifs=labelled, batch_size=256)
         score_s = time.perf_counter() - t0
-        effects.to_csv(out / f"effects_{tag}.tsv", sep="\t", index=False)
+        effects.to_csv(work / f"effects_{tag}.tsv", sep="\t", index=False)
         t = truth_rows(effects, variants, target_of)
         brk, bg, cre = (t[t["kind"] == k] for k in ("break", "background", "create"))
         rows.append({
-            "seed": seed, "model": name, "val_auroc": round(val, 3),
+            "seed": seed, "model": name, "break_sites": sites, "val_auroc": round(val, 3),
             "motifs_exported": len(motifs),
             "auroc_break": round(auroc(brk["delta"].abs(), bg["delta"].abs()), 3),
             "auroc_create": round(auroc(cre["delta"].abs(), bg["delta"].abs()), 3),
             "named_break": round(float(np.mean([named(m, i, tf) for m, i, tf in
                                                 zip(brk["motif"], brk["motif_truth"], brk["tf"])])), 3),
+            "named_ties": round(float(np.mean([named(m, i, tf, ties=True) for m, i, tf in
+                                               zip(brk["motif"], brk["motif_truth"], brk["tf"])])), 3),
+            "names_per_label": round(float(np.mean([len(label_names(m)) for m in brk["motif"]])), 2),
             "named_create": round(float(np.mean([named(m, i, tf) for m, i, tf in
                                                  zip(cre["motif"], cre["motif_truth"], cre["tf"])])), 3),
             "named_vs_planted": round(float(np.mean([planted_named.get(str(m).split(" ")[0]) == i for m, i in
@@ -204,7 +202,8 @@ def run_seed(seed: int, args, database) -> list[dict]:
     if exp_motifs:
         change = fimo_like_change(exp_motifs, variants["ref"].tolist(), variants["alt"].tolist())
         kinds = variants["kind"].to_numpy()
-        rows.append({"seed": seed, "model": "FIMO-like scan (exp CNN motifs)", "motifs_exported": len(exp_motifs),
+        rows.append({"seed": seed, "model": "FIMO-like scan (exp CNN motifs)", "break_sites": sites,
+                     "motifs_exported": len(exp_motifs),
                      "auroc_break": round(auroc(change[kinds == "break"], change[kinds == "background"]), 3),
                      "auroc_create": round(auroc(change[kinds == "create"], change[kinds == "background"]), 3)})
         print(json.dumps(rows[-1]), flush=True)
@@ -212,8 +211,10 @@ def run_seed(seed: int, args, database) -> list[dict]:
 
 
 #: columns of the published table: (result key, header)
-TABLE = [("model", "model"), ("seed", "seed"), ("val_auroc", "val AUROC"), ("motifs_exported", "motifs"),
-         ("auroc_break", "AUROC break"), ("auroc_create", "AUROC create"), ("named_break", "named (JASPAR best)"),
+TABLE = [("model", "model"), ("seed", "seed"), ("break_sites", "break SNVs at"), ("val_auroc", "val AUROC"),
+         ("motifs_exported", "motifs"), ("auroc_break", "AUROC break"), ("auroc_create", "AUROC create"),
+         ("named_break", "named (JASPAR best)"), ("named_ties", "named (JASPAR, ties)"),
+         ("names_per_label", "names / label"),
          ("named_vs_planted", "named (vs planted)"), ("planted_among_matches", "planted among matches"),
          ("median_explained", "median explained"), ("break_delta_negative", "break Δ < 0"),
          ("s_per_10k", "s / 10k")]
@@ -285,6 +286,9 @@ def main():
     ap.add_argument("--epochs", type=int, default=15)
     ap.add_argument("--out", default="benchmarks/out/variants")
     ap.add_argument("--reuse", action="store_true", help="reuse checkpoints already under --out (score again only)")
+    ap.add_argument("--max-site-p", type=lambda v: None if v.lower() == "none" else float(v), default=MAX_SITE_P,
+                    help="break SNVs only at planted sites the generating PWM calls at this p-value ('none': at every "
+                         "planted site, the first rule; variants and effects then go to seedN/sites_pNone/)")
     ap.add_argument("--collect", nargs="+", metavar="LOG",
                     help="only print the table of the result lines (JSON, one per model) in these logs")
     ap.add_argument("--responsive", nargs="+", metavar="SEED_DIR",
@@ -302,9 +306,11 @@ def main():
             for line in Path(log).read_text().splitlines():
                 if line.startswith("{"):
                     row = json.loads(line)
-                    rows[(row["seed"], row["model"])] = row
+                    row.setdefault("break_sites", "all planted")  # logs from before the called-site rule
+                    rows[(row["seed"], row["model"], row["break_sites"])] = row
         order = {name: i for i, name in enumerate(MODELS)}
-        print(markdown(pd.DataFrame(sorted(rows.values(), key=lambda r: (order.get(r["model"], 9), r["seed"])))))
+        print(markdown(pd.DataFrame(sorted(rows.values(), key=lambda r: (r["break_sites"], order.get(r["model"], 9),
+                                                                          r["seed"])))))
         return
     torch.set_num_threads(max(1, torch.get_num_threads()))
     database = load_database("jaspar")

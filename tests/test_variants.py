@@ -116,6 +116,47 @@ def test_motifs_restrict_the_candidates():
         variant_effects(model, [ref], [alt], motifs=[Motif("unit7", np.full((5, 4), 0.25))])
 
 
+def test_paralogs_tomtom_cannot_tell_apart_are_all_named():
+    from motifzoo.interpret.annotate import indistinguishable_matches, load_database
+    from motifzoo.interpret.variants import name_motifs
+    jaspar = load_database("jaspar")
+    ctcf, foxa1 = load_jaspar(IDS)
+    # a paralog indistinguishable from FOXA1 (the same matrix under another name); CTCF has no such twin
+    database = jaspar + [Motif("MX0001.1", foxa1.pwm.copy(), altname="FOXTWIN")]
+    queries = [Motif("filter0", ctcf.pwm), Motif("filter1", foxa1.pwm)]
+    names = indistinguishable_matches(queries, database)
+    assert names["filter0"] == ["CTCF_MA0139.2"]
+    assert set(names["filter1"][:2]) == {"FOXA1_MA0148.5", "FOXTWIN_MX0001.1"}
+    assert indistinguishable_matches(queries, database, q_threshold=1e-300) == {"filter0": [], "filter1": []}
+    assert indistinguishable_matches(queries[:1], database, p_ratio=1e40)["filter0"][:2] == ["CTCF_MA0139.2",
+                                                                                             "CTCF_MA1930.2"]
+    named = name_motifs(queries, database)
+    assert [m.altname for m in named] == ["CTCF_MA0139.2", "/".join(names["filter1"])]
+    assert queries[1].altname is None  # copies: the input is left alone
+    with pytest.raises(ValueError, match="p_ratio"):
+        indistinguishable_matches(queries, database, p_ratio=0.5)
+
+    # in the variant table: the label lists the twins; the filter is still found and the effect explained
+    model = planted_model()
+    ref, alt, _ = site_snv(1, at=30)
+    row = variant_effects(model, [ref], [alt], motifs=queries, database=database).set_index("target").loc["foxa1"]
+    assert row["motif"] == "filter1 " + "/".join(names["filter1"]) and row["delta"] < 0
+    assert row["explained"] == pytest.approx(1.0, abs=1e-3)
+    with pytest.raises(ValueError, match="pass motifs too"):
+        variant_effects(model, [ref], [alt], database=database)
+
+
+def test_filters_are_grouped_by_their_best_name():
+    from motifzoo.interpret.variants import motif_labels
+    model = planted_model()  # filters 0, 1, 2
+    flat = np.full((6, 4), 0.25)
+    motifs = [Motif("filter0", flat, altname="CEBPE_MA0837.3/CEBPB_MA0466.4"),
+              Motif("filter1", flat, altname="CEBPE_MA0837.3"), Motif("filter2", flat, altname="CEBPB_MA0466.4")]
+    labels, allowed, members = motif_labels(model, motifs)
+    assert labels[0] == "filter0 CEBPE_MA0837.3/CEBPB_MA0466.4" and allowed.all()
+    assert members.tolist() == [[True, True, False], [False, False, True]]
+
+
 def test_explainn_unit_contribution_is_exact():
     torch.manual_seed(1)
     model = motifzoo.get_model("explainn", n_targets=3, input_length=L, n_units=5, filter_width=9).eval()
@@ -327,6 +368,30 @@ def test_simulated_variants_have_known_answers(tiny_sim):
             assert not inside.any() and row.motif != row.motif or row.motif in ("", None) or pd.isna(row.motif)
 
 
+def test_break_snvs_only_at_sites_the_generating_motif_calls(tiny_sim):
+    from motifzoo.data.simulate_variants import MAX_SITE_P, site_pvalue, simulate_variants
+    ctcf = load_jaspar(IDS)[0]
+    # the consensus scores above every other window: p = 4^-W (no column has two best bases)
+    assert site_pvalue(ctcf.pwm, consensus(ctcf)) == pytest.approx(0.25 ** ctcf.width)
+    assert site_pvalue(ctcf.pwm, "".join("ACGT"[i] for i in ctcf.pwm.argmin(1))) == pytest.approx(1.0)
+    every = simulate_variants(tiny_sim, n=200, seed=0, max_site_p=None)
+    called = simulate_variants(tiny_sim, n=200, seed=0)
+    b_every, b_called = every[every["kind"] == "break"], called[called["kind"] == "break"]
+    assert (b_every["site_p"] > MAX_SITE_P).any(), "the tiny preset plants some sites no scan would call"
+    assert (b_called["site_p"] <= MAX_SITE_P).all() and len(b_called) > 0
+    assert (called["kind"] == "background").sum() == len(b_called)
+    # site_p is the planted instance's p-value, read from the sequence on its strand
+    sites = tiny_sim.sites
+    motifs = {m.name: m for m in tiny_sim.motifs}
+    row = b_every.iloc[0]
+    site = sites[(sites["sequence"] == row["sequence"]) & (sites["start"] <= row["position"])
+                 & (sites["end"] > row["position"])].iloc[0]
+    window = row["ref"][site["start"]:site["end"]]
+    if site["strand"] == "-":
+        window = window.translate(str.maketrans("ACGT", "TGCA"))[::-1]
+    assert row["site_p"] == pytest.approx(site_pvalue(motifs[row["motif"]].pwm, window))
+
+
 def test_simulated_syntax_variants():
     from motifzoo.data.simulate import simulate
     from motifzoo.data.simulate_variants import simulate_variants
@@ -370,6 +435,9 @@ def test_cli_simulate_and_score_variants(tmp_path, genome):
     assert not (tmp_path / "e2.tsv").exists() and not (tmp_path / "e2.tsv.partial").exists()
     rc, out, err = run(["variants", str(ckpt), "--variants", str(vcf), "-o", str(tmp_path / "e3.tsv")])
     assert rc == 2 and "is a VCF: pass the genome it refers to (--genome" in err
+    rc, out, err = run(["variants", str(ckpt), "--variants", str(tmp_path / "v.tsv"), "-o", str(tmp_path / "e4.tsv"),
+                        "--database", "jaspar"])
+    assert rc == 2 and "--database names the exported motifs: pass them with --motifs" in err
 
 
 def test_report_section_shows_ref_and_alt_logos(tmp_path):

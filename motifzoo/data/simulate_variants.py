@@ -3,11 +3,19 @@
 :func:`simulate_variants` takes a :class:`~motifzoo.data.simulate.Simulation` and returns a window table
 (``name``, ``ref``, ``alt``, as :func:`motifzoo.interpret.variant_effects` and ``motifzoo variants`` read
 it) with the truth in ``kind``, ``motif`` (JASPAR id), ``tf`` (its TF name), ``sequence`` (row of the
-simulation), ``position`` (0-based, first changed base) and ``ref_allele``/``alt_allele``:
+simulation), ``position`` (0-based, first changed base), ``ref_allele``/``alt_allele`` and ``site_p`` (the p-value
+of the planted instance in ref for ``break``, of the completed one in alt for ``create``; :func:`site_pvalue`):
 
 ``break``
     An SNV inside a planted site, at the site's most informative position: the column where putting the
     motif's least likely base lowers that instance's log-odds score the most. The alt allele is that base.
+    Only at *called* sites (``max_site_p``, default 1e-4): planted instances are sampled from the PWM, and
+    some samples score no better than chance windows (about one in six on the ``multilabel`` preset), so
+    that neither the generating motif scanned FIMO-style nor a model can be expected to see a site there.
+    A site is called when its log-odds score under the generating PWM (log2 odds against a uniform
+    background, probabilities clipped at 1e-3, scores binned at 0.1 bit) has an exact p-value of at most
+    ``max_site_p`` (:func:`site_pvalue`; FIMO's default threshold is 1e-4). ``max_site_p=None`` draws from
+    every planted site (the rule before; same draws for the same seed).
 ``create``
     An SNV that completes a site: an instance of a motif absent from the sequence is planted at a free
     position with its most informative column (highest information content) set to the least likely base
@@ -32,12 +40,43 @@ from ..motifs import information_content
 from .simulate import Simulation
 
 KINDS = ("break", "create", "background", "spacing", "orientation")
-COLUMNS = ["name", "ref", "alt", "kind", "motif", "tf", "sequence", "position", "ref_allele", "alt_allele"]
+COLUMNS = ["name", "ref", "alt", "kind", "motif", "tf", "sequence", "position", "ref_allele", "alt_allele", "site_p"]
+#: default p-value a planted site must reach to be drawn for a ``break`` SNV (FIMO's default threshold)
+MAX_SITE_P = 1e-4
+#: score bins per bit of the exact p-value computation (:func:`score_survival`)
+BINS_PER_BIT = 10
 _COMP = str.maketrans("ACGT", "TGCA")
 
 
 def _log_odds(pwm: np.ndarray) -> np.ndarray:
     return np.log(np.clip(pwm, 1e-3, 1.0) / 0.25)
+
+
+def score_survival(pwm: np.ndarray, scale: int = BINS_PER_BIT) -> tuple[np.ndarray, int, np.ndarray]:
+    """Exact null distribution of a PWM's log-odds score, binned, under a uniform i.i.d. background.
+
+    The score of a window is the sum over columns of ``round(scale * log2(p / 0.25))`` (probabilities clipped at
+    1e-3), so its distribution is the convolution of the columns'. Returns ``(lo_int, min_score, survival)``:
+    the (W, 4) integer log-odds, the lowest score, and ``survival[s - min_score] = P(score >= s)``.
+    """
+    lo_int = np.round(np.log2(np.clip(pwm, 1e-3, 1.0) / 0.25) * scale).astype(np.int64)
+    dist, lo_min = np.array([1.0]), 0
+    for col in lo_int:
+        step = np.zeros(col.max() - col.min() + 1)
+        np.add.at(step, col - col.min(), 0.25)
+        dist = np.convolve(dist, step)
+        lo_min += int(col.min())
+    return lo_int, lo_min, np.cumsum(dist[::-1])[::-1]
+
+
+def site_pvalue(pwm: np.ndarray, site: str, table=None) -> float:
+    """Exact p-value (uniform background) of ``site``, read on the PWM's strand, under :func:`score_survival`.
+
+    ``table`` is that function's result for ``pwm`` (computed when not given)."""
+    lo_int, lo_min, survival = score_survival(pwm) if table is None else table
+    idx = np.array(["ACGT".index(b) for b in site])
+    score = int(lo_int[np.arange(len(idx)), idx].sum())
+    return float(survival[min(max(score - lo_min, 0), len(survival) - 1)])
 
 
 def _revcomp(s: str) -> str:
@@ -78,7 +117,8 @@ def _snv(seq: str, pos: int, base: str) -> str:
     return seq[:pos] + base + seq[pos + 1:]
 
 
-def simulate_variants(sim: Simulation, n: int = 200, rows=None, shift: int = 6, seed: int = 0) -> pd.DataFrame:
+def simulate_variants(sim: Simulation, n: int = 200, rows=None, shift: int = 6, seed: int = 0,
+                      max_site_p: float | None = MAX_SITE_P) -> pd.DataFrame:
     """Variants with known answers (see the module docstring) on the sequences of ``sim``.
 
     Parameters
@@ -92,6 +132,9 @@ def simulate_variants(sim: Simulation, n: int = 200, rows=None, shift: int = 6, 
     shift : int
         Bases deleted between the pair's sites for ``spacing``.
     seed : int
+    max_site_p : float or None
+        ``break`` SNVs only at planted sites whose p-value under the generating PWM is at most this
+        (:func:`site_pvalue`); ``None``: at any planted site.
     """
     rng = np.random.default_rng(seed)
     seqs = sim.sequences
@@ -104,22 +147,31 @@ def simulate_variants(sim: Simulation, n: int = 200, rows=None, shift: int = 6, 
     present_by_row = sites.groupby("sequence")["motif"].agg(set).to_dict()
     out: list[dict] = []
     counts = dict.fromkeys(KINDS, 0)
+    tables = {m.name: score_survival(m.pwm) for m in sim.motifs}
 
-    def add(kind, motif, row, pos, ref, alt, ref_allele, alt_allele):
+    def pvalue(motif: str, window: str, strand: str) -> float:
+        return site_pvalue(by_id[motif].pwm, window if strand == "+" else _revcomp(window), tables[motif])
+
+    def add(kind, motif, row, pos, ref, alt, ref_allele, alt_allele, site_p=float("nan")):
         k = counts[kind]
         counts[kind] += 1
         out.append({"name": f"{kind}{k}_seq{row}_{pos}", "ref": ref, "alt": alt, "kind": kind, "motif": motif,
                     "tf": by_id[motif].altname if motif else "", "sequence": int(row), "position": int(pos),
-                    "ref_allele": ref_allele, "alt_allele": alt_allele})
+                    "ref_allele": ref_allele, "alt_allele": alt_allele, "site_p": site_p})
 
     # break + matched background
-    chosen = in_rows.iloc[rng.permutation(len(in_rows))[:n]]
-    for site in chosen.itertuples(index=False):
+    site_p = np.array([pvalue(m, seqs[r][a:b], st) for r, m, a, b, st in
+                       zip(in_rows["sequence"], in_rows["motif"], in_rows["start"], in_rows["end"], in_rows["strand"])])
+    candidates = in_rows
+    if max_site_p is not None:
+        candidates, site_p = in_rows[site_p <= max_site_p], site_p[site_p <= max_site_p]
+    order = rng.permutation(len(candidates))[:n]
+    for site, p in zip(candidates.iloc[order].itertuples(index=False), site_p[order]):
         seq = seqs[site.sequence]
         pos, ref_b, alt_b = _break_snv(seq, site, by_id[site.motif].pwm)
         if ref_b == alt_b:
             continue
-        add("break", site.motif, site.sequence, pos, seq, _snv(seq, pos, alt_b), ref_b, alt_b)
+        add("break", site.motif, site.sequence, pos, seq, _snv(seq, pos, alt_b), ref_b, alt_b, float(p))
         free = np.flatnonzero(~occupied(site.sequence))
         bpos = int(rng.choice(free))
         bref = seq[bpos]
@@ -153,7 +205,8 @@ def simulate_variants(sim: Simulation, n: int = 200, rows=None, shift: int = 6, 
         seq = seqs[row]
         ref = seq[:start] + broken + seq[start + motif.width:]
         alt = seq[:start] + site + seq[start + motif.width:]
-        add("create", motif.name, row, start + j, ref, alt, ref[start + j], alt[start + j])
+        add("create", motif.name, row, start + j, ref, alt, ref[start + j], alt[start + j],
+            pvalue(motif.name, alt[start:start + motif.width], strand))
 
     # syntax: change a planted pair's spacing or orientation
     if "role" in sites.columns:

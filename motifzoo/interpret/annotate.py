@@ -241,6 +241,49 @@ def match_label(match_id: str, match_name: str | None) -> str:
     return f"{name}_{match_id}" if name and name != match_id else str(match_id)
 
 
+#: matches within this factor of the best match's TOMTOM p-value are reported as indistinguishable from it
+#: (half an order of magnitude; :func:`indistinguishable_matches`)
+TIE_P_RATIO = 10 ** 0.5
+
+
+def indistinguishable_matches(motifs, database="jaspar", q_threshold: float = 0.05,
+                              p_ratio: float = TIE_P_RATIO) -> dict[str, list[str]]:
+    """Per motif, its best database match and the significant matches TOMTOM cannot tell apart from it.
+
+    Paralogs (CEBPB and CEBPE, HNF4A and HNF4G, the forkhead family) often match a learned motif with
+    p-values a factor of 1-2 apart; which one :func:`annotate` calls best is then a coin flip. This keeps
+    every match with ``q < q_threshold`` and ``p <= p_ratio * p_best``, so a name can say "one of these".
+
+    Parameters
+    ----------
+    motifs : list of Motif
+    database : str, path or list of Motif
+        See :func:`load_database`.
+    q_threshold : float
+        Only significant matches are listed; a motif whose best match is not significant gets none.
+    p_ratio : float
+        How far (a factor of p-values, >= 1) a match may be from the best and still count as indistinguishable.
+
+    Returns
+    -------
+    dict
+        Motif name -> list of ``NAME_ID`` labels (:func:`match_label`), best match first then by p;
+        an empty list when the motif has no significant match.
+    """
+    if p_ratio < 1:
+        raise ValueError(f"p_ratio must be at least 1, got {p_ratio}")
+    motifs = _check_motifs(motifs)
+    if not motifs:
+        return {}
+    table = tomtom(motifs, load_database(database)).sort_values(["query", "p"], kind="stable")
+    out = {}
+    for name, group in table.groupby("query", sort=False):
+        best = float(group["p"].iloc[0])
+        keep = group[(group["q"] < q_threshold) & (group["p"] <= best * p_ratio)]
+        out[name] = [match_label(i, n) for i, n in zip(keep["target"], keep["target_altname"])]
+    return {m.name: out.get(m.name, []) for m in motifs}
+
+
 def label_motifs(motifs, annotation: pd.DataFrame, significant_only: bool = True) -> list[Motif]:
     """Copies of ``motifs`` whose MEME altname is their best match (from :func:`annotate`).
 

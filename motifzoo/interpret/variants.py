@@ -16,7 +16,12 @@ motif instance the variant changes and how much of the effect that one motif exp
     a filter, or with ``motifs`` the exported filters that share one alt name (swapped together); only
     exported filters count when ``motifs`` is given. The label is the filter of the most-changed
     instance, ``filter{i}``, followed by its MEME alt name (``filter3 FOXA1_MA0148.5`` after
-    ``motifzoo annotate --meme``) when there is one.
+    ``motifzoo annotate --meme``) when there is one. With ``database``, the motifs are named here instead
+    (:func:`name_motifs`): the best TOMTOM match followed by every match it cannot tell apart from it (p
+    within a factor of :data:`~motifzoo.interpret.annotate.TIE_P_RATIO`), joined by ``/``:
+    ``filter6 CEBPE_MA0837.3/CEBPB_MA0466.4`` says "CEBPE or CEBPB", where the best match alone would
+    pick one of two paralogs by a p-value difference of less than 2-fold. Filters are grouped by the
+    first (best) name.
 ``motif_delta``
     Activation change (alt - ref) of that filter's instance that changed most (the position and strand
     with the largest ``|alt - ref|``).
@@ -71,13 +76,40 @@ _BASES = np.array(list("ACGTN"))
 # --------------------------------------------------------------------------------------------
 # helpers
 # --------------------------------------------------------------------------------------------
-def motif_labels(model, motifs=None, group_by_name: bool = True) -> tuple[list[str], np.ndarray, np.ndarray]:
+#: separates the names of indistinguishable database matches in a motif label (``CEBPE_MA0837.3/CEBPB_MA0466.4``)
+NAME_SEPARATOR = "/"
+
+
+def name_motifs(motifs, database="jaspar", p_ratio: float | None = None) -> list:
+    """Copies of ``motifs`` named for the variant table: the best match and the matches indistinguishable from it.
+
+    The alt name becomes ``BEST/NEXT/...`` (:data:`NAME_SEPARATOR`), from
+    :func:`~motifzoo.interpret.annotate.indistinguishable_matches` (significant TOMTOM matches, q < 0.05,
+    whose p-value is within ``p_ratio``, default :data:`~motifzoo.interpret.annotate.TIE_P_RATIO`, of the
+    best). A motif without a significant match keeps its alt name.
+    """
+    from ..motifs import Motif
+    from .annotate import TIE_P_RATIO, indistinguishable_matches
+    motifs = list(motifs)
+    names = indistinguishable_matches(motifs, database, p_ratio=TIE_P_RATIO if p_ratio is None else p_ratio)
+    out = []
+    for m in motifs:
+        copy = Motif(m.name, m.pwm.copy(), m.nsites, m.altname, m.evalue, dict(m.meta))
+        if names[m.name]:
+            copy.altname = NAME_SEPARATOR.join(names[m.name])
+        out.append(copy)
+    return out
+
+
+def motif_labels(model, motifs=None, group_by_name: bool = True,
+                 database=None) -> tuple[list[str], np.ndarray, np.ndarray]:
     """A label per filter, a mask of the filters that count as motifs, and the motifs as groups of filters.
 
     ``motifs`` (a list of :class:`Motif` or a MEME path, e.g. from ``motifzoo motifs`` / ``motifzoo annotate
-    --meme``) restricts the candidates to the exported filters and adds their alt names to the labels. With
-    ``group_by_name``, exported filters that share an alt name (redundant filters named after one database
-    motif) form one motif, whose activations are swapped together; every other filter is a motif of its own.
+    --meme``) restricts the candidates to the exported filters and adds their alt names to the labels; with
+    ``database`` they are first named by :func:`name_motifs`. With ``group_by_name``, exported filters that
+    share an alt name (redundant filters named after one database motif; the first name of a ``/`` list)
+    form one motif, whose activations are swapped together; every other filter is a motif of its own.
 
     Returns
     -------
@@ -93,6 +125,8 @@ def motif_labels(model, motifs=None, group_by_name: bool = True) -> tuple[list[s
         if isinstance(motifs, (str, os.PathLike)):
             from ..motifs import read_meme
             motifs = read_meme(motifs)
+        if database is not None:
+            motifs = name_motifs(motifs, database)
         index = {n: i for i, n in enumerate(names)}
         allowed[:] = False
         for m in motifs:
@@ -104,9 +138,11 @@ def motif_labels(model, motifs=None, group_by_name: bool = True) -> tuple[list[s
             if m.altname:
                 labels[f] = f"{m.name} {m.altname}"
                 if group_by_name:
-                    keys[f] = f"\0{m.altname}"  # cannot collide with a filter name
+                    keys[f] = f"\0{m.altname.split(NAME_SEPARATOR)[0]}"  # cannot collide with a filter name
         if not allowed.any():
             raise ValueError("no motifs given: the MEME file has no motifs")
+    elif database is not None:
+        raise ValueError("database names the exported motifs: pass motifs too (e.g. from `motifzoo motifs`)")
     groups = list(dict.fromkeys(k for k, ok in zip(keys, allowed) if ok))
     members = np.array([[ok and k == g for k, ok in zip(keys, allowed)] for g in groups], dtype=bool)
     return labels, allowed, members
@@ -245,7 +281,7 @@ def _batch_effects(model, batch: VariantBatch, labels: list[str], allowed: torch
 # public API
 # --------------------------------------------------------------------------------------------
 def stream_variant_effects(model, batches: Iterable[VariantBatch], *, motifs=None, group_by_name: bool = True,
-                           device=None,
+                           database=None, device=None,
                            total: int | None = None, progress: bool = False) -> Iterator[pd.DataFrame]:
     """:func:`variant_effects` one batch at a time: yields one DataFrame per :class:`VariantBatch`.
 
@@ -254,7 +290,7 @@ def stream_variant_effects(model, batches: Iterable[VariantBatch], *, motifs=Non
     model : MotifModel
     batches : iterable of VariantBatch
         E.g. from :func:`motifzoo.data.vcf.read_variants`.
-    motifs, group_by_name, device
+    motifs, group_by_name, database, device
         As in :func:`variant_effects`.
     total : int, optional
         Number of variants, for the progress bar.
@@ -263,7 +299,7 @@ def stream_variant_effects(model, batches: Iterable[VariantBatch], *, motifs=Non
     """
     device = _model_device(model) if device is None else torch.device(device)
     model = model.to(device).eval()
-    labels, allowed, members = motif_labels(model, motifs, group_by_name)
+    labels, allowed, members = motif_labels(model, motifs, group_by_name, database)
     allowed_t = torch.as_tensor(allowed, device=device)
     members_t = torch.as_tensor(members, device=device)
     with progress_bar(enabled=progress, total=total, desc="variants", unit="variant") as bar:
@@ -273,8 +309,8 @@ def stream_variant_effects(model, batches: Iterable[VariantBatch], *, motifs=Non
             bar.update(len(batch))
 
 
-def variant_effects(model, ref, alt, names=None, *, motifs=None, group_by_name: bool = True, batch_size: int = 256,
-                    device=None,
+def variant_effects(model, ref, alt, names=None, *, motifs=None, group_by_name: bool = True, database=None,
+                    batch_size: int = 256, device=None,
                     progress: bool = False) -> pd.DataFrame:
     """Effects of variants on every target, explained by the first-layer motif they change most.
 
@@ -294,6 +330,10 @@ def variant_effects(model, ref, alt, names=None, *, motifs=None, group_by_name: 
         Filters with the same alt name (redundant filters named after one database motif) are one motif:
         ``explained`` swaps their activations together, and ``motif`` names the one whose instance changed
         most. False: every filter is a motif of its own.
+    database : str, path or list of Motif, optional
+        Name ``motifs`` against this database here (:func:`name_motifs`: the best match plus the matches
+        TOMTOM cannot tell apart from it, ``CEBPE_MA0837.3/CEBPB_MA0466.4``), e.g. ``"jaspar"``. Default:
+        the alt names the motifs carry.
     batch_size : int
         Variants per forward pass.
     device : str or torch.device, optional
@@ -317,22 +357,22 @@ def variant_effects(model, ref, alt, names=None, *, motifs=None, group_by_name: 
         raise ValueError(f"batch_size must be at least 1, got {batch_size}")
     batches = (VariantBatch(names[i:i + batch_size], ref_codes[i:i + batch_size], alt_codes[i:i + batch_size])
                for i in range(0, len(names), batch_size))
-    parts = list(stream_variant_effects(model, batches, motifs=motifs, group_by_name=group_by_name, device=device,
-                                        total=len(names),
-                                        progress=progress))
+    parts = list(stream_variant_effects(model, batches, motifs=motifs, group_by_name=group_by_name, database=database,
+                                        device=device, total=len(names), progress=progress))
     if not parts:
         raise ValueError("no variants given")
     return pd.concat(parts, ignore_index=True)
 
 
 def write_variant_effects(model, variants, output, *, genome=None, motifs=None, group_by_name: bool = True,
-                          batch_size: int = 256,
+                          database=None, batch_size: int = 256,
                           device=None, progress: bool = False) -> int:
     """Stream the effects of every variant in a file to a TSV; returns the number of variants.
 
     ``variants`` is a window table (``name``, ``ref``, ``alt``) or a VCF with ``genome``
     (:func:`motifzoo.data.vcf.read_variants`). Rows are written batch by batch to ``OUTPUT.partial`` and
-    renamed at the end, so memory stays bounded and a failed run leaves no truncated table.
+    renamed at the end, so memory stays bounded and a failed run leaves no truncated table. The other
+    arguments are those of :func:`variant_effects`.
     """
     output = Path(output)
     batches, total = read_variants(variants, int(model.input_length), genome=genome, batch_size=batch_size)
@@ -340,8 +380,8 @@ def write_variant_effects(model, variants, output, *, genome=None, motifs=None, 
     n = 0
     try:
         with open(partial, "w") as fh:
-            frames = stream_variant_effects(model, batches, motifs=motifs, group_by_name=group_by_name, device=device,
-                                            total=total, progress=progress)
+            frames = stream_variant_effects(model, batches, motifs=motifs, group_by_name=group_by_name,
+                                            database=database, device=device, total=total, progress=progress)
             for i, frame in enumerate(frames):
                 frame.to_csv(fh, sep="\t", index=False, header=i == 0, float_format="%.6g")
                 n += len(frame) // max(1, len(model.target_names))
