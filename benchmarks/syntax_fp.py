@@ -24,16 +24,33 @@ import json
 import time
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import torch
 
 import motifzoo
 from motifzoo.data.simulate import simulate
+from motifzoo.data.simulate_syntax import planted_rules
 from motifzoo.data.tables import read_onehot
+from motifzoo.motifs import load_jaspar
 from motifzoo.interpret.syntax import describe_rule, has_syntax_layer, motif_groups, rules_from_data, syntax_rules
 
 CONFIGS = {"argminn_pairwise": "configs/argminn_pairwise.yaml", "expcnn_shallow": "configs/expcnn.yaml",
            "argminn": "configs/argminn.yaml", "explainn": "configs/explainn.yaml"}
-PLANTED = {"spacing": ({"FOXA1", "NFYA"}, 20.0)}
+
+def planted(preset: str) -> dict | None:
+    """The rule a preset plants, as a rule table would name it (JASPAR names), or None (no syntax planted)."""
+    try:
+        rule = planted_rules(preset).iloc[0]
+    except KeyError:
+        return None
+    alt = {m.name: m.altname.upper() for m in load_jaspar([rule["motif_a"], rule["motif_b"]])}
+    distance = rule["distance"]
+    has_distance = distance is not None and pd.notna(distance)
+    # hard spacing (tolerance 0): 1 bp off is a near miss, i.e. a negative of the preset
+    tolerance = 0.5 if rule.get("tolerance", None) == 0 else 2.0
+    return {"a": alt[rule["motif_a"]], "b": alt[rule["motif_b"]], "distance": float(distance) if has_distance else None,
+            "sign": int(rule["sign"]), "tolerance": tolerance}
 
 
 def fit(config: str, table: Path, root: Path, epochs: int, seed: int) -> str:
@@ -44,11 +61,25 @@ def fit(config: str, table: Path, root: Path, epochs: int, seed: int) -> str:
     return str(result.best_checkpoint)
 
 
-def is_planted(rule, preset: str) -> bool:
-    if preset not in PLANTED:
+def trained(root: Path) -> str | None:
+    """The newest best checkpoint under a run's root (a run trained before is read again, not retrained)."""
+    found = sorted(root.glob("lightning_logs/version_*/checkpoints/best.ckpt"), key=lambda p: p.stat().st_mtime)
+    return str(found[-1]) if found else None
+
+
+def is_planted(rule, truth: dict | None) -> bool:
+    """Whether a rule (a row of a rule table) is the planted one: spacing rules by motif names and |distance|;
+    co-occurrence rules by names and sign, and for repression (negative) the activator as motif_a."""
+    if truth is None:
         return False
-    names, distance = PLANTED[preset]
-    return {str(rule["motif_a_name"]), str(rule["motif_b_name"])} == names and abs(abs(rule["distance"]) - distance) <= 2
+    a, b = str(rule["motif_a_name"]).upper(), str(rule["motif_b_name"]).upper()
+    if {a, b} != {truth["a"], truth["b"]}:
+        return False
+    if truth["distance"] is not None:
+        return rule["rule"] == "spacing" and abs(abs(float(rule["distance"])) - truth["distance"]) <= truth["tolerance"]
+    if rule["rule"] != "co-occurrence" or np.sign(rule["effect"]) != truth["sign"]:
+        return False
+    return truth["sign"] > 0 or a == truth["a"]
 
 
 def main() -> None:
@@ -59,6 +90,9 @@ def main() -> None:
     ap.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     ap.add_argument("--n", type=int, default=4000)
     ap.add_argument("--epochs", type=int, default=8)
+    ap.add_argument("--train-only", action="store_true", help="train (or find) the checkpoints, read no rules")
+    ap.add_argument("--reread", action="store_true",
+                    help="read rules again from existing checkpoints (replaces their rows in results.json)")
     args = ap.parse_args()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -67,23 +101,32 @@ def main() -> None:
     path = out / "results.json"
     if path.exists():
         results = json.loads(path.read_text())
-    done = {(r["preset"], r["model"], r["seed"]) for r in results}
-    print("| preset | model | seed | n | epochs | rules tested | significant (q < 0.05) | heterotypic | homotypic | "
-          "top significant rule | planted? | train s | syntax s | min-support 5: tested, significant (heterotypic) |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    old = {(r["preset"], r["model"], r["seed"]): r for r in results}
+    print("| preset | model | seed | n | epochs | rules tested (spacing, co-occurrence) | significant (q < 0.05) | "
+          "heterotypic | homotypic | co-occurrence | top significant rule | planted? | train s | syntax s | "
+          "min-support 5: tested, significant (heterotypic) |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for preset in args.presets:
+        truth = planted(preset)
         for seed in args.seeds:
             table = out / f"{preset}_s{seed}.tsv.gz"
             if not table.exists():
                 simulate(preset, seed=seed, n=args.n).write(table, seed=seed)
             x = None
             for model_name in args.models:
-                if (preset, model_name, seed) in done:
+                key = (preset, model_name, seed)
+                if key in old and not args.reread:
                     continue
+                before = old.get(key, {})
                 t0 = time.time()
-                ckpt = fit(CONFIGS[model_name], table, out / "runs" / f"{preset}_{model_name}_s{seed}", args.epochs,
-                           seed)
-                train_s = time.time() - t0
+                root = out / "runs" / f"{preset}_{model_name}_s{seed}"
+                found = trained(root)
+                ckpt = found or fit(CONFIGS[model_name], table, root, args.epochs, seed)
+                # a checkpoint found, not trained here: its training time is the earlier row's (or unknown)
+                train_s = before.get("train_s") if found else round(time.time() - t0, 1)
+                if args.train_only:
+                    print(f"trained {preset} {model_name} s{seed} in {train_s} s: {ckpt}", flush=True)
+                    continue
                 model = motifzoo.load(ckpt).eval()
                 x = x if x is not None else read_onehot(table)
                 t0 = time.time()
@@ -97,23 +140,31 @@ def main() -> None:
                                           motif_groups(res["geometry"], merge=False, names=False), min_support=5)
                 sig = rules[rules["q"] < 0.05]
                 top = sig.iloc[0] if len(sig) else None
-                row = {"preset": preset, "model": model_name, "seed": seed, "n": args.n, "epochs": args.epochs,
-                       "checkpoint": ckpt, "tested": int(len(rules)), "significant": int(len(sig)),
+                row = {"preset": preset, "model": model_name, "seed": seed, "n": before.get("n", args.n),
+                       "epochs": before.get("epochs", args.epochs), "checkpoint": ckpt, "tested": int(len(rules)),
+                       "tested_spacing": int((rules["rule"] == "spacing").sum()),
+                       "tested_cooccurrence": int((rules["rule"] == "co-occurrence").sum()),
+                       "significant": int(len(sig)),
                        "heterotypic": int((sig["kind"] == "heterotypic").sum()),
                        "homotypic": int((sig["kind"] == "homotypic").sum()),
+                       "cooccurrence": int((sig["rule"] == "co-occurrence").sum()),
                        "top": describe_rule(top) if top is not None else "",
-                       "planted_top": bool(top is not None and is_planted(top, preset)),
-                       "train_s": round(train_s, 1), "syntax_s": round(syntax_s, 1),
+                       "planted_top": bool(top is not None and is_planted(top, truth)),
+                       "planted_rank": next((i + 1 for i, (_, r) in enumerate(sig.iterrows()) if is_planted(r, truth)),
+                                            None),
+                       "train_s": train_s, "syntax_s": round(syntax_s, 1),
                        "tested_support5": int(len(low)) if low is not None else None,
                        "heterotypic_support5": int(((low["q"] < 0.05) & (low["kind"] == "heterotypic")).sum())
                        if low is not None else None,
                        "significant_support5": int((low["q"] < 0.05).sum()) if low is not None else None}
-                results.append(row)
+                results = [r for r in results if (r["preset"], r["model"], r["seed"]) != key] + [row]
                 path.write_text(json.dumps(results, indent=1))
-                print(f"| {preset} | {model_name} | {seed} | {args.n} | {args.epochs} | {row['tested']} | "
-                      f"{row['significant']} | {row['heterotypic']} | {row['homotypic']} | {row['top'] or '-'} | "
-                      f"{'yes' if row['planted_top'] else ('-' if preset not in PLANTED else 'no')} | "
-                      f"{row['train_s']} | {row['syntax_s']} | "
+                verdict = "-" if truth is None else ("yes" if row["planted_top"] else
+                                                     f"no (rank {row['planted_rank'] or 'not significant'})")
+                print(f"| {preset} | {model_name} | {seed} | {row['n']} | {row['epochs']} | {row['tested']} "
+                      f"({row['tested_spacing']}, {row['tested_cooccurrence']}) | {row['significant']} | "
+                      f"{row['heterotypic']} | {row['homotypic']} | {row['cooccurrence']} | {row['top'] or '-'} | "
+                      f"{verdict} | {row['train_s']} | {row['syntax_s']} | "
                       + (f"{row['tested_support5']}, {row['significant_support5']} ({row['heterotypic_support5']})"
                          if low is not None else "-") + " |", flush=True)
 

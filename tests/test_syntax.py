@@ -6,7 +6,7 @@ import pytest
 import torch
 
 import motifzoo
-from motifzoo.interpret.syntax import (bh_qvalues, call_instances, canonical_arrangements, motif_geometry,
+from motifzoo.interpret.syntax import (bh_qvalues, call_instances, canonical_arrangements, describe_rule, motif_geometry,
                                        normal_two_sided, rule_columns, rules_from_weights, stratified_permutation_z,
                                        syntax_rules)
 from motifzoo.models import get_model
@@ -225,6 +225,92 @@ def test_rules_from_data_do_not_depend_on_chunking(planted):
     chunked = rules_from_data(m, x, calls, geometry, groups, outputs=outputs, min_support=5, max_chunk_pairs=20)
     assert len(whole) > 3
     pd.testing.assert_frame_equal(whole, chunked)
+
+
+# ------------------------------------------------------------------------------------------------
+# co-occurrence: presence of two motifs anywhere
+# ------------------------------------------------------------------------------------------------
+def test_interaction_test_is_calibrated_and_ignores_effects_below_the_margin():
+    from motifzoo.interpret.syntax import interaction_test
+    rng = np.random.default_rng(2)
+    n_tests, strata = 600, 2
+    n = rng.integers(15, 80, size=(n_tests, strata, 4)).astype(float)
+    s, ss = np.zeros_like(n), np.zeros_like(n)
+    for i, j, c in np.ndindex(n_tests, strata, 4):
+        # additive cell means (a: +1, b: -0.5, stratum: +2), unequal spreads: no interaction
+        y = rng.normal(2 * j + (c & 1) - 0.5 * (c >> 1), 0.5 + c / 2, size=int(n[i, j, c]))
+        s[i, j, c], ss[i, j, c] = y.sum(), (y ** 2).sum()
+    effect, z, p, n_both, n_other, means = interaction_test(n, s, ss, 0.0)
+    assert 0.03 < (p < 0.05).mean() < 0.08
+    assert np.allclose(n_both, n[..., 3].sum(1)) and np.allclose(means @ [1, -1, -1, 1], effect)
+    assert np.allclose(means[:, 1] - means[:, 0], 1, atol=0.6)
+    # a margin: the same additive data is (almost) never called, a real interaction of 2.0 is
+    assert (interaction_test(n, s, ss, 0.3)[2] < 0.05).mean() < 0.005
+    both = np.arange(4) == 3                      # add 2.0 to every output of the both-present cells
+    effect, _, p, _, _, _ = interaction_test(n, s + 2 * n * both, ss + (4 * s + 4 * n) * both, 0.3)
+    assert np.allclose(effect.mean(), 2.0, atol=0.05) and (p < 1e-3).mean() > 0.9
+    # strata with an empty cell carry no information
+    n0 = n.copy()
+    n0[:, :, 2] = 0
+    assert np.isnan(interaction_test(n0, s, ss, 0.0)[2]).all()
+
+
+def presence_sequences(n=400, seed=3):
+    """One-hot (n, 4, L): a quarter each with neither motif, filter0's site, filter1's, both (random places, strands)."""
+    rng = np.random.default_rng(seed)
+    seqs = rng.integers(0, 4, size=(n, LENGTH))
+    for i in range(n):
+        starts = rng.permutation(np.arange(0, LENGTH - 8, 12))[:2]
+        for f, start in zip((0, 1), starts):
+            if (i % 4) >> f & 1:
+                site = codes(CONSENSUS[f])
+                seqs[i, start:start + 8] = site if rng.random() < 0.5 else rc_codes(site)
+    return torch.nn.functional.one_hot(torch.as_tensor(seqs), 4).float().transpose(1, 2)
+
+
+def presence_model(logit):
+    """The hand-built scanner (no pair weights) whose output is ``logit(has filter0, has filter1)``."""
+    m = hand_built_model([])
+    def forward(z):
+        has = (m.stranded_activations(z) > 18).any(-1).any(1).float()   # (N, filters): a site on either strand
+        return logit(has[:, 0], has[:, 1])[:, None]
+    m.forward = forward
+    return m
+
+
+@pytest.mark.parametrize("name,logit,sign", [
+    ("cooperative", lambda a, b: 8 * a * b - 4, 1),          # both needed
+    ("repression", lambda a, b: 8 * a * (1 - b) - 4, -1),   # filter1 cancels filter0
+    ("one motif", lambda a, b: 6 * a - 3, 0),                # only filter0 matters
+    ("additive", lambda a, b: torch.logit(0.1 + 0.4 * a + 0.4 * b), 0)])  # additive on the probability
+def test_cooccurrence_rule_is_called_for_interacting_motifs_only(name, logit, sign):
+    x = presence_sequences()
+    res = syntax_rules(presence_model(logit), x, p_threshold=1e-3, all_rules=True, names=False)
+    rules = res["rules"]
+    co = rules[rules["rule"] == "co-occurrence"]
+    assert len(co) == 1 and (rules["rule"] == "spacing").sum() == 0      # no pair weights: no spacing rule
+    top = co.iloc[0]
+    if sign == 0:
+        assert top["q"] >= 0.05 and abs(top["effect"]) < 0.1, top.to_dict()
+        return
+    assert top["q"] < 1e-6 and np.sign(top["effect"]) == sign and abs(top["effect"]) > 0.8, top.to_dict()
+    # the activator first; the cells as planted; the distance empty
+    assert (top["motif_a"], top["motif_b"], top["kind"]) == ("filter0", "filter1", "heterotypic")
+    assert np.isnan(top["distance"]) and top["orientation"] == "" and top["n"] >= 90
+    assert top["mean_both"] > 0.9 if sign > 0 else (top["mean_a_only"] > 0.9 and top["mean_both"] < 0.1)
+    words = describe_rule(top)
+    assert ("cooperate" in words) if sign > 0 else ("filter1 represses filter0" in words), words
+
+
+def test_cooccurrence_is_not_tested_for_a_pair_with_a_spacing_rule(planted):
+    x, _, _ = planted
+    m = hand_built_model(SPIKES)
+    rules = syntax_rules(m, x, p_threshold=1e-3, max_distance=50, all_rules=True, names=False)["rules"]
+    assert rules.iloc[0]["rule"] == "spacing" and rules.iloc[0]["q"] < 0.05
+    assert (rules["rule"] == "co-occurrence").sum() == 0
+    without = syntax_rules(m, x, p_threshold=1e-3, max_distance=50, all_rules=True, names=False,
+                           co_occurrence=False)["rules"]
+    assert len(without) == len(rules)
 
 
 # ------------------------------------------------------------------------------------------------

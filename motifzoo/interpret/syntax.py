@@ -8,13 +8,17 @@ Conventions (every table here):
   representative filter, ``filter{i}``); ``motif_a_name``, ``motif_b_name`` the best JASPAR
   match (TOMTOM q < 0.05), empty where none.
 * ``kind``: ``heterotypic`` (two different motifs) or ``homotypic`` (one motif twice).
-* A motif instance's *center* is the center of the filter's exported (IC-trimmed) motif:
+* A filter's site has the center of the filter's exported (IC-trimmed) motif:
   ``start + (width - 1) / 2`` on the forward strand, where ``start`` is the first kept
   column (``meta['start']`` of :func:`motifzoo.interpret.pwm.model_motifs`). On the reverse
   strand the filter's columns run backwards, so the trimmed motif starts at window
-  position ``W - start - width``.
+  position ``W - start - width``. A *motif* instance's center is where that site puts the
+  center of the motif's JASPAR match (TOMTOM's alignment of the group's representative on
+  its match, :func:`align_to` of each filter on its representative), so that distances do not
+  depend on which part of a motif a filter learned or how it was trimmed; for unnamed motifs,
+  the center of the representative filter's trimmed motif.
 * ``distance`` = center of b minus center of a, in bp on the sequence's forward strand
-  (half-integers occur when the two trimmed widths differ in parity).
+  (half-integers occur when the two widths differ in parity).
 * ``orientation`` = strand of a then strand of b (``++``, ``+-``, ``-+``, ``--``); only for
   models that scan both strands (for the others it is always ``++`` and the column is left out).
 * Two descriptions name the same arrangement: (a, b, d, xy) = (b, a, -d, yx). Read from
@@ -23,10 +27,25 @@ Conventions (every table here):
   (``effect`` is their mean; ``effect_fwd``/``effect_rc`` give both) and write the canonical
   one: distance >= 0, then the most ``+`` strands, then the lower index first.
 
-The test (the same question for both readouts): *does this arrangement of two motifs change
-the output more than the same two motifs in other arrangements?* ``effect`` is that difference,
-``z`` its standardised size, ``p`` a two-sided p-value and ``q`` the Benjamini-Hochberg q-value over
-every rule tested (all pairs, distances, orientations and targets).
+Two kinds of rule (column ``rule``), each with ``effect``, ``z`` (its standardised size), ``p`` and
+``q``, the Benjamini-Hochberg q-value over every rule tested (both kinds, all pairs, distances,
+orientations and targets); tables are ranked by p, then |z|:
+
+* ``spacing``: *does this arrangement of two motifs change the output more than the same two
+  motifs in other arrangements?* ``effect`` is that difference (output units: log-odds for
+  binary targets). Read from the weights or from data, below.
+* ``co-occurrence`` (:func:`rules_from_cooccurrence`, any model, from data): *does having both
+  motifs anywhere in a sequence change the predicted output more than each alone adds?*
+  ``effect`` is the interaction ``m(both) - m(a only) - m(b only) + m(neither)`` of the mean
+  predicted probability (binary targets) or output (regression), sequences split by motif
+  instance calls and stratified by how many other motifs they hold; ``mean_neither`` ...
+  ``mean_both`` are the four means. Positive: cooperative (both needed); negative: repression or
+  redundancy. The null is an interaction of at most :data:`MIN_INTERACTION` (a minimum-effect
+  test), so additive effects, dosage and the small imperfections of a model fitted to thousands
+  of sequences are not called. ``distance`` and ``orientation`` are empty. Pairs with a
+  significant spacing rule are not tested again.
+
+The spacing test:
 
 * ``weights`` (a pairwise syntax layer, ``pair_weights()``): the effect of an arrangement is
   ``K * s_a * s_b`` (output units per pair of typical sites), summed over the filters of each
@@ -55,13 +74,25 @@ from .pwm import _iter_batches, model_motifs
 
 ORIENTATIONS = ("++", "+-", "-+", "--")
 #: every column a rule table can have; single-strand models drop :data:`STRAND_COLUMNS`
-RULE_COLUMNS = ["rank", "kind", "motif_a", "motif_b", "motif_a_name", "motif_b_name", "distance", "orientation",
-                "target", "effect", "z", "p", "q", "n", "n_null", "method", "effect_fwd", "effect_rc"]
+RULE_COLUMNS = ["rank", "kind", "rule", "motif_a", "motif_b", "motif_a_name", "motif_b_name", "distance",
+                "orientation", "target", "effect", "z", "p", "q", "n", "n_null", "method", "effect_fwd", "effect_rc",
+                "mean_neither", "mean_a_only", "mean_b_only", "mean_both"]
 STRAND_COLUMNS = ["orientation", "effect_fwd", "effect_rc"]
+#: the co-occurrence test's cell means (empty for spacing rules)
+CELL_COLUMNS = ["mean_neither", "mean_a_only", "mean_b_only", "mean_both"]
+#: ``rule`` values: an arrangement (distance, orientation) or presence anywhere in the sequence
+SPACING, CO_OCCURRENCE = "spacing", "co-occurrence"
 #: the significance level of the default output
 Q_THRESHOLD = 0.05
 #: strata of the data test: site counts per sequence are capped here
 MAX_STRATUM_COUNT = 3
+#: co-occurrence test: the null is |interaction| <= this (probability for binary targets; for regression
+#: targets, this many standard deviations of the target's output)
+MIN_INTERACTION = 0.1
+#: co-occurrence test: strata by the number of *other* motifs present in a sequence, capped here
+MAX_OTHER_MOTIFS = 2
+#: co-occurrence test: a stratum counts only when each of its four cells holds this many sequences
+MIN_CELL = 5
 
 
 def rule_columns(stranded: bool) -> list[str]:
@@ -172,7 +203,8 @@ def motif_groups(geometry: pd.DataFrame, merge: bool = True, names: bool = True,
         From :func:`motif_geometry` (its ``attrs["motifs"]`` are the exported motifs).
     merge : bool
         Group filters whose motifs match each other (TOMTOM q < ``q_threshold``,
-        :func:`~motifzoo.interpret.annotate.cluster_motifs`, representative = best JASPAR match).
+        :func:`~motifzoo.interpret.annotate.cluster_motifs`, representative = best JASPAR match), and
+        groups named by the same JASPAR motif.
     names : bool
         Name each group by its representative's best JASPAR match (:func:`~motifzoo.interpret.annotate.annotate`
         against :func:`motifzoo.motifs.load_jaspar`, q < ``q_threshold``).
@@ -184,42 +216,70 @@ def motif_groups(geometry: pd.DataFrame, merge: bool = True, names: bool = True,
         filter index), ``motif_name`` (best JASPAR match, ``""`` where none or ``names`` is False),
         ``flip`` (the filter's forward strand is the named motif's reverse strand: the filter is the
         reverse complement of its representative, or the representative that of its JASPAR match) and
-        ``shift`` (the filter's motif center minus the representative's, in columns of the named motif;
-        :func:`align_to`). Filters that are not exported are their own group.
+        ``shift`` (the filter's motif center minus the motif's reference center, in columns of the named
+        motif: the center of the JASPAR match where the group is named, placed by TOMTOM's alignment of
+        the representative and :func:`align_to` of the member on the representative; else the
+        representative's center). Groups whose representatives have the same best JASPAR match are
+        one motif. Filters that are not exported are their own group.
     """
     exported = list(geometry.attrs.get("motifs", []))
     groups = pd.DataFrame({"motif": geometry["name"].astype(str).to_list(), "unit": geometry.index.to_numpy(int).copy(),
                            "motif_name": "", "flip": False, "shift": 0.0}, index=geometry.index.copy())
     if not exported:
         return groups
-    annotation, score = None, None
+    annotation, score, widths = None, None, {}
     if names:
         from ..motifs import load_jaspar
         from .annotate import annotate, match_score
-        annotation = annotate(exported, load_jaspar(), q_threshold=q_threshold, significant_only=False)
+        database = load_jaspar()
+        widths = {m.name: m.width for m in database}
+        annotation = annotate(exported, database, q_threshold=q_threshold, significant_only=False)
         score = match_score(exported, annotation)
-    rep = {m.name: m.name for m in exported}
+    cluster_rep = {m.name: m.name for m in exported}
     if merge and len(exported) > 1:
         from .annotate import cluster_motifs
         clusters = cluster_motifs(exported, q_threshold=q_threshold, score=score)
-        rep = dict(zip(clusters["motif"], clusters["representative"]))
+        cluster_rep = dict(zip(clusters["motif"], clusters["representative"]))
     index_of = {name: int(f) for f, name in geometry["name"].items()}
     by_name = {m.name: m for m in exported}
-    label, rep_strand = {}, {}
+    hits = pd.DataFrame(columns=["motif", "match_id", "match_name", "strand", "offset"])
     if annotation is not None:
         hits = annotation[annotation["significant"].astype(bool)]
-        label = dict(zip(hits["motif"], hits["match_name"].fillna("").astype(str)))
-        rep_strand = dict(zip(hits["motif"], hits["strand"]))
+    label = dict(zip(hits["motif"], hits["match_name"].fillna("").astype(str)))
+    match = {r.motif: (r.match_id, r.strand == "-", _center_on_match(by_name[r.motif].width, widths[r.match_id],
+                                                                     int(r.offset), r.strand == "-"))
+             for r in hits.itertuples()}
+    rep = dict(cluster_rep)
+    if merge:
+        # one motif per JASPAR match: groups TOMTOM keeps apart (partial or shifted copies of one motif) but
+        # whose representatives share their best match are merged, under the best-scoring representative
+        best: dict = {}
+        for r in sorted(set(cluster_rep.values()), key=lambda r: -(score or {}).get(r, 0.0)):
+            if r in match:
+                best.setdefault(match[r][0], r)
+        rep = {m: best[match[r][0]] if r in match else r for m, r in cluster_rep.items()}
     for m in exported:
-        f, r = m.meta["filter"], rep[m.name]
-        flip, shift = align_to(m.pwm, by_name[r].pwm)
+        f, r0, r = m.meta["filter"], cluster_rep[m.name], rep[m.name]
+        flip, shift = align_to(m.pwm, by_name[r0].pwm)   # the member on its cluster's representative
         groups.loc[f, ["motif", "unit", "motif_name"]] = [r, index_of[r], label.get(r, "")]
-        # strands as the named motif reads them: the member relative to its representative, then the
-        # representative relative to its JASPAR match
-        named_flip = rep_strand.get(r) == "-"
-        groups.loc[f, "flip"] = bool(flip) != named_flip
-        groups.loc[f, "shift"] = -float(shift) if named_flip else float(shift)
+        if r0 in match:
+            # then the representative on its JASPAR match: strands as the match reads them, centers the match's
+            _, rep_flip, rep_shift = match[r0]
+            groups.loc[f, "flip"] = bool(flip) != rep_flip
+            groups.loc[f, "shift"] = rep_shift + (-float(shift) if rep_flip else float(shift))
+        else:
+            groups.loc[f, ["flip", "shift"]] = [bool(flip), float(shift)]
     return groups
+
+
+def _center_on_match(width: int, match_width: int, offset: int, minus: bool) -> float:
+    """A motif's center minus its database match's center, in the match's columns (forward strand).
+
+    TOMTOM's ``offset`` is where the motif's first column sits in the match, or in the match's reverse
+    complement when ``minus``.
+    """
+    on_match = offset + (width - 1) / 2 - (match_width - 1) / 2
+    return -on_match if minus else on_match
 
 
 def align_to(pwm: np.ndarray, reference: np.ndarray, min_overlap: int = 4) -> tuple[bool, float]:
@@ -454,30 +514,61 @@ def _offset_test(frame: pd.DataFrame) -> pd.DataFrame:
 
 def _finish_rules(table: pd.DataFrame, geometry: pd.DataFrame, groups: pd.DataFrame, method: str,
                   stranded: bool) -> pd.DataFrame:
-    """Name motifs, add kind and q (over every rule tested), rank by p then |effect|."""
+    """Name motifs, add kind and q (over every rule tested), rank by p then |z|.
+
+    ``table`` holds ``a, b`` (motif units), ``distance`` (NaN for co-occurrence rules), ``sa, sb``,
+    ``target, effect, z, p, n, n_null`` and optionally ``rule`` (default spacing), ``effect_fwd``,
+    ``effect_rc`` and :data:`CELL_COLUMNS`.
+    """
+    if table is None or table.empty:
+        return _ranked(None, stranded)
+    names = geometry["name"].to_numpy()
+    label = dict(zip(groups["unit"].to_numpy(int), groups["motif_name"].astype(str)))
+    a, b = table["a"].to_numpy(int), table["b"].to_numpy(int)
+    distance = table["distance"].astype(float)
+    orientation = orientation_string(table["sa"].to_numpy(bool), table["sb"].to_numpy(bool))
+    table = table.assign(
+        motif_a=names[a], motif_b=names[b], motif_a_name=[label.get(i, "") for i in a],
+        motif_b_name=[label.get(i, "") for i in b], kind=np.where(a == b, "homotypic", "heterotypic"),
+        orientation=np.where(distance.isna(), "", orientation), method=method, distance=distance)
+    if "rule" not in table:
+        table["rule"] = SPACING
+    return _ranked(table, stranded)
+
+
+def _ranked(table: pd.DataFrame | None, stranded: bool) -> pd.DataFrame:
+    """BH q over every row, rank by p then |z|, the columns of :func:`rule_columns` (``attrs["n_tested"]``)."""
     columns = rule_columns(stranded)
     if table is None or table.empty:
         out = pd.DataFrame(columns=columns)
         out.attrs["n_tested"] = 0
         return out
-    names = geometry["name"].to_numpy()
-    label = dict(zip(groups["unit"].to_numpy(int), groups["motif_name"].astype(str)))
-    a, b = table["a"].to_numpy(int), table["b"].to_numpy(int)
-    table = table.assign(
-        motif_a=names[a], motif_b=names[b], motif_a_name=[label.get(i, "") for i in a],
-        motif_b_name=[label.get(i, "") for i in b], kind=np.where(a == b, "homotypic", "heterotypic"),
-        orientation=orientation_string(table["sa"].to_numpy(bool), table["sb"].to_numpy(bool)), method=method,
-        distance=table["distance"].astype(float), q=bh_qvalues(table["p"].to_numpy(float)))
-    if "effect_fwd" not in table:
-        table["effect_fwd"], table["effect_rc"] = np.nan, np.nan
-    if not stranded and (table["orientation"] != "++").any():  # a filter learned the other strand of its motif
+    table = table.assign(q=bh_qvalues(table["p"].to_numpy(float)))
+    for c in ["effect_fwd", "effect_rc"] + CELL_COLUMNS:
+        if c not in table:
+            table[c] = np.nan
+    spacing = table["rule"] == SPACING
+    if not stranded and (table.loc[spacing, "orientation"] != "++").any():  # a filter reads its motif's other strand
         columns = columns[:columns.index("distance") + 1] + ["orientation"] + columns[columns.index("distance") + 1:]
-    order = np.lexsort((-table["effect"].abs().to_numpy(), table["p"].to_numpy()))
+    # p first; where p underflows to 0 the standardised size decides (effects differ in units between tests)
+    order = np.lexsort((-table["z"].abs().to_numpy(), table["p"].to_numpy()))
     table = table.iloc[order].reset_index(drop=True)
     table["rank"] = np.arange(1, len(table) + 1)
     out = table[columns]
     out.attrs["n_tested"] = len(out)
     return out
+
+
+def combine_rules(*tables: pd.DataFrame, stranded: bool) -> pd.DataFrame:
+    """Rule tables of several tests as one: q (BH) again over every rule of all of them, ranked by p then |z|."""
+    full = [t for t in tables if t is not None and len(t)]
+    if not full:
+        return _ranked(None, stranded)
+    table = pd.concat(full, ignore_index=True).drop(columns=["q", "rank"])
+    # single-strand tables leave out orientation: spacing rules there read ++
+    fill = pd.Series(np.where(table["rule"] == SPACING, "++", ""), index=table.index)
+    table["orientation"] = table["orientation"].fillna(fill) if "orientation" in table else fill
+    return _ranked(table, stranded)
 
 
 def significant(rules: pd.DataFrame, q_threshold: float = Q_THRESHOLD) -> pd.DataFrame:
@@ -489,13 +580,27 @@ def significant(rules: pd.DataFrame, q_threshold: float = Q_THRESHOLD) -> pd.Dat
 
 
 def describe_rule(rule) -> str:
-    """One line for a user: motifs (named), spacing, orientation, effect, q."""
+    """One line for a user: motifs (named), spacing and orientation or co-occurrence in plain words, effect, q."""
     def name(m, n):
         return f"{n} ({m})" if isinstance(n, str) and n else str(m)
+    a, b = name(rule["motif_a"], rule.get("motif_a_name")), name(rule["motif_b"], rule.get("motif_b_name"))
+    if rule.get("rule", SPACING) == CO_OCCURRENCE:
+        cells = (f"mean output {rule['mean_neither']:.2g} with neither, {rule['mean_a_only']:.2g} with {a} alone, "
+                 f"{rule['mean_b_only']:.2g} with {b} alone, {rule['mean_both']:.2g} with both")
+        raises = rule["mean_a_only"] > rule["mean_neither"]
+        if rule["effect"] > 0:
+            what = f"{a} and {b} cooperate: with both, {rule['target']} is higher than the sum of each alone"
+        elif raises and rule["mean_both"] < rule["mean_a_only"]:
+            what = f"{b} represses {a}: with {b} present, {a} raises {rule['target']} less"
+        elif raises:
+            what = f"{a} and {b} are redundant: either raises {rule['target']}, both add little more"
+        else:
+            what = f"{a} and {b} interact negatively: with both, {rule['target']} is lower than the sum of each alone"
+        return (f"{what} (co-occurrence anywhere in the sequence, {rule['kind']}; interaction {rule['effect']:+.2g}, "
+                f"{cells}; q = {rule['q']:.2g})")
     orient = f", orientation {rule['orientation']}" if "orientation" in rule.index else ""
-    return (f"{name(rule['motif_a'], rule.get('motif_a_name'))} -> {name(rule['motif_b'], rule.get('motif_b_name'))} "
-            f"{rule['distance']:g} bp{orient} ({rule['kind']}): effect {rule['effect']:+.3g} on {rule['target']} vs "
-            f"other arrangements, q = {rule['q']:.2g}")
+    return (f"{a} -> {b} {rule['distance']:g} bp{orient} ({rule['kind']}): effect {rule['effect']:+.3g} on "
+            f"{rule['target']} vs other arrangements, q = {rule['q']:.2g}")
 
 
 # --------------------------------------------------------------------------------------------
@@ -711,6 +816,181 @@ def instance_pairs(instances: pd.DataFrame, max_distance: float = 60) -> pd.Data
 
 
 # --------------------------------------------------------------------------------------------
+# co-occurrence: presence of two motifs anywhere, from predictions over data
+# --------------------------------------------------------------------------------------------
+def normal_upper(z) -> np.ndarray:
+    """One-sided upper normal tail P(Z > z), shape preserved."""
+    return torch.special.ndtr(-torch.as_tensor(np.asarray(z, dtype=np.float64))).numpy()
+
+
+def interaction_test(n, s, ss, margin, min_cell: int = MIN_CELL):
+    """Stratified 2x2 interaction contrast of cell means, tested against |interaction| <= ``margin``.
+
+    Cells (last axis): 0 neither motif, 1 a only, 2 b only, 3 both. In each stratum the contrast is
+    ``m_both - m_a - m_b + m_neither`` (0 when the two motifs add up), its variance the sum of the cells'
+    ``var / n``. Strata are combined with weights ``1 / sum(1 / n_cell)`` (sample sizes, not variances: a
+    stratum where the model is near-certain would otherwise dominate). The null is an interaction no
+    larger than ``margin`` (a minimum-effect test): ``p = P(|I_hat| >= |I|)`` when the true interaction is
+    ``+-margin`` (normal approximation; the two-sided p-value at margin 0), so that with thousands of
+    sequences a model's tiny imperfections are not called.
+
+    Parameters
+    ----------
+    n, s, ss : arrays, shape (tests, strata, 4)
+        Sequences, summed outputs and summed squared outputs per cell.
+    margin : float or array (tests,)
+    min_cell : int
+        A stratum counts only when each of its cells holds at least this many sequences.
+
+    Returns
+    -------
+    effect, z (= effect / se), p, n_both, n_other : arrays (tests,), means : (tests, 4) cell means averaged over
+    the strata that count with the contrast's weights (so ``effect`` is their contrast). Tests with no
+    stratum that counts have p = NaN.
+    """
+    n, s, ss = (np.asarray(v, dtype=np.float64) for v in (n, s, ss))
+    info = (n >= min_cell).all(-1)                                    # (tests, strata)
+    nn = np.maximum(n, 1.0)
+    mean = s / nn
+    var = np.maximum(ss - nn * mean ** 2, 0.0) / np.maximum(nn - 1, 1.0)
+    inter = mean @ np.array([1.0, -1.0, -1.0, 1.0])
+    w = np.where(info, 1.0 / (1.0 / nn).sum(-1), 0.0)
+    total = w.sum(-1)
+    ok = total > 0
+    wn = w / np.where(ok, total, 1.0)[:, None]
+    effect = (wn * inter).sum(-1)
+    se = np.sqrt((wn ** 2 * (var / nn).sum(-1)).sum(-1))
+    z = np.where(se > 0, effect / np.maximum(se, 1e-300), np.where(effect == 0, 0.0, np.copysign(np.inf, effect)))
+    # P(|estimate| >= |effect|) when the true interaction sits on the null's edge (+-margin)
+    sd = np.maximum(se, 1e-300)
+    p = normal_upper((np.abs(effect) - margin) / sd) + normal_upper((np.abs(effect) + margin) / sd)
+    p = np.where(se > 0, np.minimum(p, 1.0), (np.abs(effect) <= margin).astype(float))
+    p = np.where(ok, p, np.nan)
+    cells = np.where(info[..., None], n, 0.0).sum(1)
+    means = (wn[..., None] * mean).sum(1)   # standardised over strata as the contrast: effect = their contrast
+    return effect, z, p, cells[:, 3], cells[:, :3].sum(-1), means
+
+
+def _held_arrangements(inst: pd.DataFrame, max_distance: float, merge: bool, max_chunk_pairs: int) -> pd.DataFrame:
+    """Canonical arrangements of every pair of motif instances (:func:`_arrangements`), chunk by chunk."""
+    held = [_arrangements(chunk, max_distance, merge) for chunk in _sequence_chunks(inst, max_chunk_pairs)]
+    return pd.concat(held, ignore_index=True) if held else pd.DataFrame(
+        columns=["sequence", "a", "b", "distance", "sa", "sb", "is_fwd"])
+
+
+def rules_from_cooccurrence(model, instances: pd.DataFrame, geometry: pd.DataFrame,
+                            groups: pd.DataFrame | None = None, data=None, outputs: np.ndarray | None = None,
+                            target_names=None, exclude: pd.DataFrame | None = None, min_support: int | None = None,
+                            min_interaction: float = MIN_INTERACTION, max_chunk_pairs: int = 500_000, batch_size: int = 256) -> pd.DataFrame:
+    """Co-occurrence rules: does having both motifs (anywhere) change the output more than each alone adds?
+
+    For each pair of different motifs (a, b) and target, sequences are split by presence of a and b
+    (motif instances) into four cells; ``effect`` is the interaction ``m_both - m_a - m_b + m_neither``
+    of the model's mean predicted output (probability for binary targets), stratified by how many
+    *other* motifs a sequence holds (0, 1, >= :data:`MAX_OTHER_MOTIFS`), tested against ``|effect| <=
+    min_interaction`` (:func:`interaction_test`). Positive: cooperative (both needed); negative:
+    repression (one cancels the other) or redundancy (either suffices). Additive effects and dosage
+    give no interaction. ``motif_a`` is the motif whose presence alone raises the output more.
+
+    Left out: pairs named by the same JASPAR motif (one motif the merging missed); pairs whose calls
+    fall on the same sites in most sequences holding both (one site read by two motifs: "either
+    suffices" by construction); and pairs with a significant spacing rule (``exclude``): their
+    combination is already described by the arrangement, and co-occurrence would repeat it. (Leaving
+    only the arrangement's holders out of the both-present cell does not work: holders whose call
+    of one motif was missed stay in the one-motif cells and fake an interaction.)
+
+    Parameters
+    ----------
+    instances : DataFrame
+        Filter-level calls (:func:`~motifzoo.interpret.instances.call_instances`), merged to motifs with ``groups``.
+    outputs : array (N, T), optional
+        Model outputs (logits for binary targets); default predicted from ``data``.
+    exclude : DataFrame, optional
+        Significant spacing rules (a rule table): their motif pairs are not tested.
+    min_support : int, optional
+        Pairs need this many sequences with both motifs in the strata that count; default
+        ``max(10, 0.25% of the sequences)``.
+    min_interaction : float
+        The null's margin: probability for binary targets, standard deviations of the output for regression.
+
+    Returns
+    -------
+    pandas.DataFrame with :func:`rule_columns` (``rule`` = co-occurrence, ``distance`` empty), ranked by p.
+    """
+    stranded = n_strands(model) == 2
+    groups = groups if groups is not None else motif_groups(geometry, merge=False, names=False)
+    method = "attention" if model.has_position_attention else "activations"
+    if outputs is None:
+        if data is None:
+            raise ValueError("the co-occurrence test needs data or outputs")
+        outputs = predict_outputs(model, data, batch_size)
+    outputs = np.asarray(outputs, dtype=np.float64)
+    n_seqs, n_targets = outputs.shape
+    binary = getattr(model, "task", "binary") == "binary"
+    y = 1.0 / (1.0 + np.exp(-outputs)) if binary else outputs
+    margin = np.full(n_targets, min_interaction) if binary else min_interaction * outputs.std(0)
+    targets = _targets(model, n_targets, target_names)
+    min_support = min_support if min_support is not None else max(10, int(np.ceil(0.0025 * n_seqs)))
+    inst = motif_instances(instances, groups)
+    units = np.unique(inst["filter"].to_numpy(np.int64)) if len(inst) else np.array([], dtype=np.int64)
+    if len(units) < 2:
+        return _finish_rules(None, geometry, groups, method, stranded)
+    col = np.searchsorted(units, inst["filter"].to_numpy(np.int64))
+    present = np.zeros((n_seqs, len(units)), dtype=bool)
+    present[inst["sequence"].to_numpy(np.int64), col] = True
+    n_present = present.sum(1)
+    # which pairs to test
+    label = dict(zip(groups["unit"].to_numpy(int), groups["motif_name"].astype(str)))
+    widths = geometry["width"].to_numpy()
+    held = _held_arrangements(inst, float(widths.max()), stranded, max_chunk_pairs)  # reaches every overlap
+    a_h, b_h = held["a"].to_numpy(int), held["b"].to_numpy(int)
+    overlap = held[(a_h != b_h) & (np.abs(held["distance"].to_numpy()) < (widths[a_h] + widths[b_h]) / 2)]
+    same_site = pd.DataFrame({"sequence": overlap["sequence"], "lo": np.minimum(overlap["a"], overlap["b"]),
+                              "hi": np.maximum(overlap["a"], overlap["b"])}).drop_duplicates()
+    same_site = same_site.groupby(["lo", "hi"]).size().to_dict()
+    unit_of = {name: int(f) for f, name in geometry["name"].items()}
+    spaced = set()
+    if exclude is not None and len(exclude):
+        sp = exclude[exclude["rule"] == SPACING] if "rule" in exclude else exclude
+        ua, ub = sp["motif_a"].map(unit_of).to_numpy(int), sp["motif_b"].map(unit_of).to_numpy(int)
+        spaced = set(zip(np.minimum(ua, ub).tolist(), np.maximum(ua, ub).tolist()))
+    side = MAX_OTHER_MOTIFS + 1
+    rows, stats = [], []
+    for i in range(len(units)):
+        for j in range(i + 1, len(units)):
+            ua, ub = int(units[i]), int(units[j])
+            if (ua, ub) in spaced or (label.get(ua) and label.get(ua) == label.get(ub)):
+                continue
+            both = present[:, i] & present[:, j]
+            if same_site.get((ua, ub), 0) > 0.5 * both.sum():
+                continue
+            cell = present[:, i] + 2 * present[:, j]
+            stratum = np.minimum(n_present - present[:, i] - present[:, j], MAX_OTHER_MOTIFS)
+            onehot = np.zeros((n_seqs, side * 4))
+            onehot[np.arange(n_seqs), stratum * 4 + cell] = 1.0
+            stats.append((onehot.sum(0), onehot.T @ y, onehot.T @ y ** 2))
+            rows.append((ua, ub))
+    if not rows:
+        return _finish_rules(None, geometry, groups, method, stranded)
+    n = np.stack([st[0] for st in stats]).reshape(len(rows), side, 4)
+    frames = []
+    for t, target in enumerate(targets):
+        s = np.stack([st[1][:, t] for st in stats]).reshape(len(rows), side, 4)
+        ss = np.stack([st[2][:, t] for st in stats]).reshape(len(rows), side, 4)
+        effect, z, p, n_both, n_other, means = interaction_test(n, s, ss, margin[t])
+        ab = np.asarray(rows)
+        swap = means[:, 2] > means[:, 1]    # motif_a: the one whose presence alone raises the output more
+        a = np.where(swap, ab[:, 1], ab[:, 0])
+        b = np.where(swap, ab[:, 0], ab[:, 1])
+        means[swap] = means[swap][:, [0, 2, 1, 3]]
+        frame = pd.DataFrame({"a": a, "b": b, "distance": np.nan, "sa": True, "sb": True, "target": target,
+                              "effect": effect, "z": z, "p": p, "n": n_both, "n_null": n_other, "rule": CO_OCCURRENCE,
+                              **{c: means[:, k] for k, c in enumerate(CELL_COLUMNS)}})
+        frames.append(frame[np.isfinite(p) & (n_both >= min_support)])
+    return _finish_rules(pd.concat(frames, ignore_index=True), geometry, groups, method, stranded)
+
+
+# --------------------------------------------------------------------------------------------
 # figure
 # --------------------------------------------------------------------------------------------
 def top_motif_pairs(rules: pd.DataFrame, n: int = 6) -> list[tuple[int, int]]:
@@ -812,14 +1092,21 @@ def syntax_rules(model, data=None, method: str = "auto", p_threshold: float = DE
                  merge_rc: bool = True, include_overlapping: bool = False, keep_all: bool = False,
                  all_rules: bool = False, q_threshold: float = Q_THRESHOLD, merge_motifs: bool = True,
                  names: bool = True, motif_kwargs: dict | None = None, null: ScoreNull | None = None,
-                 batch_size: int = 256, progress: bool = False) -> dict:
+                 co_occurrence: bool = True, min_interaction: float = MIN_INTERACTION, batch_size: int = 256,
+                 progress: bool = False) -> dict:
     """Tested rule table, motif instances and instance pairs of a model, the way ``motifzoo syntax`` computes them.
 
     Parameters
     ----------
     method : {"auto", "weights", "data"}
-        ``weights`` reads a syntax layer (needs one); ``data`` calls instances over ``data`` and
-        compares predictions (any model); ``auto`` = weights when the model has a syntax layer.
+        The spacing test: ``weights`` reads a syntax layer (needs one); ``data`` calls instances over
+        ``data`` and compares predictions (any model); ``auto`` = weights when the model has a syntax layer.
+    co_occurrence : bool
+        With ``data``, also test every pair of motifs for co-occurrence (:func:`rules_from_cooccurrence`,
+        any model; pairs with a spacing rule significant at ``q_threshold`` are not tested again).
+        q is then over the rules of both tests together.
+    min_interaction : float
+        The co-occurrence test's margin (:func:`rules_from_cooccurrence`).
     p_threshold : float
         Instance calls: per-window p-value against dinucleotide-shuffled sequences.
     all_rules : bool
@@ -850,9 +1137,10 @@ def syntax_rules(model, data=None, method: str = "auto", p_threshold: float = DE
     model.eval()
     geometry = motif_geometry(model, data, batch_size=batch_size, progress=progress, **(motif_kwargs or {}))
     groups = motif_groups(geometry, merge=merge_motifs, names=names)
-    calls = instances = None
+    calls = instances = outputs = None
     site_activation = None
     if data is not None:
+        outputs = predict_outputs(model, data, batch_size)
         calls = call_instances(model, data, geometry, p_threshold, null=null, attention_threshold=attention_threshold,
                                keep_all=keep_all, batch_size=batch_size, progress=progress)
         instances = motif_instances(calls, groups)
@@ -866,7 +1154,12 @@ def syntax_rules(model, data=None, method: str = "auto", p_threshold: float = DE
     else:
         rules = rules_from_data(model, data, calls, geometry, groups, max_distance=max_distance,
                                 min_support=min_support, merge_rc=merge_rc, include_overlapping=include_overlapping,
-                                batch_size=batch_size)
+                                outputs=outputs, batch_size=batch_size)
+    if data is not None and co_occurrence:
+        co = rules_from_cooccurrence(model, calls, geometry, groups, outputs=outputs,
+                                     exclude=significant(rules, q_threshold), min_support=min_support,
+                                     min_interaction=min_interaction)
+        rules = combine_rules(rules, co, stranded=n_strands(model) == 2)
     if not all_rules:
         rules = significant(rules, q_threshold)
     rules.attrs["q_threshold"] = q_threshold
