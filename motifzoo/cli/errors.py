@@ -54,21 +54,24 @@ def add_seq_len_argument(p) -> None:
                         "input length when they differ from it (default: the sequences as given)")
 
 
-def model_data(args, model, exact: bool = True):
+def model_data(args, model, exact: bool = True, compact: bool = False):
     """The one-hot ``--data`` of a command (``--max-sequences``, ``--seq-len``), or ``None`` without
     ``--data``; every sequence must have the checkpoint's ``input_length`` (``exact=False``: at least
     that, for commands that only scan the first layer), else the error names the file, the length
     found, the length needed and ``--seq-len``. Shared by every command that runs a checkpoint on
-    sequences."""
+    sequences. ``compact``: an :class:`~motifzoo.data.encoding.EncodedSequences` (1 byte per base,
+    one-hot per batch) for commands whose readouts only scan batches."""
     path = getattr(args, "data", None)
     if not path:
         return None
-    from ..data.tables import read_onehot
+    from ..data.encoding import EncodedSequences, codes_to_one_hot
+    from ..data.tables import read_codes
     checkpoint = getattr(args, "checkpoint", None)
-    return read_onehot(path, getattr(args, "max_sequences", None), length=model.input_length,
+    codes = read_codes(path, getattr(args, "max_sequences", None), length=model.input_length,
                        seq_len=getattr(args, "seq_len", None),
                        needed_by=f"the model in {checkpoint}" if checkpoint else "the model", fix="--seq-len",
                        exact=exact)
+    return EncodedSequences(codes) if compact else codes_to_one_hot(codes)
 
 
 def check_output(path, force: bool = False, what: str = "output file") -> Path:

@@ -125,7 +125,7 @@ def _load(args, need_data: bool):
         raise UserError("this needs --data (sequences to call motif instances on)")
     from .common import load_model
     model = load_model(args.checkpoint, args.device)
-    data = model_data(args, model)
+    data = model_data(args, model, compact=True)  # 1 byte per base: the readouts here only scan batches
     if data is not None:  # the readouts batch --data as given: put it where the model runs
         data = data.to(next(model.parameters()).device)
     return model, data

@@ -88,6 +88,55 @@ def codes_to_one_hot(codes) -> torch.Tensor:
     return (codes.unsqueeze(-2) == channels).float()
 
 
+class EncodedSequences:
+    """Equal-length sequences held as ``uint8`` codes (N, L), one-hot encoded a batch at a time.
+
+    One byte per base instead of the 16 of a float one-hot: readouts that only scan batches
+    (motif export, instance calls, syntax, predictions) take this in place of an (N, 4, L)
+    tensor, so their memory does not grow with 16 x N x L. Slicing with a range returns the
+    one-hot (B, 4, L) float32 tensor of those rows.
+
+    Parameters
+    ----------
+    codes : array-like, shape (N, L)
+        0..3 for A, C, G, T; 4 for ambiguous bases (:func:`encode`).
+    device : torch.device or str, optional
+        Where the codes and the one-hot batches live (default CPU).
+    """
+
+    def __init__(self, codes, device=None):
+        codes = torch.as_tensor(np.asarray(codes) if not isinstance(codes, torch.Tensor) else codes)
+        if codes.dim() != 2:
+            raise ValueError(f"codes must be (N, L), got shape {tuple(codes.shape)}")
+        self.codes = codes.to(device=device, dtype=torch.uint8)
+
+    def __len__(self) -> int:
+        return self.codes.shape[0]
+
+    @property
+    def shape(self) -> tuple[int, int, int]:
+        """(N, 4, L), the shape of the one-hot tensor these sequences stand for."""
+        return (self.codes.shape[0], 4, self.codes.shape[1])
+
+    @property
+    def device(self) -> torch.device:
+        return self.codes.device
+
+    def to(self, device) -> "EncodedSequences":
+        """The same sequences with codes (and future batches) on ``device``."""
+        return EncodedSequences(self.codes, device=device)
+
+    def __getitem__(self, rows) -> torch.Tensor:
+        """One-hot (B, 4, L) float32 of ``rows`` (a slice, an index array or an int)."""
+        codes = self.codes[rows]
+        return codes_to_one_hot(codes if codes.dim() == 2 else codes[None])
+
+    def batches(self, batch_size: int):
+        """One-hot (B, 4, L) float32 batches of ``batch_size`` rows, in order."""
+        for i in range(0, len(self), batch_size):
+            yield self[i:i + batch_size]
+
+
 def one_hot(sequences) -> torch.Tensor:
     """Equal-length DNA strings -> (N, 4, L) float32 one-hot in ACGT order."""
     if isinstance(sequences, str):

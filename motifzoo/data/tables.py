@@ -290,10 +290,21 @@ def read_sequences(path, targets=None, seq_len: int | None = None, pad_mode: str
     return read_table(p, seq_len=seq_len, pad_mode=pad_mode)
 
 
-def read_onehot(path, max_sequences: int | None = None, *, length: int | None = None, seq_len: int | None = None,
-                pad_mode: str = "center", needed_by: str = "the model", fix: str = "--seq-len",
-                exact: bool = True):
+def read_onehot(path, max_sequences: int | None = None, **kwargs):
     """One-hot (N, 4, L) float tensor of the sequences in a TSV/CSV/FASTA file (targets ignored).
+
+    The same checks and arguments as :func:`read_codes`; for large files prefer
+    ``EncodedSequences(read_codes(...))``, which holds 1 byte per base instead of 16.
+    """
+    from .encoding import codes_to_one_hot
+    return codes_to_one_hot(read_codes(path, max_sequences, **kwargs))
+
+
+def read_codes(path, max_sequences: int | None = None, *, length: int | None = None, seq_len: int | None = None,
+               pad_mode: str = "center", needed_by: str = "the model", fix: str = "--seq-len",
+               exact: bool = True) -> np.ndarray:
+    """Base codes (N, L) uint8 of the sequences in a TSV/CSV/FASTA file (targets ignored; A, C, G, T = 0..3,
+    ambiguous = 4).
 
     Sequences must have equal length; errors name the file and line.
 
@@ -310,7 +321,6 @@ def read_onehot(path, max_sequences: int | None = None, *, length: int | None = 
         ``False``: sequences longer than ``length`` are fine (a convolution scans them; e.g. motif
         alignment), only shorter ones are an error.
     """
-    from .encoding import codes_to_one_hot
     if max_sequences is not None and max_sequences < 1:
         raise DataError(f"--max-sequences must be at least 1, got {max_sequences}")
     if seq_len is not None and seq_len < 1:
@@ -328,7 +338,7 @@ def read_onehot(path, max_sequences: int | None = None, *, length: int | None = 
         seqs = fit_length(seqs, seq_len, pad_mode)
     if length is not None:
         check_length(seqs, labels, length, needed_by, fix, exact)
-    return codes_to_one_hot(_encode_checked(seqs, labels, None, "center"))
+    return _encode_checked(seqs, labels, None, "center")
 
 
 def check_length(seqs: list[str], labels: list[str], length: int, needed_by: str = "the model",

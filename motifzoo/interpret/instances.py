@@ -22,7 +22,7 @@ import torch
 import torch.nn.functional as F
 
 from .progress import progress_bar
-from .pwm import _iter_batches
+from .pwm import _iter_batches, _n_batches
 
 #: default per-window p-value threshold of an instance call (FIMO's default is 1e-4 per position)
 DEFAULT_P = 1e-4
@@ -160,18 +160,19 @@ def call_instances(model, data, geometry: pd.DataFrame, p_threshold: float = DEF
     allowed = torch.as_tensor(np.ones(len(geometry), bool) if keep_all else geometry["status"].to_numpy() == "kept")
     cut = torch.as_tensor(null.cutoff(p_threshold), dtype=torch.float32)
     frames, offset = [], 0
-    n_batches = -(-len(data) // batch_size) if isinstance(data, torch.Tensor) else None
-    for x in progress_bar(_iter_batches(data, batch_size), enabled=progress, total=n_batches, desc="instances",
-                          unit="batch"):
-        best, strand = model.stranded_activations(x).cpu().max(dim=1)  # (B, F, L') best strand
+    for x in progress_bar(_iter_batches(data, batch_size), enabled=progress, total=_n_batches(data, batch_size),
+                          desc="instances", unit="batch"):
+        stranded = model.stranded_activations(x).cpu()  # (B, S, F, L')
+        best = stranded.amax(dim=1)  # best strand; which one is looked up at the few calls only
         peak = F.max_pool1d(best, width, stride=1, padding=width // 2)[..., : best.shape[-1]]
         keep = (best >= peak) & (best >= cut[None, :, None]) & allowed[None, :, None]
+        del peak
         attention = model.position_attention(x)
         if attention is not None:
             attention = attention.cpu()
             keep &= attention[:, None, :] >= attention_threshold
         n, f, i = (t.numpy() for t in torch.nonzero(keep, as_tuple=True))
-        minus = strand[n, f, i].numpy() == 1
+        minus = (stranded[n, 1, f, i] > stranded[n, 0, f, i]).numpy() if stranded.shape[1] == 2 else np.zeros(len(n), bool)
         act = best[n, f, i].numpy()
         position = np.where(minus, i + width - starts[f] - widths[f], i + starts[f])
         frames.append(pd.DataFrame({

@@ -23,6 +23,7 @@ import pandas as pd
 import torch
 import torch.nn.functional as F
 
+from ..data.encoding import EncodedSequences
 from ..motifs import UNIFORM, Motif, information_content, trim
 
 
@@ -50,7 +51,11 @@ def filters_to_pwms(filters, beta: float = 1.0, background=UNIFORM) -> np.ndarra
 
 
 def _iter_batches(data, batch_size: int) -> Iterable[torch.Tensor]:
-    """One-hot batches (B, 4, L) from a tensor/array, or a DataLoader yielding x or (x, y, ...)."""
+    """One-hot batches (B, 4, L) from a tensor/array, :class:`~motifzoo.data.encoding.EncodedSequences`, or a
+    DataLoader yielding x or (x, y, ...)."""
+    if isinstance(data, EncodedSequences):
+        yield from data.batches(batch_size)
+        return
     if isinstance(data, (torch.Tensor, np.ndarray)):
         x = torch.as_tensor(data, dtype=torch.float32)
         for i in range(0, len(x), batch_size):
@@ -62,7 +67,7 @@ def _iter_batches(data, batch_size: int) -> Iterable[torch.Tensor]:
 
 def _n_batches(data, batch_size: int) -> int | None:
     """Number of batches :func:`_iter_batches` yields (None when unknown), for progress bars."""
-    if isinstance(data, (torch.Tensor, np.ndarray)):
+    if isinstance(data, (torch.Tensor, np.ndarray, EncodedSequences)):
         return -(-len(data) // batch_size)
     try:
         return len(data)
