@@ -137,6 +137,28 @@ def test_pvalues_of_the_permutation_test_are_uniform_under_the_null():
     assert normal_two_sided(stratified_permutation_z(k, s1, n, s, ss)[1])[0] < 1e-6
 
 
+def test_motifs_with_one_jaspar_match_are_one_motif_centered_on_the_match():
+    from motifzoo.interpret.syntax import motif_groups
+    from motifzoo.motifs import Motif, load_jaspar
+    ctcf = load_jaspar(["MA0139.2"])[0]
+    assert ctcf.width == 15
+    # two filters learned disjoint halves of CTCF, the second on the other strand: TOMTOM cannot align them
+    # to each other, but both match CTCF, so they are one motif, and a site's center is CTCF's center
+    halves = [Motif("filter0", ctcf.pwm[0:8], meta={"filter": 0}), Motif("filter1", ctcf.pwm[8:15][::-1, ::-1],
+                                                                       meta={"filter": 1})]
+    geometry = pd.DataFrame({"name": ["filter0", "filter1"], "status": "kept", "start": 0, "width": [8, 7]},
+                            index=pd.Index([0, 1], name="filter"))
+    geometry.attrs["motifs"] = halves
+    groups = motif_groups(geometry)
+    assert groups["unit"].nunique() == 1 and groups["motif_name"].tolist() == ["CTCF", "CTCF"]
+    # centers 3.5 and 11 of CTCF's 0..14 columns, whose center is 7
+    assert groups["flip"].tolist() == [False, True] and groups["shift"].tolist() == [-3.5, 4.0]
+    apart = motif_groups(geometry, merge=False)
+    assert apart["unit"].tolist() == [0, 1] and apart["shift"].tolist() == [-3.5, 4.0]
+    unnamed = motif_groups(geometry, names=False)
+    assert unnamed["unit"].tolist() == [0, 1] and unnamed["shift"].tolist() == [0.0, 0.0]
+
+
 def test_overlapping_arrangements_are_dropped():
     m = hand_built_model([(1, 2, 1, 1.0), (0, 1, 15, 0.01)])  # filter1 + at i, filter0 - at i + 1: overlap
     rules = rules_from_weights(m, motif_geometry(m), site_activation=np.ones(2))

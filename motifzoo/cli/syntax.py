@@ -9,22 +9,30 @@ from __future__ import annotations
 SYNTAX_HELP = "syntax rules: which motifs combine, at what spacing and orientation, each with p and q (TSV)"
 SYNTAX_DESCRIPTION = """\
 Write the syntax rules of a model that pass a significance test (q < --q, default 0.05; --all
-writes every rule tested). One row per arrangement of two motifs, ranked by p.
+writes every rule tested), ranked by p. Two kinds of rule (column `rule`):
+  spacing        two motifs in one arrangement (distance, orientation) change the output more
+                 than the same two motifs arranged otherwise
+  co-occurrence  (needs --data) having both motifs anywhere in a sequence changes the predicted
+                 output more than each alone adds: positive effect = cooperative (both needed),
+                 negative = repression (one cancels the other) or redundancy (either suffices)
 
-Columns: rank, kind (heterotypic: two motifs; homotypic: one motif twice), motif_a, motif_b
-(motif ids as `motifzoo motifs` writes them to MEME; redundant filters of one motif are merged
-first, as in the report's motif groups), motif_a_name, motif_b_name (best JASPAR match, q < 0.05;
-empty where none), distance (center of b minus center of a, bp, forward strand), orientation
-(strands of a and b: ++ +- -+ --; only for models that scan both strands), target, effect (output
-units, log-odds for binary targets: this arrangement minus the same two motifs in other
-arrangements), z, p, q (Benjamini-Hochberg over every rule tested), n (sequences holding the
-arrangement; data method), n_null (the comparison: sequences or arrangements), method, and for
-strand-aware models effect_fwd / effect_rc (the arrangement as written and its reverse-complement
-equivalent, merged into one row unless --no-merge-rc).
+Columns: rank, kind (heterotypic: two motifs; homotypic: one motif twice), rule, motif_a, motif_b
+(motif ids as `motifzoo motifs` writes them to MEME; redundant filters of one motif, and motifs
+with the same best JASPAR match, are merged first), motif_a_name, motif_b_name (best JASPAR
+match, q < 0.05; empty where none), distance (center of b minus center of a, bp, forward strand;
+centers are those of the JASPAR match where a motif is named; empty for co-occurrence),
+orientation (strands of a and b: ++ +- -+ --; only for models that scan both strands), target,
+effect (spacing: output units, log-odds for binary targets, this arrangement minus the same two
+motifs in other arrangements; co-occurrence: the interaction m(both) - m(a only) - m(b only) +
+m(neither) of the mean predicted probability, or output for regression), z, p, q
+(Benjamini-Hochberg over every rule of both kinds), n (sequences holding the arrangement, or
+both motifs), n_null (the comparison: sequences or arrangements), method, for strand-aware models
+effect_fwd / effect_rc (the arrangement as written and its reverse-complement equivalent, merged
+into one row unless --no-merge-rc), and mean_neither, mean_a_only, mean_b_only, mean_both
+(co-occurrence: the four mean outputs; motif_a is the one that alone raises the output more).
 
-The test asks whether an arrangement changes the output more than the same two motifs arranged
-otherwise, so co-occurrence ("both motifs present") and dosage ("two sites beat one") are not
-called spacing rules:
+The spacing test asks whether an arrangement changes the output more than the same two motifs
+arranged otherwise, so co-occurrence and dosage ("two sites beat one") are not called spacing:
   weights   (a syntax layer: the pairwise head of argminn_pairwise) the arrangement's weight
             x typical site activations, against the same motif pair at all its other
             distances and orientations (robust spread, Laplace tail).
@@ -32,6 +40,11 @@ called spacing rules:
             counts; within strata, holders of the arrangement are compared with the others by
             a stratified permutation test on the model's output.
   auto      weights when the model has a syntax layer, otherwise data (needs --data).
+The co-occurrence test (every model, with --data) splits sequences by whether motif instances of
+a and b are called, stratified by how many other motifs they hold, and tests the interaction
+against a margin of 0.1 in probability (0.1 standard deviations of a regression output), so that
+additive effects and a model's tiny imperfections over thousands of sequences are not called.
+Pairs with a significant spacing rule are not tested for co-occurrence.
 Instances are called FIMO-like: a filter's window is an instance when its score has p <= --p
 against the same filter on dinucleotide-shuffled copies of --data.
 """
@@ -197,6 +210,10 @@ def add_instances_arguments(p) -> None:
     _add_common(p)
     p.add_argument("--data", required=True, help="sequences (TSV/CSV with a sequence column, or FASTA)")
     p.add_argument("-o", "--output", required=True, metavar="FILE", help="instance table to write (TSV)")
+    p.add_argument("--q", type=float, dest="q_threshold",
+                   help="call windows whose q (Benjamini-Hochberg false discovery rate among the filter's windows in "
+                        "--data) is at most this, e.g. 0.1: about 1 call in 10 is background, whatever the number of "
+                        "sequences; replaces --p (windows up to p = 1e-3 are candidates) (default: --p alone)")
 
 
 def run_instances(args) -> int:
@@ -206,12 +223,18 @@ def run_instances(args) -> int:
     out = check_output(args.output, args.force, "instance table")
     model, data = _load(args, need_data=True)
     geometry = motif_geometry(model, data, batch_size=args.batch_size, progress=True, **_motif_kwargs(args))
+    if args.q_threshold is not None:
+        from ..interpret.instances import Q_CANDIDATE_P
+        _check_fraction(args.q_threshold, "--q")
+        args.p_threshold = Q_CANDIDATE_P
     calls = call_instances(model, data, geometry, args.p_threshold, attention_threshold=args.attention_threshold,
-                           keep_all=args.keep_all, batch_size=args.batch_size, progress=True)
+                           keep_all=args.keep_all, batch_size=args.batch_size, progress=True,
+                           q_threshold=args.q_threshold)
     if not args.no_merge:
         calls = motif_instances(calls, motif_groups(geometry, merge=True, names=False))
     atomic_write_text(out, calls.to_csv(sep="\t", index=False, float_format="%.4g"))
-    print(f"wrote {len(calls)} motif instances (p <= {args.p_threshold:g} against shuffled sequences) in "
+    rule = (f"q <= {args.q_threshold:g}" if args.q_threshold is not None else f"p <= {args.p_threshold:g}")
+    print(f"wrote {len(calls)} motif instances ({rule} against shuffled sequences) in "
           f"{calls['sequence'].nunique()} of {len(data)} sequences to {out}")
     return 0
 
