@@ -43,7 +43,8 @@ from motifzoo.interpret.syntax import describe_rule, has_syntax_layer, motif_gro
 from motifzoo.motifs import load_jaspar
 
 CONFIGS = {"argminn_pairwise": "configs/argminn_pairwise.yaml", "expcnn_shallow": "configs/expcnn.yaml",
-           "argminn": "configs/argminn.yaml", "explainn": "configs/explainn.yaml"}
+           "argminn": "configs/argminn.yaml", "explainn": "configs/explainn.yaml",
+           "expcnn_deep": "configs/expcnn_deep.yaml"}
 
 def planted(preset: str) -> dict | None:
     """The rule a preset plants (JASPAR ids ``a``, ``b``; distance or None; sign; tolerance), or None."""
