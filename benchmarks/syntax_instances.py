@@ -6,10 +6,12 @@
 2. Exports the motifs as ``motifzoo motifs --data`` does (:func:`motif_geometry`), groups redundant
    filters into motifs (:func:`motif_groups`, as the report) and names each motif by the planted motif
    its representative matches (TOMTOM q < 0.05 against the 10 planted motifs + JASPAR).
-3. motifzoo: :func:`call_instances` at a grid of ``--p`` thresholds, merged to motif level.
+3. motifzoo: :func:`call_instances` at a grid of ``--p`` thresholds and of ``--q`` (false discovery
+   rate over each filter's windows), merged to motif level.
    FIMO (pymemesuite 0.1.0a4, both strands, uniform background) scans the same exported PWMs; its
    hits go through the same per-filter (best within +-W/2) and per-motif merging, so the only
-   difference is how a window is scored and given a p-value.
+   difference is how a window is scored and given a p-value. FIMO's q: Benjamini-Hochberg over
+   every window of the motif (FIMO's ``--qv-thresh`` with pi0 = 1), the same rule as motifzoo's.
 4. A call is correct when it overlaps >= 50 % of a planted site of the motif its motif matches.
    precision = correct / calls of matched motifs; recall = planted sites hit / planted sites of the
    motifs recovered (sites of motifs the model never learned are counted separately).
@@ -40,6 +42,18 @@ from motifzoo.interpret.syntax import motif_geometry, motif_groups, motif_instan
 from motifzoo.motifs import load_jaspar, write_meme
 
 P_GRID = (1e-3, 3e-4, 1e-4, 5e-5, 3e-5, 1e-5)
+#: false discovery rates: motifzoo's ``--q`` and, for FIMO, the same Benjamini-Hochberg q over its windows
+Q_GRID = (0.3, 0.2, 0.1, 0.05, 0.02)
+
+
+def bh_over_windows(p: np.ndarray, n_windows: int) -> np.ndarray:
+    """Benjamini-Hochberg q of each hit's p among ``n_windows`` tested windows (the hits are every window with
+    p up to the scan's threshold, so their ranks are the ranks among all windows)."""
+    order = np.argsort(p, kind="stable")
+    ranked = np.minimum(1.0, n_windows * p[order] / np.arange(1, len(p) + 1))
+    q = np.empty(len(p))
+    q[order] = np.minimum.accumulate(ranked[::-1])[::-1]
+    return q
 
 
 def train(table: Path, root: Path, epochs: int, seed: int) -> str:
@@ -79,6 +93,12 @@ def fimo_calls(meme: Path, sequences: list[str], geometry: pd.DataFrame, thresho
             rows.append((int(m.source.accession.decode()), lo - 1, hi, m.strand, name, index[name], m.pvalue, m.score))
     calls = pd.DataFrame(rows, columns=["sequence", "position", "end", "strand", "motif", "filter", "p", "activation"])
     calls["center"] = (calls["position"] + calls["end"] - 1) / 2
+    # FIMO's --qv-thresh: q over every window (position x strand) of the motif, here by BH (pi0 = 1)
+    calls["q"] = 1.0
+    for name, hits in calls.groupby("motif"):
+        width = int((hits["end"] - hits["position"]).iloc[0])
+        n_windows = 2 * sum(max(0, len(seq) - width + 1) for seq in sequences)
+        calls.loc[hits.index, "q"] = bh_over_windows(hits["p"].to_numpy(float), n_windows)
     # as motifzoo does: per filter, keep a window only when it is the best within +-W/2 (greedy by p)
     from motifzoo.interpret.instances import merge_instances
     return merge_instances(calls, {f: f for f in calls["filter"].unique()}, radius=None)
@@ -150,19 +170,26 @@ def main() -> None:
         ours.append({"p": p, **evaluate(calls, sites, match)})
         f = motif_instances(fimo_all[fimo_all["p"] <= p], groups)
         fimo.append({"p": p, **evaluate(f, sites, match)})
-    recall_ours = next(r["recall"] for r in ours if r["p"] == 1e-4)
+    for q in Q_GRID:
+        calls = motif_instances(call_instances(model, x, geometry, max(P_GRID), null=null, q_threshold=q), groups)
+        ours.append({"q": q, **evaluate(calls, sites, match)})
+        f = motif_instances(fimo_all[fimo_all["q"] <= q], groups)
+        fimo.append({"q": q, **evaluate(f, sites, match)})
+    recall_ours = next(r["recall"] for r in ours if r.get("p") == 1e-4)
+    p_curve = [r for r in fimo if "p" in r]
     result = {"checkpoint": ckpt, "train_seconds": train_s, "null_seconds": null_s, "null_windows": null.n,
               "motifs_recovered": sorted(set(match.values())), "n_motifs": int(groups.loc[geometry["status"] == "kept", "motif"].nunique()),
               "n_exported_filters": len(exported), "motifzoo": ours, "fimo": fimo,
-              "fimo_precision_at_motifzoo_recall_1e-4": precision_at_recall(fimo, recall_ours)}
+              "fimo_precision_at_motifzoo_recall_1e-4": precision_at_recall(p_curve, recall_ours)}
     (out / "results.json").write_text(json.dumps(result, indent=1))
     print(f"checkpoint {ckpt}; {len(exported)} exported filters in {result['n_motifs']} motifs; "
           f"{len(result['motifs_recovered'])}/10 planted motifs recovered; null {null.n} windows ({null_s:.1f} s)")
-    print("\n| caller | --p | calls | precision | recall (sites of recovered motifs) | precision, any planted site |")
+    print("\n| caller | threshold | calls | precision | recall (sites of recovered motifs) | precision, any planted site |")
     print("|---|---|---|---|---|---|")
     for name, curve in (("motifzoo", ours), ("FIMO", fimo)):
         for r in curve:
-            print(f"| {name} | {r['p']:g} | {r['calls']} | {r['precision']:.3f} | {r['recall']:.3f} | "
+            cut = f"p <= {r['p']:g}" if "p" in r else f"q <= {r['q']:g}"
+            print(f"| {name} | {cut} | {r['calls']} | {r['precision']:.3f} | {r['recall']:.3f} | "
                   f"{r['precision_any_site']:.3f} |")
     print(f"\nFIMO precision at motifzoo's recall at p = 1e-4 ({recall_ours:.3f}): "
           f"{result['fimo_precision_at_motifzoo_recall_1e-4']:.3f}")

@@ -5,6 +5,11 @@ size), with ``OMP_NUM_THREADS=1``; the load average before each run is recorded,
 machine is shared. A baseline process that only imports torch and motifzoo gives the fixed cost.
 
     python benchmarks/syntax_speed.py CHECKPOINT DATA [CHECKPOINT DATA ...] [--out DIR] [--repeat 1]
+    python benchmarks/syntax_speed.py CHECKPOINT BIG_DATA --sizes 8000 25000 50000 100000 [--commands instances syntax]
+
+``--sizes`` runs each command on the first N sequences of DATA (``--max-sequences N``) for each N:
+time should grow linearly in N, peak memory stay flat (the data is held as 1-byte codes, every
+pass streams batches).
 
 Prints one Markdown table row per run and writes speed.json in --out.
 """
@@ -41,6 +46,9 @@ def main() -> None:
     ap.add_argument("runs", nargs="+", help="CHECKPOINT DATA pairs")
     ap.add_argument("--out", default="benchmarks/out/syntax_speed")
     ap.add_argument("--repeat", type=int, default=1)
+    ap.add_argument("--sizes", type=int, nargs="+", help="run each command with --max-sequences N for each N")
+    ap.add_argument("--commands", nargs="+", default=["syntax", "syntax --no-names", "instances"],
+                    choices=["syntax", "syntax --no-names", "instances"])
     args = ap.parse_args()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -48,23 +56,24 @@ def main() -> None:
     rows = [{"what": "import torch + motifzoo", **timed([sys.executable, "-c",
                                                          "import torch, pandas, motifzoo.interpret.syntax"])}]
     for ckpt, data in pairs:
-        for _ in range(args.repeat):
-            rows.append({"what": "syntax", **timed([str(BIN), "syntax", ckpt, "--data", data, "-o",
-                                                    str(out / "rules.tsv"), "--force", "--device", "cpu"])})
-            rows.append({"what": "syntax --no-names", **timed([str(BIN), "syntax", ckpt, "--data", data, "-o",
-                                                               str(out / "rules.tsv"), "--force", "--no-names",
-                                                               "--device", "cpu"])})
-            rows.append({"what": "instances", **timed([str(BIN), "instances", ckpt, "--data", data, "-o",
-                                                       str(out / "instances.tsv"), "--force", "--device", "cpu"])})
+        for size in args.sizes or [None]:
+            limit = ["--max-sequences", str(size)] if size else []
+            for _ in range(args.repeat):
+                for what in args.commands:
+                    command, *flags = what.split()
+                    output = str(out / ("instances.tsv" if command == "instances" else "rules.tsv"))
+                    row = timed([str(BIN), command, ckpt, "--data", data, "-o", output, "--force", *flags,
+                                 "--device", "cpu", *limit])
+                    rows.append({"what": what, "sequences": size, **row})
     meta = {"date": time.strftime("%Y-%m-%d %H:%M:%S %Z"), "machine": f"{platform.node()} {platform.machine()}, "
             f"{os.cpu_count()} cores", "python": platform.python_version()}
     (out / "speed.json").write_text(json.dumps({**meta, "runs": rows}, indent=1))
     print(f"{meta['date']}, {meta['machine']}")
-    print("| what | command | s | peak RSS (MB) | load average before | rc |")
-    print("|---|---|---|---|---|---|")
+    print("| what | sequences | command | s | peak RSS (MB) | load average before | rc |")
+    print("|---|---|---|---|---|---|---|")
     for r in rows:
-        print(f"| {r['what']} | `{r['command'].replace(str(BIN), 'motifzoo')}` | {r['seconds']} | {r['rss_mb']} | "
-              f"{r['load_before']} | {r['rc']} |")
+        print(f"| {r['what']} | {r.get('sequences') or 'all'} | `{r['command'].replace(str(BIN), 'motifzoo')}` | "
+              f"{r['seconds']} | {r['rss_mb']} | {r['load_before']} | {r['rc']} |")
 
 
 if __name__ == "__main__":

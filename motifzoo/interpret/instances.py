@@ -10,6 +10,13 @@ either strand). Instances are windows with ``p <= p_threshold`` that are the bes
 filter within +-W/2 bp. Everything is streamed in batches: memory depends on the batch size
 and on the number of calls, not on the number of sequences.
 
+A p-value threshold lets the number of false calls grow with the data (windows x p). Each call
+also gets a ``q``: the Benjamini-Hochberg false discovery rate of calling every window of its
+filter that scores at least as high, ``q(s) = min over s' <= s of m p(s') / R(s')`` with ``m``
+the filter's windows in the data and ``R(s')`` how many of them score >= s' (counted at the
+null's stored scores while scanning). ``q_threshold`` keeps calls with ``q <= q_threshold``: an
+expected fraction of at most ``q_threshold`` of a filter's called windows are background.
+
 Only the :class:`motifzoo.models.MotifModel` interface is used.
 """
 from __future__ import annotations
@@ -26,8 +33,10 @@ from .pwm import _iter_batches, _n_batches
 
 #: default per-window p-value threshold of an instance call (FIMO's default is 1e-4 per position)
 DEFAULT_P = 1e-4
-INSTANCE_COLUMNS = ["sequence", "position", "end", "center", "strand", "motif", "filter", "score", "p", "activation",
-                    "attention"]
+INSTANCE_COLUMNS = ["sequence", "position", "end", "center", "strand", "motif", "filter", "score", "p", "q",
+                    "activation", "attention"]
+#: with a q threshold, windows are candidates up to this p (q <= 0.1 above it needs >= 1 % of windows to be sites)
+Q_CANDIDATE_P = 1e-3
 
 
 def n_strands(model) -> int:
@@ -62,6 +71,39 @@ class ScoreNull:
             asc = self.tail[f][::-1]
             count = len(asc) - np.searchsorted(asc, scores[sel], side="left")  # null >= score
             out[sel] = (1.0 + count) / (1.0 + self.n)
+        return out
+
+    def real_counts(self, best: torch.Tensor) -> np.ndarray:
+        """(F, K) how many of the windows ``best`` (B, F, L') of each filter score >= each stored null score."""
+        edges = torch.as_tensor(np.ascontiguousarray(self.tail[:, ::-1]), dtype=best.dtype)  # ascending
+        k = edges.shape[1]
+        out = np.zeros((len(edges), k), dtype=np.int64)
+        for f in range(len(edges)):
+            # bucket b: b edges lie <= the score, so the score counts towards edges 0 .. b-1 (ascending order)
+            bucket = torch.bucketize(best[:, f].reshape(-1), edges[f], right=True)
+            out[f] = np.bincount(bucket.numpy(), minlength=k + 1)[1:][::-1].cumsum()[::-1]
+        return out[:, ::-1]  # back to the tail's descending order
+
+    def qvalues(self, filters: np.ndarray, scores: np.ndarray, real_counts: np.ndarray, n_real: int) -> np.ndarray:
+        """(M,) Benjamini-Hochberg q-values of scores, from the real windows' counts at the null's stored scores.
+
+        ``real_counts`` (F, K): real windows (of ``n_real`` per filter) scoring >= each stored null score
+        (:meth:`real_counts`, summed over batches). The FDR of cutting at the j-th highest null score is
+        ``n_real * p_j / R_j``; a score's q is the smallest FDR over the cuts at or below it.
+        """
+        filters, scores = np.asarray(filters, dtype=np.int64), np.asarray(scores, dtype=np.float64)
+        k = self.tail.shape[1]
+        out = np.ones(len(scores))
+        for f in np.unique(filters):
+            sel = filters == f
+            asc = self.tail[f][::-1]
+            p_cut = (1.0 + k - np.searchsorted(asc, self.tail[f], side="left")) / (1.0 + self.n)  # ties share a p
+            fdr = np.minimum(1.0, n_real * p_cut / np.maximum(real_counts[f], 1))
+            # step-up: a cut at a lower score that is at least as good counts too (min over cuts j' >= j)
+            envelope = np.minimum.accumulate(fdr[::-1])[::-1]
+            j = len(asc) - np.searchsorted(asc, scores[sel], side="right")  # null scores above: cut index
+            # the cuts at or below the score are those with index >= j (0-based); none -> 1
+            out[sel] = np.where(j < k, envelope[np.minimum(j, k - 1)], 1.0)
         return out
 
     def cutoff(self, p: float) -> np.ndarray:
@@ -123,7 +165,7 @@ def score_null(model, data, max_sequences: int = 4000, keep_fraction: float = 0.
 @torch.no_grad()
 def call_instances(model, data, geometry: pd.DataFrame, p_threshold: float = DEFAULT_P, null: ScoreNull | None = None,
                    attention_threshold: float = 2.0, keep_all: bool = False, batch_size: int = 256,
-                   progress: bool = False) -> pd.DataFrame:
+                   progress: bool = False, q_threshold: float | None = None) -> pd.DataFrame:
     """Motif instances: windows whose score has p <= ``p_threshold`` against the shuffled null, best within +-W/2.
 
     Parameters
@@ -134,6 +176,10 @@ def call_instances(model, data, geometry: pd.DataFrame, p_threshold: float = DEF
         From :func:`motifzoo.interpret.syntax.motif_geometry` (names, status, trimmed start/width).
     p_threshold : float
         Per-window p-value cut (default :data:`DEFAULT_P`).
+    q_threshold : float, optional
+        Also keep only calls whose q (false discovery rate over the filter's windows) is at most
+        this. ``p_threshold`` still caps the candidates: pass :data:`Q_CANDIDATE_P` (or more) to let
+        q decide.
     null : ScoreNull, optional
         Default: :func:`score_null` on ``data``.
     attention_threshold : float
@@ -149,21 +195,26 @@ def call_instances(model, data, geometry: pd.DataFrame, p_threshold: float = DEF
     pandas.DataFrame with :data:`INSTANCE_COLUMNS`
         ``sequence`` (row of ``data``), ``position``/``end`` (0-based half-open span of the trimmed
         motif on the forward strand), ``center``, ``strand``, ``motif`` (filter name), ``filter``,
-        ``score`` (-log10 p), ``p``, ``activation``, ``attention`` (NaN without attention).
-        ``attrs``: ``n_sequences``, ``p_threshold``, ``n_null`` (null windows per filter).
+        ``score`` (-log10 p), ``p``, ``q``, ``activation``, ``attention`` (NaN without attention).
+        ``attrs``: ``n_sequences``, ``p_threshold``, ``q_threshold``, ``n_null`` (null windows per filter).
     """
     model.eval()
+    if q_threshold is not None and not 0 < q_threshold <= 1:
+        raise ValueError(f"q_threshold must be in (0, 1], got {q_threshold}")
     null = null if null is not None else score_null(model, data, batch_size=batch_size)
     width = int(geometry.attrs.get("filter_width", model.motif_filters().shape[-1]))
     starts, widths = geometry["start"].to_numpy(), geometry["width"].to_numpy()
     names = geometry["name"].to_numpy()
     allowed = torch.as_tensor(np.ones(len(geometry), bool) if keep_all else geometry["status"].to_numpy() == "kept")
     cut = torch.as_tensor(null.cutoff(p_threshold), dtype=torch.float32)
-    frames, offset = [], 0
+    frames, offset, n_windows = [], 0, 0
+    above = np.zeros(null.tail.shape, dtype=np.int64)  # real windows >= each stored null score, for q
     for x in progress_bar(_iter_batches(data, batch_size), enabled=progress, total=_n_batches(data, batch_size),
                           desc="instances", unit="batch"):
         stranded = model.stranded_activations(x).cpu()  # (B, S, F, L')
         best = stranded.amax(dim=1)  # best strand; which one is looked up at the few calls only
+        above += null.real_counts(best)
+        n_windows += best.shape[0] * best.shape[2]
         peak = F.max_pool1d(best, width, stride=1, padding=width // 2)[..., : best.shape[-1]]
         keep = (best >= peak) & (best >= cut[None, :, None]) & allowed[None, :, None]
         del peak
@@ -184,8 +235,11 @@ def call_instances(model, data, geometry: pd.DataFrame, p_threshold: float = DEF
     calls = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=INSTANCE_COLUMNS)
     calls["p"] = null.pvalues(calls["filter"].to_numpy(int), calls["activation"].to_numpy(float))
     calls["score"] = -np.log10(calls["p"].to_numpy(float))
+    calls["q"] = null.qvalues(calls["filter"].to_numpy(int), calls["activation"].to_numpy(float), above, n_windows)
+    if q_threshold is not None:
+        calls = calls[calls["q"] <= q_threshold]
     calls = calls.sort_values(["sequence", "position", "filter"], kind="stable").reset_index(drop=True)[INSTANCE_COLUMNS]
-    calls.attrs.update(n_sequences=offset, p_threshold=p_threshold, n_null=null.n)
+    calls.attrs.update(n_sequences=offset, p_threshold=p_threshold, q_threshold=q_threshold, n_null=null.n)
     return calls
 
 
