@@ -26,7 +26,8 @@ For each preset (``motifzoo.data.simulate_argminn`` plus the older ``spacing``/`
         --presets argminn_hard_spacing --seeds 0 --models argminn expcnn_shallow --n 3000
 
 Prints a Markdown row per run and appends JSON lines to OUT/results.jsonl (``--table`` re-prints the
-table from there).
+table from there). ``--speed`` only trains (``--epochs`` each) and records seconds per epoch and the load
+average to OUT/speed.jsonl; run it with the models side by side in one process so that they share a load.
 """
 from __future__ import annotations
 
@@ -34,6 +35,7 @@ import argparse
 import contextlib
 import io
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -87,15 +89,17 @@ def test_auroc(ckpt: str, table: Path) -> float:
     return float(np.mean([auroc(y[:, t], pred[:, t]) for t in range(y.shape[1])]))
 
 
-def fit(model: str, table: Path, root: Path, epochs: int, seed: int) -> tuple[str, float, int]:
-    t0 = time.perf_counter()
+def fit(model: str, table: Path, root: Path, epochs: int, seed: int) -> tuple[str, float, int, float]:
+    """Trains ``model``'s shipped config on ``table``: best checkpoint, wall seconds, epochs, CPU seconds (this
+    process; with one thread, insensitive to other processes' load)."""
+    t0, c0 = time.perf_counter(), time.process_time()
     with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
         result = motifzoo.fit(CONFIGS[model], args=["--data.path", str(table), "--trainer.default_root_dir", str(root),
                                                     "--trainer.max_epochs", str(epochs),
                                                     "--trainer.enable_model_summary", "false",
                                                     "--seed_everything", str(seed)])
     seconds = time.perf_counter() - t0
-    return str(result.best_checkpoint), seconds, int(result.epochs)
+    return str(result.best_checkpoint), seconds, int(result.epochs), time.process_time() - c0
 
 
 def non_redundant(learned, background) -> int:
@@ -237,12 +241,12 @@ def row(r: dict) -> str:
         planted = "pair and distance only"
     return (f"| {r['preset']} | {r['seed']} | {r['model']} | {r['test_auroc']:.3f} | {ref} | {r['recall']} | "
             f"{r['precision']:.2f} | {r['n_exported']} | {r['non_redundant']} | {r['top_rule']} | {planted} | "
-            f"{r.get('planted_rank') or '-'} | {r['epochs']} | {r['s_per_epoch']} |")
+            f"{r.get('planted_rank') or '-'} | {r['epochs']} | {r['s_per_epoch']} | {r.get('cpu_s_per_epoch', '-')} |")
 
 
 HEADER = ("| preset | seed | model | test auROC | ARGMINN (paper) | recall | precision | exported | non-redundant | "
-          "top significant rule (planted terms) | planted on top? | planted rank | epochs | s/epoch |\n"
-          "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+          "top significant rule (planted terms) | planted on top? | planted rank | epochs | s/epoch | CPU s/epoch |\n"
+          "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
 
 
 def main():
@@ -258,7 +262,11 @@ def main():
     ap.add_argument("--table", action="store_true", help="only print the table from OUT/results.jsonl")
     ap.add_argument("--reeval", action="store_true",
                     help="recompute motifs, rules and scores of every run in OUT/results.jsonl from its checkpoint")
+    ap.add_argument("--speed", action="store_true",
+                    help="only train (no evaluation) and print seconds per epoch with the machine's load average, "
+                         "to OUT/speed.jsonl")
     args = ap.parse_args()
+    torch.set_num_threads(1)  # one core per run on the shared machine (and OMP_NUM_THREADS=1)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     log = out / "results.jsonl"
@@ -279,7 +287,8 @@ def main():
             print(row(r), flush=True)
         log.write_text("".join(json.dumps(r) + "\n" for r in rows))
         return
-    print(HEADER, flush=True)
+    if not args.speed:
+        print(HEADER, flush=True)
     for seed in args.seeds:
         for preset in args.presets:
             over = {"n": args.n} | ({"length": args.length} if args.length else {})
@@ -289,10 +298,22 @@ def main():
             table = folder / "data.tsv.gz"
             sim.write(table, folder / "planted.meme", folder / "sites.tsv", seed=seed)
             for model in args.models:
-                ckpt, seconds, n_epochs = fit(model, table, folder / model, epochs.get(model, 20), seed)
+                load = os.getloadavg()[0]
+                ckpt, seconds, n_epochs, cpu = fit(model, table, folder / model, epochs.get(model, 20), seed)
+                if args.speed:
+                    r = {"preset": preset, "seed": seed, "model": model, "n": len(sim.sequences),
+                         "length": len(sim.sequences[0]), "epochs": n_epochs, "s_per_epoch": round(seconds / n_epochs, 2),
+                         "cpu_s_per_epoch": round(cpu / n_epochs, 2),
+                         "load_before": round(load, 1), "load_after": round(os.getloadavg()[0], 1),
+                         "date": time.strftime("%Y-%m-%d %H:%M")}
+                    print(json.dumps(r), flush=True)
+                    with (out / "speed.jsonl").open("a") as fh:
+                        fh.write(json.dumps(r) + "\n")
+                    continue
                 r = {"preset": preset, "seed": seed, "model": model, "n": len(sim.sequences),
                      "length": len(sim.sequences[0]), "epochs": n_epochs, "train_s": round(seconds, 1),
-                     "s_per_epoch": round(seconds / max(n_epochs, 1), 1), "checkpoint": ckpt,
+                     "s_per_epoch": round(seconds / max(n_epochs, 1), 1),
+                     "cpu_s_per_epoch": round(cpu / max(n_epochs, 1), 1), "checkpoint": ckpt,
                      "date": time.strftime("%Y-%m-%d %H:%M")}
                 r.update(evaluate(model, ckpt, table, sim, background, folder))
                 print(row(r), flush=True)

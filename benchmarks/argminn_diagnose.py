@@ -113,6 +113,7 @@ def main():
     ap.add_argument("--tag", default="base")
     ap.add_argument("--out", default="benchmarks/out/argminn_diag")
     args = ap.parse_args()
+    torch.set_num_threads(1)  # one core per run on the shared machine (and OMP_NUM_THREADS=1)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     cfg = yaml.safe_load(Path(args.config).read_text())
