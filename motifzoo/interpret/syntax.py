@@ -926,7 +926,7 @@ def rules_from_cooccurrence(model, instances: pd.DataFrame, geometry: pd.DataFra
         outputs = predict_outputs(model, data, batch_size)
     outputs = np.asarray(outputs, dtype=np.float64)
     n_seqs, n_targets = outputs.shape
-    binary = getattr(model, "task", "binary") == "binary"
+    binary = model.task == "binary"
     y = 1.0 / (1.0 + np.exp(-outputs)) if binary else outputs
     margin = np.full(n_targets, min_interaction) if binary else min_interaction * outputs.std(0)
     targets = _targets(model, n_targets, target_names)
