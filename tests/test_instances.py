@@ -51,3 +51,15 @@ def test_bad_q_threshold_is_a_clear_error(setting):
     x, _, m, geometry, null = setting
     with pytest.raises(ValueError, match="q_threshold must be in"):
         call_instances(m, x, geometry, null=null, q_threshold=0)
+
+
+def test_streamed_counts_of_real_windows_equal_a_direct_count():
+    import torch
+    from motifzoo.interpret.instances import ScoreNull
+    rng = np.random.default_rng(0)
+    tail = np.sort(rng.normal(size=(3, 50)), axis=1)[:, ::-1].astype(np.float32).astype(np.float64)
+    tail[1, 10:13] = tail[1, 10]  # ties among null scores
+    null = ScoreNull(tail, 1000)
+    best = torch.tensor(rng.normal(size=(7, 3, 40)) * 1.5, dtype=torch.float32)
+    direct = np.array([[(best[:, f].double().numpy() >= tail[f, j]).sum() for j in range(50)] for f in range(3)])
+    assert np.array_equal(null.real_counts(best[:4]) + null.real_counts(best[4:]), direct)

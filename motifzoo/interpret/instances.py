@@ -75,14 +75,21 @@ class ScoreNull:
 
     def real_counts(self, best: torch.Tensor) -> np.ndarray:
         """(F, K) how many of the windows ``best`` (B, F, L') of each filter score >= each stored null score."""
-        edges = torch.as_tensor(np.ascontiguousarray(self.tail[:, ::-1]), dtype=best.dtype)  # ascending
-        k = edges.shape[1]
-        out = np.zeros((len(edges), k), dtype=np.int64)
-        for f in range(len(edges)):
-            # bucket b: b edges lie <= the score, so the score counts towards edges 0 .. b-1 (ascending order)
-            bucket = torch.bucketize(best[:, f].reshape(-1), edges[f], right=True)
-            out[f] = np.bincount(bucket.numpy(), minlength=k + 1)[1:][::-1].cumsum()[::-1]
-        return out[:, ::-1]  # back to the tail's descending order
+        k = self.tail.shape[1]
+        out = np.zeros((len(self.tail), k), dtype=np.int64)
+        # only windows at or above a filter's lowest stored null score count anywhere (about 1 % of them)
+        lowest = torch.as_tensor(self.tail[:, -1], dtype=best.dtype, device=best.device)
+        _, f, _ = idx = torch.nonzero(best >= lowest[None, :, None], as_tuple=True)
+        scores, f = best[idx].double().cpu().numpy(), f.cpu().numpy()
+        for g in np.unique(f):
+            asc = self.tail[g][::-1]
+            # a score counts towards every stored null score at or below it: n_le of them, the lowest ones
+            n_le = np.searchsorted(asc, scores[f == g], side="right")
+            reach = np.bincount(n_le, minlength=k + 1)[1:]  # reach[j]: scores reaching exactly the j + 1 lowest
+            # the j-th highest null score (descending, as the tail) is reached by every score reaching at least
+            # k - j of the lowest: a cumulative sum from the top
+            out[g] = reach[::-1].cumsum()
+        return out
 
     def qvalues(self, filters: np.ndarray, scores: np.ndarray, real_counts: np.ndarray, n_real: int) -> np.ndarray:
         """(M,) Benjamini-Hochberg q-values of scores, from the real windows' counts at the null's stored scores.
