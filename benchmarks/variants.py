@@ -134,6 +134,8 @@ def run_seed(seed: int, args, database) -> list[dict]:
     x_all = one_hot(sim.sequences)
     rows, exp_motifs = [], None
     for name, (config, model_cfg) in MODELS.items():
+        if args.models and name not in args.models:
+            continue
         tag = name.replace(" ", "_").lower()
         t0 = time.perf_counter()
         done = sorted((out / tag).glob("**/checkpoints/best.ckpt")) if args.reuse else []
@@ -149,7 +151,7 @@ def run_seed(seed: int, args, database) -> list[dict]:
                 result = motifzoo.fit(config, data={"path": str(table)}, seed_everything=seed, **overrides,
                                       trainer={"max_epochs": args.epochs, "default_root_dir": str(out / tag),
                                                "enable_progress_bar": False, "enable_model_summary": False},
-                                      early_stopping={"patience": 3})
+                                      early_stopping={"patience": args.patience})
             best, val = result.best_checkpoint, float(result.metrics.get("val/score", float("nan")))
         train_s = time.perf_counter() - t0
         model = motifzoo.load(best)
@@ -228,6 +230,13 @@ def _cell(v) -> str:
     return str(v)
 
 
+def pipe_table(frame: pd.DataFrame) -> str:
+    """Every column of ``frame`` as a pipe table, headed by the column names."""
+    cols = list(frame.columns)
+    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    return "\n".join(lines + ["| " + " | ".join(_cell(v) for v in r) + " |" for r in frame.itertuples(index=False)])
+
+
 def markdown(frame: pd.DataFrame) -> str:
     """The published pipe table (no tabulate needed); missing values as blanks."""
     cols = [(k, h) for k, h in TABLE if k in frame.columns]
@@ -237,12 +246,13 @@ def markdown(frame: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
-def responsive_naming(seed_dirs) -> pd.DataFrame:
-    """Post hoc, from saved effects: naming of break SNVs split by whether the model responds to them.
+def break_snv_naming(seed_dirs) -> pd.DataFrame:
+    """Post hoc, from saved effects: one row per break SNV and model, with how its top motif is named.
 
-    A break SNV is *responsive* when its ``|delta|`` exceeds the 95th percentile of the background SNVs' on the
-    same model and seed. "named" here: the JASPAR motif in the top ``motif`` label matches the planted motif
-    (TOMTOM q < 0.05 against the 10 planted motifs), which counts paralog labels (CEBPE for CEBPB) as right.
+    ``responsive``: its ``|delta|`` exceeds the 95th percentile of the background SNVs' on the same model and seed.
+    ``named``: the best JASPAR match in the top ``motif`` label matches the planted motif (TOMTOM q < 0.05 against
+    the 10 planted motifs), which counts paralog labels (CEBPE for CEBPB) as right. ``named_ties``: the label names
+    the planted TF among its indistinguishable matches (:func:`named` with ``ties``).
     """
     from motifzoo.data.simulate import MULTILABEL_MOTIFS
     from motifzoo.motifs import load_jaspar
@@ -252,30 +262,90 @@ def responsive_naming(seed_dirs) -> pd.DataFrame:
     cache: dict[str, str] = {}
 
     def planted_of(label) -> str:
-        parts = str(label).split(" ", 1)
-        if len(parts) < 2 or parts[1].rsplit("_", 1)[-1] not in jaspar:
+        names = label_names(label)
+        jid = names[0].rsplit("_", 1)[-1] if names else ""
+        if jid not in jaspar:
             return ""
-        jid = parts[1].rsplit("_", 1)[-1]
         if jid not in cache:
             hit = annotate([jaspar[jid]], planted, significant_only=False).iloc[0]
             cache[jid] = hit.match_id if hit.significant else ""
         return cache[jid]
 
-    rows = []
+    parts = []
     for d in seed_dirs:
         d = Path(d)
         variants = pd.read_csv(d / "variants.tsv", sep="\t", keep_default_na=False)
         for effects_path in sorted(d.glob("effects_*.tsv")):
             t = truth_rows(pd.read_csv(effects_path, sep="\t"), variants, target_of)
             brk, bg = t[t["kind"] == "break"], t[t["kind"] == "background"]
-            ok = np.array([planted_of(m) == i for m, i in zip(brk["motif"], brk["motif_truth"])])
-            responsive = (brk["delta"].abs() > bg["delta"].abs().quantile(0.95)).to_numpy()
-            rows.append({"run": f"{d.name} {effects_path.stem.removeprefix('effects_')}",
-                         "break SNVs": len(brk), "named": round(float(ok.mean()), 3),
-                         "responsive": int(responsive.sum()),
-                         "named among responsive": round(float(ok[responsive].mean()), 3),
-                         "named among the rest": round(float(ok[~responsive].mean()), 3)})
+            parts.append(pd.DataFrame({
+                "run": f"{d.name} {effects_path.stem.removeprefix('effects_')}",
+                "model": effects_path.stem.removeprefix("effects_"), "tf": brk["tf"].to_numpy(),
+                "named": [planted_of(m) == i for m, i in zip(brk["motif"], brk["motif_truth"])],
+                "named_ties": [named(m, i, tf, ties=True) for m, i, tf in
+                               zip(brk["motif"], brk["motif_truth"], brk["tf"])],
+                "responsive": (brk["delta"].abs() > bg["delta"].abs().quantile(0.95)).to_numpy()}))
+    return pd.concat(parts, ignore_index=True)
+
+
+def responsive_naming(seed_dirs) -> pd.DataFrame:
+    """Naming of break SNVs split by whether the model responds to them, per run (:func:`break_snv_naming`)."""
+    rows = []
+    for run, g in break_snv_naming(seed_dirs).groupby("run", sort=False):
+        ok, responsive = g["named"].to_numpy(), g["responsive"].to_numpy()
+        rows.append({"run": run, "break SNVs": len(g), "named": round(float(ok.mean()), 3),
+                     "responsive": int(responsive.sum()),
+                     "named among responsive": round(float(ok[responsive].mean()), 3),
+                     "named among the rest": round(float(ok[~responsive].mean()), 3)})
     return pd.DataFrame(rows)
+
+
+def naming_by_tf(seed_dirs) -> pd.DataFrame:
+    """Per planted TF and model, pooled over the seed folders: the fraction of break SNVs the model responds to,
+    and the fraction whose label names the planted TF (ties counted)."""
+    frame = break_snv_naming(seed_dirs)
+    table = frame.groupby(["model", "tf"]).agg(n=("tf", "size"), responsive=("responsive", "mean"),
+                                               named_ties=("named_ties", "mean")).round(2).reset_index()
+    return table.pivot(index="tf", columns="model", values=["responsive", "named_ties"]).pipe(
+        lambda t: t.set_axis([f"{b} {a}" for a, b in t.columns], axis=1)).reset_index()
+
+
+def syntax_seed(seed: int, data: str, checkpoint: str, args) -> dict:
+    """The syntax kinds on the ``spacing`` preset: does ``|delta|`` single out the variants that change a planted pair?
+
+    ``data`` must be ``simulate("spacing", seed=seed, n=args.n)`` as written by ``motifzoo simulate`` (checked), and
+    ``checkpoint`` a model trained on it. Variants come from its test split. ``spacing`` (6 bp deleted between the
+    pair) and ``orientation`` (site b reverse complemented) are scored against the ``background`` SNVs; on the
+    positives (the pair in its planted arrangement) they break the syntax, on the negatives they mostly move one
+    other arrangement to another, so both are reported.
+    """
+    sim = simulate("spacing", seed=seed, n=args.n)
+    table = pd.read_csv(data, sep="\t")
+    if table["sequence"].tolist() != sim.sequences:
+        raise SystemExit(f"{data} is not simulate('spacing', seed={seed}, n={args.n})")
+    split = random_split(len(sim.sequences), 0.1, 0.1, seed + 7919)
+    if not (table["split"].to_numpy() == split).all():
+        raise SystemExit(f"{data}: its split is not the one motifzoo simulate writes for seed {seed}")
+    variants = simulate_variants(sim, n=args.n_variants, rows=np.flatnonzero(split == "test"), seed=seed,
+                                 max_site_p=args.max_site_p)
+    model = motifzoo.load(checkpoint)
+    t0 = time.perf_counter()
+    effects = variant_effects(model, variants["ref"].tolist(), variants["alt"].tolist(),
+                              names=variants["name"].tolist(), batch_size=256)
+    score_s = time.perf_counter() - t0
+    v = variants.assign(delta=effects["delta"].to_numpy(),  # one target: one row per variant, in order
+                        positive=sim.targets.iloc[variants["sequence"], 0].to_numpy() > 0.5)
+    bg = v.loc[v["kind"] == "background", "delta"].abs()
+    row = {"seed": seed, "model": model.model_name, "s_per_10k": round(score_s / len(v) * 10_000, 1)}
+    for kind in ("break", "spacing", "orientation"):
+        k = v[v["kind"] == kind]
+        pos = k[k["positive"]]
+        row[f"n_{kind}"] = f"{len(pos)}/{len(k)}"
+        row[f"auroc_{kind}_positives"] = round(auroc(pos["delta"].abs(), bg), 3)
+        row[f"auroc_{kind}_all"] = round(auroc(k["delta"].abs(), bg), 3)
+        row[f"{kind}_positives_delta_negative"] = round(float((pos["delta"] < 0).mean()), 3)
+    print(json.dumps(row), flush=True)
+    return row
 
 
 def main():
@@ -284,6 +354,8 @@ def main():
     ap.add_argument("--n", type=int, default=8000, help="simulated sequences per seed")
     ap.add_argument("--n-variants", type=int, default=300, help="variants per kind")
     ap.add_argument("--epochs", type=int, default=15)
+    ap.add_argument("--patience", type=int, default=3, help="early stopping patience (epochs) on validation AUROC")
+    ap.add_argument("--models", nargs="+", choices=list(MODELS), help="only these models (default: all)")
     ap.add_argument("--out", default="benchmarks/out/variants")
     ap.add_argument("--reuse", action="store_true", help="reuse checkpoints already under --out (score again only)")
     ap.add_argument("--max-site-p", type=lambda v: None if v.lower() == "none" else float(v), default=MAX_SITE_P,
@@ -291,14 +363,24 @@ def main():
                          "planted site, the first rule; variants and effects then go to seedN/sites_pNone/)")
     ap.add_argument("--collect", nargs="+", metavar="LOG",
                     help="only print the table of the result lines (JSON, one per model) in these logs")
+    ap.add_argument("--by-tf", nargs="+", metavar="SEED_DIR",
+                    help="only print the per-TF naming table (naming_by_tf) of these seed folders, pooled")
     ap.add_argument("--responsive", nargs="+", metavar="SEED_DIR",
                     help="only print the post-hoc naming table (responsive_naming) of these seed folders")
+    ap.add_argument("--syntax", nargs=3, action="append", metavar=("SEED", "DATA", "CKPT"),
+                    help="only score the syntax kinds (spacing, orientation) on the spacing preset of this seed (DATA: "
+                         "the table `motifzoo simulate spacing` wrote) with this checkpoint; repeatable")
     args = ap.parse_args()
+    if args.syntax:
+        torch.set_num_threads(max(1, torch.get_num_threads()))
+        rows = [syntax_seed(int(seed), data, ckpt, args) for seed, data, ckpt in args.syntax]
+        print(pipe_table(pd.DataFrame(rows)))
+        return
     if args.responsive:
-        frame = responsive_naming(args.responsive)
-        cols = list(frame.columns)
-        print("| " + " | ".join(cols) + " |\n|" + "---|" * len(cols))
-        print("\n".join("| " + " | ".join(_cell(v) for v in r) + " |" for r in frame.itertuples(index=False)))
+        print(pipe_table(responsive_naming(args.responsive)))
+        return
+    if args.by_tf:
+        print(pipe_table(naming_by_tf(args.by_tf)))
         return
     if args.collect:
         rows = {}
@@ -309,7 +391,8 @@ def main():
                     row.setdefault("break_sites", "all planted")  # logs from before the called-site rule
                     rows[(row["seed"], row["model"], row["break_sites"])] = row
         order = {name: i for i, name in enumerate(MODELS)}
-        print(markdown(pd.DataFrame(sorted(rows.values(), key=lambda r: (r["break_sites"], order.get(r["model"], 9),
+        print(markdown(pd.DataFrame(sorted(rows.values(), key=lambda r: (r["break_sites"] == "all planted",
+                                                                          order.get(r["model"], 9),
                                                                           r["seed"])))))
         return
     torch.set_num_threads(max(1, torch.get_num_threads()))
