@@ -438,6 +438,12 @@ def test_cli_simulate_and_score_variants(tmp_path, genome):
     rc, out, err = run(["variants", str(ckpt), "--variants", str(tmp_path / "v.tsv"), "-o", str(tmp_path / "e4.tsv"),
                         "--database", "jaspar"])
     assert rc == 2 and "--database names the exported motifs: pass them with --motifs" in err
+    from motifzoo.motifs import write_meme
+    write_meme(annotated_motifs(), tmp_path / "m.meme")
+    rc, out, err = run(["variants", str(ckpt), "--variants", str(tmp_path / "v.tsv"), "-o", str(tmp_path / "e5.tsv"),
+                        "--motifs", str(tmp_path / "m.meme"), "--database", str(tmp_path / "nosuch.meme")])
+    assert rc == 2 and "motif database not found" in err and err.count("\n") == 1
+    assert not (tmp_path / "e5.tsv").exists() and not (tmp_path / "e5.tsv.partial").exists()
 
 
 def test_report_section_shows_ref_and_alt_logos(tmp_path):

@@ -20,8 +20,8 @@ motif instance the variant changes and how much of the effect that one motif exp
     (:func:`name_motifs`): the best TOMTOM match followed by every match it cannot tell apart from it (p
     within a factor of :data:`~motifzoo.interpret.annotate.TIE_P_RATIO`), joined by ``/``:
     ``filter6 CEBPE_MA0837.3/CEBPB_MA0466.4`` says "CEBPE or CEBPB", where the best match alone would
-    pick one of two paralogs by a p-value difference of less than 2-fold. Filters are grouped by the
-    first (best) name.
+    pick one of two paralogs by p-values 1-2.5 fold apart (``benchmarks/variants.md``). Filters are grouped
+    by the first (best) name.
 ``motif_delta``
     Activation change (alt - ref) of that filter's instance that changed most (the position and strand
     with the largest ``|alt - ref|``).
