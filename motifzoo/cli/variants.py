@@ -33,9 +33,9 @@ def add_variants_arguments(p) -> None:
                         "named filter0, filter1, ...)")
     p.add_argument("--database", metavar="DB",
                    help="name the --motifs here against this database ('jaspar', 'pyjaspar[:RELEASE[:TAXON]]' or a "
-                        "MEME file): the best TOMTOM match followed by the matches it cannot tell apart (p-value within a "
-                        "factor 10^0.5 of the best), e.g. filter6 CEBPE_MA0837.3/CEBPB_MA0466.4 (default: the MEME's alt "
-                        "names as they are)")
+                        "MEME file): the best TOMTOM match followed by the matches it cannot tell apart (p-value "
+                        "within a factor 10^0.5 of the best), e.g. filter6 CEBPE_MA0837.3/CEBPB_MA0466.4 (default: "
+                        "the MEME's alt names as they are)")
     p.add_argument("--batch-size", type=int, default=256, help="variants per forward pass")
     add_device_argument(p)
     p.add_argument("--force", action="store_true", help="overwrite an existing output file")
