@@ -10,8 +10,9 @@ of the planted instance in ref for ``break``, of the completed one in alt for ``
     An SNV inside a planted site, at the site's most informative position: the column where putting the
     motif's least likely base lowers that instance's log-odds score the most. The alt allele is that base.
     Only at *called* sites (``max_site_p``, default 1e-4): planted instances are sampled from the PWM, and
-    some samples score no better than chance windows (about one in six on the ``multilabel`` preset), so
-    that neither the generating motif scanned FIMO-style nor a model can be expected to see a site there.
+    some samples score no better than one random window in 10,000 does (16-22 % of the sites on the
+    ``multilabel`` preset), so neither a FIMO-style scan with the generating motif nor a model can be
+    expected to see a site there.
     A site is called when its log-odds score under the generating PWM (log2 odds against a uniform
     background, probabilities clipped at 1e-3, scores binned at 0.1 bit) has an exact p-value of at most
     ``max_site_p`` (:func:`site_pvalue`; FIMO's default threshold is 1e-4). ``max_site_p=None`` draws from
