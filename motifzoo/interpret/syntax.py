@@ -927,7 +927,7 @@ def rules_from_cooccurrence(model, instances: pd.DataFrame, geometry: pd.DataFra
     outputs = np.asarray(outputs, dtype=np.float64)
     n_seqs, n_targets = outputs.shape
     binary = model.task == "binary"
-    y = 1.0 / (1.0 + np.exp(-outputs)) if binary else outputs
+    y = torch.sigmoid(torch.as_tensor(outputs)).numpy() if binary else outputs
     margin = np.full(n_targets, min_interaction) if binary else min_interaction * outputs.std(0)
     targets = _targets(model, n_targets, target_names)
     min_support = min_support if min_support is not None else max(10, int(np.ceil(0.0025 * n_seqs)))
