@@ -116,6 +116,13 @@ def truth_rows(effects: pd.DataFrame, variants: pd.DataFrame, target_of: dict) -
     return merged
 
 
+def best_score(checkpoint) -> float:
+    """The validation score of the checkpoint that is scored (its ModelCheckpoint's best), not of the last epoch."""
+    callbacks = torch.load(checkpoint, map_location="cpu", weights_only=True).get("callbacks", {})
+    scores = [v.get("best_model_score") for k, v in callbacks.items() if k.startswith("ModelCheckpoint")]
+    return float(scores[0]) if scores and scores[0] is not None else float("nan")
+
+
 def run_seed(seed: int, args, database) -> list[dict]:
     out = Path(args.out) / f"seed{seed}"
     out.mkdir(parents=True, exist_ok=True)
@@ -137,14 +144,10 @@ def run_seed(seed: int, args, database) -> list[dict]:
         if args.models and name not in args.models:
             continue
         tag = name.replace(" ", "_").lower()
-        t0 = time.perf_counter()
         done = sorted((out / tag).glob("**/checkpoints/best.ckpt")) if args.reuse else []
         t0 = time.perf_counter()
         if done:
             best = done[-1]
-            callbacks = torch.load(best, map_location="cpu", weights_only=True).get("callbacks", {})
-            scores = [v.get("best_model_score") for k, v in callbacks.items() if k.startswith("ModelCheckpoint")]
-            val = float(scores[0]) if scores and scores[0] is not None else float("nan")
         else:
             overrides = {"model": model_cfg} if model_cfg else {}
             with contextlib.redirect_stdout(io.StringIO()):
@@ -152,8 +155,9 @@ def run_seed(seed: int, args, database) -> list[dict]:
                                       trainer={"max_epochs": args.epochs, "default_root_dir": str(out / tag),
                                                "enable_progress_bar": False, "enable_model_summary": False},
                                       early_stopping={"patience": args.patience})
-            best, val = result.best_checkpoint, float(result.metrics.get("val/score", float("nan")))
+            best = result.best_checkpoint
         train_s = time.perf_counter() - t0
+        val = best_score(best)
         model = motifzoo.load(best)
         motifs, _ = model_motifs(model, x_all)
         annotation = annotate(motifs, database, significant_only=False) if motifs else None
