@@ -497,10 +497,32 @@ class Argminn(_PenalisedScannerModel):
         """Attention on each token position relative to uniform, max over layers and heads: (N, 4, L) -> (N, L').
 
         1 means the position gets the attention of a uniform distribution; ARGMINN-style instance
-        calls keep positions well above 1.
+        calls keep positions well above 1. With the motif-pair context (``pair_range > 0``) an attended
+        token also reads the positions its context kernel reaches, so position p gets
+        ``max_d attention(p - d) * w(d)``, with ``w(d)`` the kernel's weight on offset d relative to its
+        largest (:meth:`pair_reach`): the partner d bp away of an attended motif counts as attended.
         """
         _, attention = self.forward(x, return_attention=True)
-        return attention.amax(dim=(1, 2)) * attention.shape[-1]
+        attended = attention.amax(dim=(1, 2)) * attention.shape[-1]  # (N, L')
+        if self.pair_context is None:
+            return attended
+        weight = self.pair_reach()  # (2R + 1,), offsets d = -R .. R
+        reach = (len(weight) - 1) // 2
+        windows = F.pad(attended, (reach, reach)).unfold(1, len(weight), 1)  # [n, p, t] = attended[p + t - R]
+        return torch.maximum(attended, (windows * weight.flip(0)).amax(-1))
+
+    @torch.no_grad()
+    def pair_reach(self) -> torch.Tensor:
+        """Weight of each offset d = -R .. R in the motif-pair context, relative to the largest: (2R + 1,).
+
+        The norm over token features of the context's effective kernel (projection x maps), max over
+        motif channels. Raises if the model has no pair context.
+        """
+        if self.pair_context is None:
+            raise ValueError("this model has no motif-pair context (pair_range = 0)")
+        kernel = torch.einsum("hp,pct->hct", self.pair_project.weight, self.pair_context)
+        weight = kernel.norm(dim=0).amax(0)
+        return weight / weight.max().clamp_min(1e-12)
 
     def regularization(self, epoch: int) -> torch.Tensor | float:
         total = self._filter_penalties(epoch)
