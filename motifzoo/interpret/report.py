@@ -384,12 +384,14 @@ def syntax_readout(model, data=None, threshold: float = 0.5, min_ic: float = 3.0
     except ValueError as err:  # an optional readout: the rest of the report still stands
         return {**empty, "note": f"syntax rules could not be read: {err}"}
     rules = result["rules"]
-    how = ("Significant rules only (q < 0.05, Benjamini-Hochberg over every arrangement tested): an arrangement "
-           "is significant when it changes the output more than the same two motifs in other arrangements. "
-           + ("Rules read from the weights of the model's syntax layer." if layer else
-              "Rules read from motif instances called over --data (sequences stratified by their site counts). "
-              "Models without a syntax layer cannot represent spacing rules explicitly, so read these as what the "
-              "model does with motifs arranged this way."))
+    how = ("Significant rules only (q < 0.05, Benjamini-Hochberg over every rule tested). A spacing rule: an "
+           "arrangement changes the output more than the same two motifs in other arrangements. A co-occurrence "
+           "rule (from --data): having both motifs anywhere changes the predicted probability more than each alone "
+           "adds, by more than 0.1 (cooperation if positive, repression or redundancy if negative). "
+           + ("Spacing rules read from the weights of the model's syntax layer." if layer else
+              "Spacing rules read from motif instances called over --data (sequences stratified by their site "
+              "counts). Models without a syntax layer cannot represent spacing rules explicitly, so read these as "
+              "what the model does with motifs arranged this way."))
     if rules is None or rules.empty:
         return {**empty, "note": "No significant syntax rules at q < 0.05. " + how}
     return {"rules": rules, "pairs": result.get("pairs"), "geometry": result.get("geometry"), "how": how,
