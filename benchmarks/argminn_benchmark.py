@@ -302,7 +302,8 @@ def main():
                 ckpt, seconds, n_epochs, cpu = fit(model, table, folder / model, epochs.get(model, 20), seed)
                 if args.speed:
                     r = {"preset": preset, "seed": seed, "model": model, "n": len(sim.sequences),
-                         "length": len(sim.sequences[0]), "epochs": n_epochs, "s_per_epoch": round(seconds / n_epochs, 2),
+                         "length": len(sim.sequences[0]), "epochs": n_epochs,
+                         "s_per_epoch": round(seconds / n_epochs, 2),
                          "cpu_s_per_epoch": round(cpu / n_epochs, 2),
                          "load_before": round(load, 1), "load_after": round(os.getloadavg()[0], 1),
                          "date": time.strftime("%Y-%m-%d %H:%M")}

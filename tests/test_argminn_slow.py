@@ -4,9 +4,9 @@ Trains the ARGMINN-like attention model on ``argminn_hard_spacing_small`` (JUND 
 18 bp apart, ``++``; negatives include the same pair 1-3 bp off) and checks that the top significant
 rule of :func:`motifzoo.interpret.syntax.syntax_rules` names JUND and TEAD1 (filters named by their most
 significant planted TOMTOM match against the planted motifs plus JASPAR, q < 0.05), 18 +- 1 bp apart, with
-a positive effect. Trains up to 50 epochs: passed in 31 min on a shared core (load average 4-11; the arrangement
-was learned at epoch 21: validation auROC 0.80 -> 0.94), 2026-11-30. The same config ranked the planted rule first on 3/3
-seeds of the 4,000-sequence version (benchmarks/syntax.md, "#15 benchmark, afternoon").
+a positive effect. Trains up to 50 epochs: passed in 31 min on a shared core (load average 4-11; the
+arrangement was learned at epoch 21: validation auROC 0.80 -> 0.94), 2026-11-30. The same config ranked the
+planted rule first on 3/3 seeds of the 4,000-sequence version (benchmarks/syntax.md, "#15 benchmark, afternoon").
 """
 from __future__ import annotations
 

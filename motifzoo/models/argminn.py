@@ -385,9 +385,10 @@ class Argminn(_PenalisedScannerModel):
     pair_range, pair_channels : int
         Motif-pair context (``pair_range`` 0 = off): every token also gets ``pair_channels`` learned linear
         maps of the motif activations within +-``pair_range`` bp of its position (``pair_context[p, channel,
-        offset]``, zero-initialised; one FFT convolution), projected to the token width, so "motif b at exactly d bp from this motif a" is a feature of a's token that
-        attention can select in one step, instead of needing a sharp first layer for the relative bias to
-        act on (issue #15).
+        offset]``, zero-initialised; one FFT convolution), projected to the token width, so "motif b at
+        exactly d bp from this motif a" is a feature of a's token that attention can select in one step,
+        instead of needing a sharp first layer for the relative bias to act on (issue #15). Instance calls
+        count the positions an attended token reads this way as attended (:meth:`position_attention`).
 
     Relative spacing: with one query per layer, a sinusoidal encoding alone leaves "motif B d bp
     from the motif layer 1 found" to a rotation the stream must carry from layer to layer; the
