@@ -68,6 +68,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from ..data.encoding import EncodedSequences
 from .instances import (DEFAULT_P, INSTANCE_COLUMNS, ScoreNull, call_instances, merge_instances,  # noqa: F401
                         n_strands, score_null)
 from .pwm import _iter_batches, model_motifs
@@ -610,7 +611,20 @@ def describe_rule(rule) -> str:
 def predict_outputs(model, data, batch_size: int = 256) -> np.ndarray:
     """(N, T) model outputs (logits for binary targets), streamed in batches."""
     model.eval()
-    return torch.cat([model(x) for x in _iter_batches(data, batch_size)]).cpu().numpy()
+    # one growing numpy buffer rather than a list of small tensors kept between the large per-batch ones
+    out, n = None, 0
+    for x in _iter_batches(data, batch_size):
+        y = model(x).cpu().numpy()
+        if out is None:
+            size = len(data) if isinstance(data, (torch.Tensor, np.ndarray, EncodedSequences)) else len(y)
+            out = np.empty((size, y.shape[1]), dtype=y.dtype)
+        if n + len(y) > len(out):
+            out = np.concatenate([out, np.empty((max(len(out), len(y)), y.shape[1]), dtype=y.dtype)])
+        out[n:n + len(y)] = y
+        n += len(y)
+    if out is None:
+        raise ValueError("no sequences given")
+    return out[:n]
 
 
 def motif_instances(calls: pd.DataFrame, groups: pd.DataFrame) -> pd.DataFrame:
