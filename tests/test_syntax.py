@@ -157,6 +157,9 @@ def test_motifs_with_one_jaspar_match_are_one_motif_centered_on_the_match():
     assert apart["unit"].tolist() == [0, 1] and apart["shift"].tolist() == [-3.5, 4.0]
     unnamed = motif_groups(geometry, names=False)
     assert unnamed["unit"].tolist() == [0, 1] and unnamed["shift"].tolist() == [0.0, 0.0]
+    # a named half-site spans the whole CTCF match (15 bp) for the overlap test; unnamed, only its own columns
+    assert groups["extent"].tolist() == [15.0, 15.0]
+    assert unnamed["extent"].tolist() == geometry["width"].astype(float).tolist()
 
 
 def test_overlapping_arrangements_are_dropped():

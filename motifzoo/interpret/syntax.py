@@ -220,12 +220,15 @@ def motif_groups(geometry: pd.DataFrame, merge: bool = True, names: bool = True,
         ``shift`` (the filter's motif center minus the motif's reference center, in columns of the named
         motif: the center of the JASPAR match where the group is named, placed by TOMTOM's alignment of
         the representative and :func:`align_to` of the member on the representative; else the
-        representative's center). Groups whose representatives have the same best JASPAR match are
-        one motif. Filters that are not exported are their own group.
+        representative's center). ``extent``: how many bp a site spans in that frame (the JASPAR
+        match's width where named, else the trimmed motif's): calls closer than the mean of two extents
+        overlap. Groups whose representatives have the same best JASPAR match are one motif. Filters
+        that are not exported are their own group.
     """
     exported = list(geometry.attrs.get("motifs", []))
     groups = pd.DataFrame({"motif": geometry["name"].astype(str).to_list(), "unit": geometry.index.to_numpy(int).copy(),
-                           "motif_name": "", "flip": False, "shift": 0.0}, index=geometry.index.copy())
+                           "motif_name": "", "flip": False, "shift": 0.0,
+                           "extent": geometry["width"].to_numpy(float)}, index=geometry.index.copy())
     if not exported:
         return groups
     annotation, score, widths = None, None, {}
@@ -268,6 +271,8 @@ def motif_groups(geometry: pd.DataFrame, merge: bool = True, names: bool = True,
             _, rep_flip, rep_shift = match[r0]
             groups.loc[f, "flip"] = bool(flip) != rep_flip
             groups.loc[f, "shift"] = rep_shift + (-float(shift) if rep_flip else float(shift))
+            # a site in the match's frame spans the match: two calls closer than that share bases
+            groups.loc[f, "extent"] = float(widths[match[r0][0]])
         else:
             groups.loc[f, ["flip", "shift"]] = [bool(flip), float(shift)]
     return groups
@@ -685,7 +690,8 @@ def rules_from_data(model, data, instances: pd.DataFrame, geometry: pd.DataFrame
     if inst.empty:
         return _finish_rules(None, geometry, groups, method, stranded)
     merge = merge_rc and stranded
-    widths = geometry["width"].to_numpy()
+    # overlap in the motifs' own frame: a named motif's site spans its JASPAR match, not only the trimmed filter
+    widths = (groups["extent"] if "extent" in groups else geometry["width"]).reindex(geometry.index).to_numpy(float)
     # site counts per sequence and motif (capped): the strata
     counts = inst.groupby(["sequence", "filter"]).size().clip(upper=MAX_STRATUM_COUNT).rename("c").reset_index()
     strata = _stratum_moments(counts, outputs)
