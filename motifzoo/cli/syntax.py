@@ -223,11 +223,12 @@ def run_instances(args) -> int:
     out = check_output(args.output, args.force, "instance table")
     model, data = _load(args, need_data=True)
     geometry = motif_geometry(model, data, batch_size=args.batch_size, progress=True, **_motif_kwargs(args))
+    p_threshold = args.p_threshold
     if args.q_threshold is not None:
         from ..interpret.instances import Q_CANDIDATE_P
         _check_fraction(args.q_threshold, "--q")
-        args.p_threshold = Q_CANDIDATE_P
-    calls = call_instances(model, data, geometry, args.p_threshold, attention_threshold=args.attention_threshold,
+        p_threshold = Q_CANDIDATE_P  # --q replaces --p: every window up to this p is a candidate
+    calls = call_instances(model, data, geometry, p_threshold, attention_threshold=args.attention_threshold,
                            keep_all=args.keep_all, batch_size=args.batch_size, progress=True,
                            q_threshold=args.q_threshold)
     if not args.no_merge:

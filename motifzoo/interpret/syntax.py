@@ -278,6 +278,12 @@ def motif_groups(geometry: pd.DataFrame, merge: bool = True, names: bool = True,
     return groups
 
 
+def site_extents(geometry: pd.DataFrame, groups: pd.DataFrame) -> np.ndarray:
+    """(F,) bp a filter's site spans in its motif's frame (``groups["extent"]``): two motif-level calls whose
+    centers are closer than the mean of their extents share bases."""
+    return (groups["extent"] if "extent" in groups else geometry["width"]).reindex(geometry.index).to_numpy(float)
+
+
 def _center_on_match(width: int, match_width: int, offset: int, minus: bool) -> float:
     """A motif's center minus its database match's center, in the match's columns (forward strand).
 
@@ -690,8 +696,7 @@ def rules_from_data(model, data, instances: pd.DataFrame, geometry: pd.DataFrame
     if inst.empty:
         return _finish_rules(None, geometry, groups, method, stranded)
     merge = merge_rc and stranded
-    # overlap in the motifs' own frame: a named motif's site spans its JASPAR match, not only the trimmed filter
-    widths = (groups["extent"] if "extent" in groups else geometry["width"]).reindex(geometry.index).to_numpy(float)
+    widths = site_extents(geometry, groups)
     # site counts per sequence and motif (capped): the strata
     counts = inst.groupby(["sequence", "filter"]).size().clip(upper=MAX_STRATUM_COUNT).rename("c").reset_index()
     strata = _stratum_moments(counts, outputs)
@@ -961,7 +966,7 @@ def rules_from_cooccurrence(model, instances: pd.DataFrame, geometry: pd.DataFra
     n_present = present.sum(1)
     # which pairs to test
     label = dict(zip(groups["unit"].to_numpy(int), groups["motif_name"].astype(str)))
-    widths = geometry["width"].to_numpy()
+    widths = site_extents(geometry, groups)
     held = _held_arrangements(inst, float(widths.max()), stranded, max_chunk_pairs)  # reaches every overlap
     a_h, b_h = held["a"].to_numpy(int), held["b"].to_numpy(int)
     overlap = held[(a_h != b_h) & (np.abs(held["distance"].to_numpy()) < (widths[a_h] + widths[b_h]) / 2)]
