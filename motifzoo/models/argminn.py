@@ -563,6 +563,8 @@ class ArgminnPairwise(_PenalisedScannerModel):
         Dropout on the pooled additive features.
     l1_weight, l1_burn_in, l1_ramp, overlap_weight, overlap_burn_in, overlap_ramp, ramp_start, overlap_batch
         Filter penalties and schedules as in :class:`Argminn`.
+    scanner_init_std : float, optional
+        Normal initialisation of the scanner's filters, as in :class:`Argminn` (``None``: PyTorch's default).
 
     Shapes: (N, 4, L) -> (N, T); ``pair_weights()`` is (T, C, C, max_distance + 1), C = S F,
     channel ``s * F + f`` = filter f on strand s (0 forward, 1 reverse).
@@ -573,7 +575,7 @@ class ArgminnPairwise(_PenalisedScannerModel):
                  pair_l1: float = 1e-4, pair_smooth: float = 1e-3, dropout: float = 0.0,
                  l1_weight: float = 0.05, l1_burn_in: int = 2, l1_ramp: int = 4,
                  overlap_weight: float = 0.5, overlap_burn_in: int = 2, overlap_ramp: int = 4,
-                 ramp_start: float = 1e-3, overlap_batch: int = 0):
+                 ramp_start: float = 1e-3, overlap_batch: int = 0, scanner_init_std: float | None = None):
         super().__init__()
         if input_length < filter_width:
             raise ValueError(f"input_length={input_length} is shorter than filter_width={filter_width}")
@@ -581,7 +583,7 @@ class ArgminnPairwise(_PenalisedScannerModel):
             raise ValueError(f"max_distance must be >= 0, got {max_distance}")
         if pair_l1 < 0 or pair_smooth < 0:
             raise ValueError("pair_l1 and pair_smooth must be >= 0")
-        self.scanner = argminn_scanner(n_filters, filter_width, activation, strands, "pre")
+        self.scanner = argminn_scanner(n_filters, filter_width, activation, strands, "pre", scanner_init_std)
         # start with a firing threshold: at initialisation few background positions pass
         nn.init.constant_(self.scanner.bn.bias, -1.0)
         self.max_distance = max_distance
