@@ -460,14 +460,29 @@ def test_report_section_shows_ref_and_alt_logos(tmp_path):
 
 def test_cli_report_adds_a_variants_section(tmp_path):
     from clirun import run
+    from motifzoo.interpret.annotate import load_database
+    from motifzoo.motifs import write_meme
     ckpt = tmp_path / "planted.ckpt"
     motifzoo.save(planted_model(), ckpt, target_names=TARGETS, task="binary", input_length=L)
     rows = [site_snv(0, at=40, seed=1), site_snv(1, at=20, seed=2)]
     table = tmp_path / "v.tsv"
     table.write_text("name\tref\talt\n" + "".join(f"v{i}\t{r}\t{a}\n" for i, (r, a, _) in enumerate(rows)))
+    # JASPAR plus a twin of FOXA1 TOMTOM cannot tell apart from it
+    foxa1 = load_jaspar(IDS)[1]
+    database = tmp_path / "db.meme"
+    write_meme(load_database("jaspar") + [Motif("MX0001.1", foxa1.pwm.copy(), altname="FOXTWIN")], database)
     rc, out, err = run(["report", str(ckpt), "-d", str(tmp_path / "rep"), "--variants", str(table), "--no-syntax",
-                        "--device", "cpu"])
+                        "--database", str(database), "--device", "cpu"])
     assert rc == 0, err
     page = (tmp_path / "rep" / "index.html").read_text()
     assert "<section id='variants'>" in page and "variant_effects.tsv" in page
     assert (tmp_path / "rep" / "variant_effects.tsv").exists()
+    # the section names motifs as `motifzoo variants --database` does (the twins too), not by best match alone
+    rc, out, err = run(["variants", str(ckpt), "--variants", str(table), "-o", str(tmp_path / "cli.tsv"),
+                        "--motifs", str(tmp_path / "rep" / "motifs.meme"), "--database", str(database),
+                        "--device", "cpu"])
+    assert rc == 0, err
+    in_report = pd.read_csv(tmp_path / "rep" / "variant_effects.tsv", sep="\t")
+    from_cli = pd.read_csv(tmp_path / "cli.tsv", sep="\t")
+    assert list(in_report["motif"]) == list(from_cli["motif"])
+    assert in_report["motif"].str.contains("FOXTWIN_MX0001.1").any()

@@ -687,7 +687,7 @@ def write_report(model, out_dir, data=None, *, checkpoint=None, data_path=None, 
     extra_sections = []
     if variants is not None:
         from .variants_report import variants_section
-        body, extra_files = variants_section(model, variants, out, genome=genome, motifs=labelled,
+        body, extra_files = variants_section(model, variants, out, genome=genome, motifs=labelled, database=db,
                                              batch_size=batch_size)
         files.update(extra_files)
         extra_sections.append(("variants", "Variants", body))

@@ -80,7 +80,7 @@ def embedded_png(fig, dpi: int = 100) -> tuple[str, int, int]:
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii"), int(width), int(height)
 
 
-def variants_section(model, variants, out_dir, *, genome=None, motifs=None, n_top: int = N_TOP,
+def variants_section(model, variants, out_dir, *, genome=None, motifs=None, database=None, n_top: int = N_TOP,
                      batch_size: int = 256, device=None) -> tuple[str, dict]:
     """Score ``variants`` and write the report section's files into ``out_dir``.
 
@@ -93,6 +93,10 @@ def variants_section(model, variants, out_dir, *, genome=None, motifs=None, n_to
         The report directory (must exist): ``variant_effects.tsv`` is written there; the logos are embedded.
     motifs : list of Motif, optional
         The report's exported, annotated motifs: variants are explained by these, with their names.
+    database : str, path or list of Motif, optional
+        Name the motifs as ``motifzoo variants --database`` does (the best match and the matches TOMTOM
+        cannot tell apart from it, :func:`~motifzoo.interpret.variants.name_motifs`), so the section and
+        ``motifzoo variants`` give the same labels.
 
     Returns
     -------
@@ -100,7 +104,7 @@ def variants_section(model, variants, out_dir, *, genome=None, motifs=None, n_to
         The section body and ``{file name: description}`` of the downloads it adds.
     """
     out = Path(out_dir)
-    n = write_variant_effects(model, variants, out / EFFECTS_FILE, genome=genome, motifs=motifs,
+    n = write_variant_effects(model, variants, out / EFFECTS_FILE, genome=genome, motifs=motifs, database=database,
                               batch_size=batch_size, device=device)
     effects = pd.read_csv(out / EFFECTS_FILE, sep="\t", keep_default_na=True)
     top = top_variants(effects, n_top)
