@@ -29,7 +29,7 @@ import torch
 import torch.nn.functional as F
 
 from .progress import progress_bar
-from .pwm import _iter_batches, _n_batches
+from .pwm import _iter_batches, _n_batches, _shuffled_batches
 
 #: default per-window p-value threshold of an instance call (FIMO's default is 1e-4 per position)
 DEFAULT_P = 1e-4
@@ -125,6 +125,18 @@ class ScoreNull:
         return np.nextafter(self.tail[:, k].astype(np.float32), np.float32(np.inf)).astype(np.float64)
 
 
+def _first_sequences(batches, limit: int):
+    """The batches cut to their first ``limit`` sequences in all (no batch is read past them)."""
+    left = limit
+    if left <= 0:
+        return
+    for x in batches:
+        yield x[:left]
+        left -= len(x)
+        if left <= 0:
+            return
+
+
 @torch.no_grad()
 def score_null(model, data, max_sequences: int = 4000, keep_fraction: float = 0.01, seed: int = 0,
                batch_size: int = 256) -> ScoreNull:
@@ -146,18 +158,9 @@ def score_null(model, data, max_sequences: int = 4000, keep_fraction: float = 0.
     -------
     ScoreNull
     """
-    from ..data.encoding import codes_to_one_hot, one_hot_to_codes
-    from ..data.shuffle import dinucleotide_shuffle, row_seeds
     model.eval()
-    tail, n, offset = None, 0, 0
-    for x in _iter_batches(data, batch_size):
-        x = x[: max_sequences - offset]
-        if len(x) == 0:
-            break
-        seeds = row_seeds(seed, np.arange(offset, offset + len(x)))
-        codes = one_hot_to_codes(x).to(torch.uint8).cpu().numpy()
-        shuffled = codes_to_one_hot(dinucleotide_shuffle(codes, seeds)).to(x.device, torch.float32)
-        offset += len(x)
+    tail, n = None, 0
+    for shuffled in _shuffled_batches(_first_sequences(_iter_batches(data, batch_size), max_sequences), seed):
         scores = model.stranded_activations(shuffled).amax(dim=1).cpu()  # (B, F, L')
         n += scores.shape[0] * scores.shape[2]
         flat = scores.permute(1, 0, 2).reshape(scores.shape[1], -1)

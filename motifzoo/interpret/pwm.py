@@ -75,6 +75,20 @@ def _n_batches(data, batch_size: int) -> int | None:
         return None
 
 
+def _shuffled_batches(batches: Iterable[torch.Tensor], seed: int, device=None) -> Iterable[torch.Tensor]:
+    """Dinucleotide-shuffled copies (B, 4, L) of one-hot ``batches``; sequence i of the stream (counted
+    across batches) is shuffled with ``row_seeds(seed, i)``, so a shuffle depends on the seed and index only."""
+    from ..data.encoding import codes_to_one_hot, one_hot_to_codes
+    from ..data.shuffle import dinucleotide_shuffle, row_seeds
+    offset = 0
+    for x in batches:
+        seeds = row_seeds(seed, np.arange(offset, offset + len(x)))
+        offset += len(x)
+        codes = one_hot_to_codes(x).to(torch.uint8).cpu().numpy()
+        yield codes_to_one_hot(dinucleotide_shuffle(codes, seeds)).to(x.device if device is None else device,
+                                                                      torch.float32)
+
+
 def _model_device(model) -> torch.device:
     """Where the model's parameters are (the CPU for a model without parameters)."""
     return next(iter(model.parameters()), torch.empty(0)).device
@@ -191,19 +205,14 @@ def shuffled_site_counts(model, data, min_activation, seed: int = 0, batch_size:
     numpy.ndarray, shape (F,)
         Site counts on the shuffled sequences.
     """
-    from ..data.encoding import codes_to_one_hot, one_hot_to_codes
-    from ..data.shuffle import dinucleotide_shuffle, row_seeds
     from .progress import progress_bar
     device = _model_device(model) if device is None else device
     model = model.to(device).eval()
     cut = torch.as_tensor(np.asarray(min_activation), dtype=torch.float32, device=device).clamp_min(1e-12)
-    counts, offset = torch.zeros(len(cut), dtype=torch.float64, device=device), 0
-    for x in progress_bar(_iter_batches(data, batch_size), enabled=progress, total=_n_batches(data, batch_size),
-                          desc="shuffled null", unit="batch"):
-        seeds = row_seeds(seed, np.arange(offset, offset + len(x)))
-        offset += len(x)
-        codes = one_hot_to_codes(x).to(torch.uint8).cpu().numpy()
-        shuffled = codes_to_one_hot(dinucleotide_shuffle(codes, seeds)).to(device, torch.float32)
+    counts = torch.zeros(len(cut), dtype=torch.float64, device=device)
+    batches = progress_bar(_iter_batches(data, batch_size), enabled=progress, total=_n_batches(data, batch_size),
+                           desc="shuffled null", unit="batch")
+    for shuffled in _shuffled_batches(batches, seed, device):
         act = model.stranded_activations(shuffled).amax(dim=1)
         counts += (act > cut[None, :, None]).sum(dim=(0, 2)).double()
     return counts.cpu().numpy().astype(int)
