@@ -65,10 +65,15 @@ def _iter_batches(data, batch_size: int) -> Iterable[torch.Tensor]:
         yield batch[0] if isinstance(batch, (tuple, list)) else batch
 
 
+def _n_sequences(data) -> int | None:
+    """Number of sequences in ``data`` when it is held whole (a tensor, array or EncodedSequences), else None."""
+    return len(data) if isinstance(data, (torch.Tensor, np.ndarray, EncodedSequences)) else None
+
+
 def _n_batches(data, batch_size: int) -> int | None:
     """Number of batches :func:`_iter_batches` yields (None when unknown), for progress bars."""
-    if isinstance(data, (torch.Tensor, np.ndarray, EncodedSequences)):
-        return -(-len(data) // batch_size)
+    if (n := _n_sequences(data)) is not None:
+        return -(-n // batch_size)
     try:
         return len(data)
     except TypeError:

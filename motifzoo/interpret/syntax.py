@@ -68,10 +68,9 @@ import numpy as np
 import pandas as pd
 import torch
 
-from ..data.encoding import EncodedSequences
 from .instances import (DEFAULT_P, INSTANCE_COLUMNS, ScoreNull, call_instances, merge_instances,  # noqa: F401
                         n_strands, score_null)
-from .pwm import _iter_batches, model_motifs
+from .pwm import _iter_batches, _n_sequences, model_motifs
 
 ORIENTATIONS = ("++", "+-", "-+", "--")
 #: every column a rule table can have; single-strand models drop :data:`STRAND_COLUMNS`
@@ -627,7 +626,7 @@ def predict_outputs(model, data, batch_size: int = 256) -> np.ndarray:
     for x in _iter_batches(data, batch_size):
         y = model(x).cpu().numpy()
         if out is None:
-            size = len(data) if isinstance(data, (torch.Tensor, np.ndarray, EncodedSequences)) else len(y)
+            size = _n_sequences(data) or len(y)
             out = np.empty((size, y.shape[1]), dtype=y.dtype)
         if n + len(y) > len(out):
             out = np.concatenate([out, np.empty((max(len(out), len(y)), y.shape[1]), dtype=y.dtype)])
