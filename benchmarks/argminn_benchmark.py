@@ -26,7 +26,13 @@ For each preset (``motifzoo.data.simulate_argminn`` plus the older ``spacing``/`
         --presets argminn_hard_spacing --seeds 0 --models argminn expcnn_shallow --n 3000
 
 Prints a Markdown row per run and appends JSON lines to OUT/results.jsonl (``--table`` re-prints the
-table from there). ``--speed`` only trains (``--epochs`` each) and records seconds per epoch and the load
+table from there). ``--step`` times one training step per model variant (random data, all penalties at full
+weight, the variants alternating in this process so they share the machine's load; best of ``--repeats``):
+
+    OMP_NUM_THREADS=1 python benchmarks/argminn_benchmark.py --step --length 500 \
+        --variants expcnn_shallow argminn "argminn:overlap_batch=32"
+
+``--speed`` only trains (``--epochs`` each) and records seconds per epoch and the load
 average to OUT/speed.jsonl; run it with the models side by side in one process so that they share a load.
 """
 from __future__ import annotations
@@ -87,6 +93,45 @@ def test_auroc(ckpt: str, table: Path) -> float:
     pred = torch.cat([model(x[i:i + 512]) for i in range(0, len(x), 512)]).numpy()
     y = frame.loc[test, frame.columns[2:]].to_numpy()
     return float(np.mean([auroc(y[:, t], pred[:, t]) for t in range(y.shape[1])]))
+
+
+def parse_variant(spec: str) -> tuple[str, dict]:
+    """``model[:key=value,key=value]`` -> (model, arch_kwargs overrides); values parsed as YAML scalars."""
+    import yaml
+    model, _, rest = spec.partition(":")
+    over = {k: yaml.safe_load(v) for k, v in (kv.split("=", 1) for kv in rest.split(",") if kv)}
+    return model, over
+
+
+def step_times(variants: list[str], length: int, batch: int, repeats: int, epoch: int = 1000) -> dict[str, float]:
+    """Best-of-``repeats`` seconds of one training step (forward, BCE + ``regularization(epoch)``, backward, AdamW)
+    of each variant (the shipped config's model with arch_kwargs overridden) on one random batch; the variants
+    alternate so that they share the load. ``epoch`` 1000: every penalty at full weight."""
+    import yaml
+    from motifzoo.models.registry import get_model
+    from motifzoo.models.registry import coerce_hyperparameters
+    torch.manual_seed(0)
+    x = torch.nn.functional.one_hot(torch.randint(0, 4, (batch, length)), 4).transpose(1, 2).float()
+    y = torch.randint(0, 2, (batch, 1)).float()
+    built = {}
+    for spec in variants:
+        model, over = parse_variant(spec)
+        cfg = yaml.safe_load(Path(CONFIGS[model]).read_text())["model"]
+        kwargs = coerce_hyperparameters(cfg["arch"], {**cfg.get("arch_kwargs", {}), **over})
+        net = get_model(cfg["arch"], n_targets=1, input_length=length, **kwargs)
+        net.train()
+        built[spec] = (net, torch.optim.AdamW(net.parameters(), lr=cfg.get("lr", 1e-3)))
+    best = {spec: float("inf") for spec in variants}
+    for _ in range(repeats + 1):  # the first round warms up
+        for spec, (net, opt) in built.items():
+            t0 = time.perf_counter()
+            opt.zero_grad()
+            loss = torch.nn.functional.binary_cross_entropy_with_logits(net(x), y)
+            reg = net.regularization(epoch) if hasattr(net, "regularization") else 0.0
+            (loss + reg).backward()
+            opt.step()
+            best[spec] = min(best[spec], time.perf_counter() - t0) if _ else best[spec]
+    return best
 
 
 def fit(model: str, table: Path, root: Path, epochs: int, seed: int) -> tuple[str, float, int, float]:
@@ -262,6 +307,11 @@ def main():
     ap.add_argument("--table", action="store_true", help="only print the table from OUT/results.jsonl")
     ap.add_argument("--reeval", action="store_true",
                     help="recompute motifs, rules and scores of every run in OUT/results.jsonl from its checkpoint")
+    ap.add_argument("--step", action="store_true", help="time one training step of each of --variants (see above)")
+    ap.add_argument("--variants", nargs="+", default=["expcnn_shallow", "argminn"],
+                    help="for --step: model[:key=value,...] (arch_kwargs overrides of the shipped config)")
+    ap.add_argument("--repeats", type=int, default=5, help="for --step: timed rounds (best of)")
+    ap.add_argument("--batch", type=int, default=128, help="for --step: batch size")
     ap.add_argument("--speed", action="store_true",
                     help="only train (no evaluation) and print seconds per epoch with the machine's load average, "
                          "to OUT/speed.jsonl")
@@ -274,6 +324,20 @@ def main():
         print(HEADER)
         for line in log.read_text().splitlines():
             print(row(json.loads(line)))
+        return
+    if args.step:
+        load = os.getloadavg()[0]
+        times = step_times(args.variants, args.length or 500, args.batch, args.repeats)
+        ref = times[args.variants[0]]
+        print(f"| variant | s/step | x {args.variants[0]} |\n|---|---|---|")
+        for spec, t in times.items():
+            print(f"| `{spec}` | {t:.3f} | {t / ref:.2f} |")
+        r = {"length": args.length or 500, "batch": args.batch, "repeats": args.repeats, "times": times,
+             "load_before": round(load, 2), "load_after": round(os.getloadavg()[0], 2),
+             "date": time.strftime("%Y-%m-%d %H:%M")}
+        print(json.dumps(r))
+        with (out / "step.jsonl").open("a") as fh:
+            fh.write(json.dumps(r) + "\n")
         return
     epochs = {k: int(v) for k, v in (e.split("=") for e in args.epochs)}
     background = load_jaspar()

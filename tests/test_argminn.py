@@ -5,9 +5,9 @@ import pytest
 import torch
 
 from motifzoo.models import get_model
-from motifzoo.models.argminn import (attention_entropy, filter_overlap_penalty, filter_overlap_penalty_cofire,
-                                     filter_sparsity_penalty, overlap_matrix, relative_position_bias, schedule_weight,
-                                     sinusoidal_encoding)
+from motifzoo.models.argminn import (FactoredTokens, StreamCrossAttention, attention_entropy, fft_conv1d,
+                                     filter_overlap_penalty, filter_overlap_penalty_cofire, filter_sparsity_penalty,
+                                     overlap_matrix, relative_position_bias, schedule_weight, sinusoidal_encoding)
 from motifzoo.models.scanner import reverse_complement_filters
 
 
@@ -212,6 +212,42 @@ def test_relative_bias_enters_the_second_layer_logits():
     assert torch.allclose(att[:, 0], att_plain[:, 0])
     shift = att[:, 1].log() - att_plain[:, 1].log() - relative_position_bias(att[:, 0], 2.0 * rel.relative[0])
     assert torch.allclose(shift, shift[..., :1].expand_as(shift), atol=1e-4)  # equal up to the softmax constant
+
+
+@pytest.mark.parametrize("shape", [(3, 4, 50, 5, 7, 3), (2, 3, 20, 4, 41, 20), (1, 1, 5, 1, 3, 0), (2, 3, 17, 2, 9, 0)])
+def test_fft_conv1d_and_its_gradients_equal_conv1d(shape):
+    """Values and both gradients of the FFT convolution (issue #15: custom backward) are conv1d's."""
+    n, c, length, o, k, pad = shape
+    g = torch.Generator().manual_seed(1)
+    x = torch.randn(n, c, length, dtype=torch.float64, generator=g, requires_grad=True)
+    w = torch.randn(o, c, k, dtype=torch.float64, generator=g, requires_grad=True)
+    got, want = fft_conv1d(x, w, pad), torch.nn.functional.conv1d(x, w, padding=pad)
+    assert torch.allclose(got, want, atol=1e-10)
+    grad = torch.randn(want.shape, dtype=torch.float64, generator=g)
+    for a, b in zip(torch.autograd.grad(got, (x, w), grad), torch.autograd.grad(want, (x, w), grad)):
+        assert torch.allclose(a, b, atol=1e-10)
+    small = (x[:1, :, :12].detach().clone().requires_grad_(), w[:2, :, :5].detach().clone().requires_grad_())
+    assert torch.autograd.gradcheck(lambda x, w: fft_conv1d(x, w, min(pad, 4)), small)
+
+
+def test_factored_tokens_give_the_materialised_attention():
+    """Attention over FactoredTokens (never materialised, issue #15) equals attention over the token tensor,
+    values and gradients."""
+    torch.manual_seed(0)
+    layer = StreamCrossAttention(8, 16, 2, 8).double()
+    maps = [torch.randn(3, 5, 30, dtype=torch.float64, requires_grad=True),
+            torch.randn(3, 2, 30, dtype=torch.float64, requires_grad=True)]
+    mixes = [torch.randn(8, 5, dtype=torch.float64), torch.randn(8, 2, dtype=torch.float64)]
+    shared = torch.randn(30, 8, dtype=torch.float64)
+    stream, bias = torch.randn(3, 16, dtype=torch.float64), torch.randn(3, 2, 30, dtype=torch.float64)
+    factored = FactoredTokens(maps, mixes, shared)
+    tokens = factored.materialise()
+    assert torch.allclose(tokens[1, 4], maps[0][1, :, 4] @ mixes[0].T + maps[1][1, :, 4] @ mixes[1].T + shared[4])
+    (u1, p1), (u2, p2) = layer(factored, stream, bias), layer(tokens, stream, bias)
+    assert torch.allclose(u1, u2) and torch.allclose(p1, p2)
+    g1 = torch.autograd.grad(u1.sum() + p1.square().sum(), maps)
+    g2 = torch.autograd.grad(u2.sum() + p2.square().sum(), maps)
+    assert all(torch.allclose(a, b) for a, b in zip(g1, g2))
 
 
 def test_sinusoidal_encoding():
