@@ -104,7 +104,7 @@ def parse_variant(spec: str) -> tuple[str, dict]:
 
 
 def step_times(variants: list[str], length: int, batch: int, repeats: int, epoch: int = 1000) -> dict[str, float]:
-    """Best-of-``repeats`` seconds of one training step (forward, BCE + ``regularization(epoch)``, backward, AdamW)
+    """Best-of-``repeats`` wall and CPU seconds of one training step (forward, BCE + ``regularization(epoch)``, backward, AdamW)
     of each variant (the shipped config's model with arch_kwargs overridden) on one random batch; the variants
     alternate so that they share the load. ``epoch`` 1000: every penalty at full weight."""
     import yaml
@@ -122,16 +122,19 @@ def step_times(variants: list[str], length: int, batch: int, repeats: int, epoch
         net.train()
         built[spec] = (net, torch.optim.AdamW(net.parameters(), lr=cfg.get("lr", 1e-3)))
     best = {spec: float("inf") for spec in variants}
+    best_cpu = dict(best)
     for _ in range(repeats + 1):  # the first round warms up
         for spec, (net, opt) in built.items():
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             opt.zero_grad()
             loss = torch.nn.functional.binary_cross_entropy_with_logits(net(x), y)
             reg = net.regularization(epoch) if hasattr(net, "regularization") else 0.0
             (loss + reg).backward()
             opt.step()
-            best[spec] = min(best[spec], time.perf_counter() - t0) if _ else best[spec]
-    return best
+            if _:
+                best[spec] = min(best[spec], time.perf_counter() - t0)
+                best_cpu[spec] = min(best_cpu[spec], time.process_time() - c0)
+    return best, best_cpu
 
 
 def fit(model: str, table: Path, root: Path, epochs: int, seed: int) -> tuple[str, float, int, float]:
@@ -327,12 +330,13 @@ def main():
         return
     if args.step:
         load = os.getloadavg()[0]
-        times = step_times(args.variants, args.length or 500, args.batch, args.repeats)
-        ref = times[args.variants[0]]
-        print(f"| variant | s/step | x {args.variants[0]} |\n|---|---|---|")
+        times, cpu = step_times(args.variants, args.length or 500, args.batch, args.repeats)
+        ref, ref_cpu = times[args.variants[0]], cpu[args.variants[0]]
+        print(f"| variant | s/step (wall) | x {args.variants[0]} | CPU s/step | x {args.variants[0]} |\n"
+              "|---|---|---|---|---|")
         for spec, t in times.items():
-            print(f"| `{spec}` | {t:.3f} | {t / ref:.2f} |")
-        r = {"length": args.length or 500, "batch": args.batch, "repeats": args.repeats, "times": times,
+            print(f"| `{spec}` | {t:.3f} | {t / ref:.2f} | {cpu[spec]:.3f} | {cpu[spec] / ref_cpu:.2f} |")
+        r = {"length": args.length or 500, "batch": args.batch, "repeats": args.repeats, "times": times, "cpu": cpu,
              "load_before": round(load, 2), "load_after": round(os.getloadavg()[0], 2),
              "date": time.strftime("%Y-%m-%d %H:%M")}
         print(json.dumps(r))

@@ -114,47 +114,59 @@ def _fft_size(n: int) -> int:
     return best
 
 
-def _complex_matmul(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-    """Batched complex matrix product (f, m, k) @ (f, k, p) -> (f, m, p) as one real one:
-    ``[Re a, Im a] @ [[Re b, Im b], [-Im b, Re b]]`` (complex ``bmm`` on CPU copies every batch)."""
-    p = b.shape[-1]
-    a_block = torch.cat([a.real, a.imag], -1)
-    b_block = torch.cat([torch.cat([b.real, b.imag], -1), torch.cat([-b.imag, b.real], -1)], -2)
-    out = torch.bmm(a_block, b_block)
-    return torch.complex(out[..., :p], out[..., p:])
+def _real_block(spec: torch.Tensor) -> torch.Tensor:
+    """Complex (N, C, f) -> real (f, N, 2C): real parts in columns [:C], imaginary parts in [C:]."""
+    n, channels, freqs = spec.shape
+    return torch.view_as_real(spec).permute(2, 0, 3, 1).reshape(freqs, n, 2 * channels)
+
+
+def _block_matrix(b: torch.Tensor) -> torch.Tensor:
+    """Complex (f, k, p) -> real (f, 2k, 2p) with ``[Re a, Im a] @ result`` = ``a @ b`` as interleaved (re, im)
+    columns, i.e. a real view of the complex product (complex ``bmm`` on CPU copies every batch)."""
+    f, k, p = b.shape
+    top, bottom = torch.stack([b.real, b.imag], -1), torch.stack([-b.imag, b.real], -1)  # (f, k, p, 2)
+    return torch.cat([top, bottom], 1).reshape(f, 2 * k, 2 * p)
 
 
 class _FFTConv1d(torch.autograd.Function):
     """:func:`fft_conv1d` with its gradients computed by FFT too (correlations of the output gradient with the
-    saved input and kernel spectra): autograd through ``rfft`` pads every gradient to a full complex spectrum."""
+    saved input and kernel spectra): autograd through ``rfft`` pads every gradient to a full complex spectrum.
+    Spectra are kept as real blocks (:func:`_real_block`) so every sum over channels or sequences is one real
+    batched matrix product per frequency."""
 
     @staticmethod
     def forward(ctx, x, weight, padding):
         n, channels, length = x.shape
         out_channels, width = weight.shape[0], weight.shape[-1]
         size = _fft_size(length + width - 1)  # >= a full linear convolution: no wrap-around
-        spec_x = torch.fft.rfft(x, size).permute(2, 0, 1)  # (f, N, C)
-        spec_w = torch.fft.rfft(weight.flip(-1), size).permute(2, 1, 0)  # (f, C, O): the flipped kernel h
-        out = torch.fft.irfft(_complex_matmul(spec_x, spec_w).permute(1, 2, 0), size)  # (N, O, size): x * h
+        x_block = _real_block(torch.fft.rfft(x, size))  # (f, N, 2C)
+        spec_h = torch.fft.rfft(weight.flip(-1), size).permute(2, 1, 0)  # (f, C, O): the flipped kernel h
+        product = torch.view_as_complex(torch.bmm(x_block, _block_matrix(spec_h)).view(-1, n, out_channels, 2))
+        out = torch.fft.irfft(product.permute(1, 2, 0), size)  # (N, O, size): the full convolution x * h
         start, out_length = width - 1 - padding, length + 2 * padding - width + 1
-        ctx.save_for_backward(spec_x, spec_w)
+        ctx.save_for_backward(x_block, spec_h)
         ctx.shape = (length, width, size, start, out_length)
         return out[..., start:start + out_length]
 
     @staticmethod
     def backward(ctx, grad):
-        spec_x, spec_w = ctx.saved_tensors
+        x_block, spec_h = ctx.saved_tensors
         length, width, size, start, out_length = ctx.shape
+        freqs, n, channels = x_block.shape[0], x_block.shape[1], x_block.shape[2] // 2
+        out_channels = spec_h.shape[-1]
         # z = x * h (full linear convolution, y = z[start:start + out_length]); with g = dL/dz (zero elsewhere):
         # dL/dx[j] = sum_m g[j + m] h[m] and dL/dh[m] = sum_j g[j + m] x[j], i.e. G conj(H) and G conj(X)
-        spec_g = torch.fft.rfft(F.pad(grad, (start, size - start - out_length)), size).permute(2, 0, 1)  # (f, N, O)
+        g_block = _real_block(torch.fft.rfft(F.pad(grad, (start, size - start - out_length)), size))  # (f, N, 2O)
         grad_x = grad_w = None
         if ctx.needs_input_grad[0]:
-            grad_x = torch.fft.irfft(_complex_matmul(spec_g, spec_w.transpose(1, 2).conj()).permute(1, 2, 0),
-                                     size)[..., :length]
+            spec = torch.bmm(g_block, _block_matrix(spec_h.transpose(1, 2).conj())).view(freqs, n, channels, 2)
+            grad_x = torch.fft.irfft(torch.view_as_complex(spec).permute(1, 2, 0), size)[..., :length]
         if ctx.needs_input_grad[1]:
-            grad_h = torch.fft.irfft(_complex_matmul(spec_g.transpose(1, 2), spec_x.conj()).permute(1, 2, 0), size)
-            grad_w = grad_h[..., :width].flip(-1)
+            # [Gr | Gi]^T [Xr | Xi]: Re(G^T conj X) = Gr^T Xr + Gi^T Xi, Im = Gi^T Xr - Gr^T Xi
+            p = torch.bmm(g_block.transpose(1, 2), x_block)  # (f, 2O, 2C)
+            o, c = out_channels, channels
+            spec = torch.complex(p[:, :o, :c] + p[:, o:, c:], p[:, o:, :c] - p[:, :o, c:])  # (f, O, C)
+            grad_w = torch.fft.irfft(spec.permute(1, 2, 0), size)[..., :width].flip(-1)
         return grad_x, grad_w, None
 
 
@@ -165,7 +177,7 @@ def fft_conv1d(x: torch.Tensor, weight: torch.Tensor, padding: int) -> torch.Ten
     ~4x faster than ``conv1d`` for long kernels on few channels (the relative-position bias:
     K = 121) and ~1.5x for the overlap penalty (issue #15). The transform length is the first 5-smooth
     number >= L + K - 1 (no wrap-around); the sum over input channels of the complex products is one
-    real batched matrix product per frequency (:func:`_complex_matmul`), and the gradients are FFT
+    real batched matrix product per frequency (:func:`_block_matrix`), and the gradients are FFT
     correlations too (:class:`_FFTConv1d`; second derivatives are not supported).
     """
     return _FFTConv1d.apply(x, weight, padding)
@@ -597,7 +609,8 @@ class Argminn(_PenalisedScannerModel):
         self._cache = {"activations": acts, "attention": attention} if self.training else {}
         out = self.head(self.final_norm(stream))
         if self.motif_skip is not None:
-            out = out + self.motif_skip(normed.amax(dim=(1, 3)))
+            # max over positions by index (its backward scatters; amax compares the whole map with the maximum)
+            out = out + self.motif_skip(normed.max(dim=3).values.amax(1))
         return (out, attention) if return_attention else out
 
     @torch.no_grad()
