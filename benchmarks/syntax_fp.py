@@ -14,7 +14,8 @@ of a syntax layer or from data, co-occurrence rules from data) and count the rul
   ``repression``: negative, with the activator as motif_a).
 
 A run whose checkpoint exists under ``--out/runs`` is read again, not retrained (``--reread`` replaces
-its row in results.json; ``--train-only`` only trains).
+its row in results.json; ``--train-only`` only trains). ``--config`` trains with another YAML (a candidate
+config) instead of the model's shipped one; use a fresh ``--out`` for it.
 
     OMP_NUM_THREADS=1 python benchmarks/syntax_fp.py --out benchmarks/out/syntax_fp \\
         --presets multilabel gc_rich spacing --models argminn_pairwise expcnn_shallow --seeds 0 1 2 --n 4000 --epochs 8
@@ -114,9 +115,13 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=4000)
     ap.add_argument("--epochs", type=int, default=8)
     ap.add_argument("--train-only", action="store_true", help="train (or find) the checkpoints, read no rules")
+    ap.add_argument("--config", default=None,
+                    help="YAML config to train with instead of the model's shipped one (one model only)")
     ap.add_argument("--reread", action="store_true",
                     help="read rules again from existing checkpoints (replaces their rows in results.json)")
     args = ap.parse_args()
+    if args.config is not None and len(args.models) != 1:
+        ap.error("--config needs exactly one model in --models")
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     torch.set_num_threads(1)
@@ -144,7 +149,7 @@ def main() -> None:
                 t0 = time.time()
                 root = out / "runs" / f"{preset}_{model_name}_s{seed}"
                 found = trained(root)
-                ckpt = found or fit(CONFIGS[model_name], table, root, args.epochs, seed)
+                ckpt = found or fit(args.config or CONFIGS[model_name], table, root, args.epochs, seed)
                 # a checkpoint found, not trained here: its training time is the earlier row's (or unknown)
                 train_s = before.get("train_s") if found else round(time.time() - t0, 1)
                 if args.train_only:
