@@ -29,8 +29,10 @@ Prints a Markdown row per run and appends JSON lines to OUT/results.jsonl (``--t
 table from there). ``--step`` times one training step per model variant (random data, all penalties at full
 weight, the variants alternating in this process so they share the machine's load; best of ``--repeats``):
 
-    OMP_NUM_THREADS=1 python benchmarks/argminn_benchmark.py --step --length 500 \
-        --variants expcnn_shallow argminn "argminn:overlap_batch=32"
+    OMP_NUM_THREADS=1 python benchmarks/argminn_benchmark.py --step --length 500 --before 978e844 \
+        --variants expcnn_shallow "before:argminn:overlap_batch=null" argminn "argminn:overlap_batch=0"
+
+(``before:`` variants use the ``Argminn`` of git revision ``--before``; ``key=null`` drops a config key.)
 
 ``--speed`` only trains (``--epochs`` each) and records seconds per epoch and the load
 average to OUT/speed.jsonl; run it with the models side by side in one process so that they share a load.
@@ -103,10 +105,28 @@ def parse_variant(spec: str) -> tuple[str, dict]:
     return model, over
 
 
-def step_times(variants: list[str], length: int, batch: int, repeats: int, epoch: int = 1000) -> dict[str, float]:
+def model_at(rev: str):
+    """The ``argminn`` module of git revision ``rev`` (for before/after timings), loaded beside the current one."""
+    import importlib.util
+    import subprocess
+    import tempfile
+    source = subprocess.run(["git", "show", f"{rev}:motifzoo/models/argminn.py"], capture_output=True, text=True,
+                            check=True).stdout
+    source = "\n".join(line for line in source.splitlines() if not line.startswith("@register_model("))
+    path = Path(tempfile.mkdtemp()) / "argminn_at_rev.py"
+    path.write_text(source)
+    spec = importlib.util.spec_from_file_location(f"motifzoo.models.argminn_{rev}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def step_times(variants: list[str], length: int, batch: int, repeats: int, epoch: int = 1000,
+               before: str | None = None) -> dict[str, float]:
     """Best-of-``repeats`` wall and CPU seconds of one training step (forward, BCE + ``regularization(epoch)``, backward, AdamW)
     of each variant (the shipped config's model with arch_kwargs overridden) on one random batch; the variants
-    alternate so that they share the load. ``epoch`` 1000: every penalty at full weight."""
+    alternate so that they share the load. ``epoch`` 1000: every penalty at full weight. A variant written
+    ``before:argminn[:...]`` uses the ``Argminn`` class of git revision ``before``."""
     import yaml
     from motifzoo.models.registry import get_model
     from motifzoo.models.registry import coerce_hyperparameters
@@ -114,11 +134,17 @@ def step_times(variants: list[str], length: int, batch: int, repeats: int, epoch
     x = torch.nn.functional.one_hot(torch.randint(0, 4, (batch, length)), 4).transpose(1, 2).float()
     y = torch.randint(0, 2, (batch, 1)).float()
     built = {}
+    old = model_at(before) if before and any(v.startswith("before:") for v in variants) else None
     for spec in variants:
-        model, over = parse_variant(spec)
+        at_rev = spec.startswith("before:")
+        model, over = parse_variant(spec.removeprefix("before:"))
         cfg = yaml.safe_load(Path(CONFIGS[model]).read_text())["model"]
         kwargs = coerce_hyperparameters(cfg["arch"], {**cfg.get("arch_kwargs", {}), **over})
-        net = get_model(cfg["arch"], n_targets=1, input_length=length, **kwargs)
+        kwargs = {k: v for k, v in kwargs.items() if v is not None}  # `key=null` removes a key
+        if at_rev:
+            net = old.Argminn(n_targets=1, input_length=length, **kwargs)
+        else:
+            net = get_model(cfg["arch"], n_targets=1, input_length=length, **kwargs)
         net.train()
         built[spec] = (net, torch.optim.AdamW(net.parameters(), lr=cfg.get("lr", 1e-3)))
     best = {spec: float("inf") for spec in variants}
@@ -314,6 +340,7 @@ def main():
     ap.add_argument("--variants", nargs="+", default=["expcnn_shallow", "argminn"],
                     help="for --step: model[:key=value,...] (arch_kwargs overrides of the shipped config)")
     ap.add_argument("--repeats", type=int, default=5, help="for --step: timed rounds (best of)")
+    ap.add_argument("--before", default=None, help="for --step: git revision whose argminn the before:... variants use")
     ap.add_argument("--batch", type=int, default=128, help="for --step: batch size")
     ap.add_argument("--speed", action="store_true",
                     help="only train (no evaluation) and print seconds per epoch with the machine's load average, "
@@ -330,7 +357,7 @@ def main():
         return
     if args.step:
         load = os.getloadavg()[0]
-        times, cpu = step_times(args.variants, args.length or 500, args.batch, args.repeats)
+        times, cpu = step_times(args.variants, args.length or 500, args.batch, args.repeats, before=args.before)
         ref, ref_cpu = times[args.variants[0]], cpu[args.variants[0]]
         print(f"| variant | s/step (wall) | x {args.variants[0]} | CPU s/step | x {args.variants[0]} |\n"
               "|---|---|---|---|---|")
