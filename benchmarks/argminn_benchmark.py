@@ -263,7 +263,10 @@ def evaluate(model: str, ckpt: str, table: Path, sim, background, out: Path) -> 
     res.update({"recall": f"{rec['n_recovered'] if rec else 0}/{len(sim.motifs)}",
                 "precision": round(rec["precision"], 2) if rec else 0.0,
                 "n_exported": len(learned), "non_redundant": non_redundant(learned, background) if learned else 0})
-    truths = sim.targets.attrs["rules"]
+    truths = sim.targets.attrs.get("rules")
+    if truths is None:  # a preset without planted syntax (e.g. multilabel): recall and precision only
+        res.update({"top_rule": "n/a (no planted syntax)", "top_is_planted": None})
+        return res
     if truths[0].get("motif_b") is None:
         res.update({"top_rule": "n/a (single TF)", "top_is_planted": None})
         return res
