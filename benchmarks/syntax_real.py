@@ -46,6 +46,8 @@ from motifzoo.interpret.annotate import annotate
 from motifzoo.interpret.syntax import describe_rule, syntax_rules
 from motifzoo.motifs import load_jaspar
 
+from argminn_benchmark import auroc  # noqa: E402  (a sibling script: benchmarks/ is on sys.path when run)
+
 CONFIGS = {"expcnn_shallow": "configs/expcnn.yaml", "argminn_pairwise": "configs/argminn_pairwise.yaml",
            "argminn": "configs/argminn.yaml"}
 #: JASPAR names that count as the factor's family (regular expressions, case-insensitive)
@@ -93,10 +95,7 @@ def test_auroc(model, table: Path) -> float:
     test = (frame["split"] == "test").to_numpy()
     x = read_onehot(table)[torch.as_tensor(test.copy())]
     pred = torch.cat([model(x[i:i + 512]) for i in range(0, len(x), 512)])[:, 0].numpy()
-    y = frame.loc[test, "bound"].to_numpy() > 0
-    ranks = pd.Series(pred).rank().to_numpy()
-    n1, n0 = y.sum(), (~y).sum()
-    return float((ranks[y].sum() - n1 * (n1 + 1) / 2) / (n1 * n0))
+    return auroc(frame.loc[test, "bound"].to_numpy(), pred)
 
 
 def train(model_name: str, table: Path, run_dir: Path, epochs: int, seed: int) -> tuple[Path, float]:
