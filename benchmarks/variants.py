@@ -134,7 +134,9 @@ def run_seed(seed: int, args, database) -> list[dict]:
     variants = simulate_variants(sim, n=args.n_variants, rows=test_rows, seed=seed, max_site_p=args.max_site_p)
     # the break-site rule's variants and effects in their own folder, the checkpoints shared
     work = out if args.max_site_p == MAX_SITE_P else out / f"sites_p{args.max_site_p}"
-    work.mkdir(exist_ok=True)
+    if args.flank:  # motifs exported with flanks: their own folder, so the first protocol's files stay
+        work = work / f"flank{args.flank}"
+    work.mkdir(parents=True, exist_ok=True)
     variants.to_csv(work / "variants.tsv", sep="\t", index=False)
     sites = "all planted" if args.max_site_p is None else f"called (p ≤ {args.max_site_p:g})"
     target_of = {m.name: f"{m.altname}_{m.name}" for m in sim.motifs}
@@ -159,7 +161,7 @@ def run_seed(seed: int, args, database) -> list[dict]:
         train_s = time.perf_counter() - t0
         val = best_score(best)
         model = motifzoo.load(best)
-        motifs, _ = model_motifs(model, x_all)
+        motifs, _ = model_motifs(model, x_all, flank=args.flank)
         annotation = annotate(motifs, database, significant_only=False) if motifs else None
         # best match plus the matches TOMTOM cannot tell apart from it; the best alone is the first name
         labelled = name_motifs(motifs, database) if motifs else None
@@ -184,7 +186,7 @@ def run_seed(seed: int, args, database) -> list[dict]:
         t = truth_rows(effects, variants, target_of)
         brk, bg, cre = (t[t["kind"] == k] for k in ("break", "background", "create"))
         rows.append({
-            "seed": seed, "model": name, "break_sites": sites, "val_auroc": round(val, 3),
+            "seed": seed, "model": name, "break_sites": sites, "flank": args.flank, "val_auroc": round(val, 3),
             "motifs_exported": len(motifs),
             "auroc_break": round(auroc(brk["delta"].abs(), bg["delta"].abs()), 3),
             "auroc_create": round(auroc(cre["delta"].abs(), bg["delta"].abs()), 3),
@@ -208,7 +210,7 @@ def run_seed(seed: int, args, database) -> list[dict]:
     if exp_motifs:
         change = fimo_like_change(exp_motifs, variants["ref"].tolist(), variants["alt"].tolist())
         kinds = variants["kind"].to_numpy()
-        rows.append({"seed": seed, "model": "FIMO-like scan (exp CNN motifs)", "break_sites": sites,
+        rows.append({"seed": seed, "model": "FIMO-like scan (exp CNN motifs)", "break_sites": sites, "flank": args.flank,
                      "motifs_exported": len(exp_motifs),
                      "auroc_break": round(auroc(change[kinds == "break"], change[kinds == "background"]), 3),
                      "auroc_create": round(auroc(change[kinds == "create"], change[kinds == "background"]), 3)})
@@ -217,7 +219,8 @@ def run_seed(seed: int, args, database) -> list[dict]:
 
 
 #: columns of the published table: (result key, header)
-TABLE = [("model", "model"), ("seed", "seed"), ("break_sites", "break SNVs at"), ("val_auroc", "val AUROC"),
+TABLE = [("model", "model"), ("seed", "seed"), ("break_sites", "break SNVs at"), ("flank", "flank"),
+         ("val_auroc", "val AUROC"),
          ("motifs_exported", "motifs"), ("auroc_break", "AUROC break"), ("auroc_create", "AUROC create"),
          ("named_break", "named (JASPAR best)"), ("named_ties", "named (JASPAR, ties)"),
          ("names_per_label", "names / label"),
@@ -365,6 +368,10 @@ def main():
     ap.add_argument("--max-site-p", type=lambda v: None if v.lower() == "none" else float(v), default=MAX_SITE_P,
                     help="break SNVs only at planted sites the generating PWM calls at this p-value ('none': at every "
                          "planted site, the first rule; variants and effects then go to seedN/sites_pNone/)")
+    ap.add_argument("--flank", type=int, default=0, metavar="N",
+                    help="export the motifs with model_motifs(flank=N) (`motifzoo motifs --flank N`): a motif that "
+                         "reaches its filter's edge is read up to N bases further on its sites (default 0, the "
+                         "filter's window only; with N > 0 variants and effects go to <seed folder>/flankN/)")
     ap.add_argument("--collect", nargs="+", metavar="LOG",
                     help="only print the table of the result lines (JSON, one per model) in these logs")
     ap.add_argument("--by-tf", nargs="+", metavar="SEED_DIR",
@@ -393,10 +400,11 @@ def main():
                 if line.startswith("{"):
                     row = json.loads(line)
                     row.setdefault("break_sites", "all planted")  # logs from before the called-site rule
-                    rows[(row["seed"], row["model"], row["break_sites"])] = row
+                    row.setdefault("flank", 0)  # logs from before --flank
+                    rows[(row["seed"], row["model"], row["break_sites"], row["flank"])] = row
         order = {name: i for i, name in enumerate(MODELS)}
         print(markdown(pd.DataFrame(sorted(rows.values(), key=lambda r: (r["break_sites"] == "all planted",
-                                                                          order.get(r["model"], 9),
+                                                                          r["flank"], order.get(r["model"], 9),
                                                                           r["seed"])))))
         return
     torch.set_num_threads(max(1, torch.get_num_threads()))

@@ -486,3 +486,63 @@ def test_cli_report_adds_a_variants_section(tmp_path):
     from_cli = pd.read_csv(tmp_path / "cli.tsv", sep="\t")
     assert list(in_report["motif"]) == list(from_cli["motif"])
     assert in_report["motif"].str.contains("FOXTWIN_MX0001.1").any()
+
+
+def test_grouped_units_report_the_unit_that_carries_the_effect():
+    """A motif of several ExplaiNN units (one name) is swapped as their sum; the unit reported is the member with
+    the largest contribution to that target, and ``unit_contribution`` is that unit's own."""
+    torch.manual_seed(3)
+    model = motifzoo.get_model("explainn", n_targets=2, input_length=L, n_units=4, filter_width=9).eval()
+    x = torch.nn.functional.one_hot(torch.randint(0, 4, (10, L)), 4).float().transpose(1, 2)
+    ref, alt = x[:5], x[5:]
+    flat = np.full((9, 4), 0.25)
+    # units 0-2 share a name (one motif), unit 3 is a motif of its own
+    motifs = [Motif(f"filter{f}", flat, altname="SAME_MA0000.1" if f < 3 else "OTHER_MA0000.2") for f in range(4)]
+    df = variant_effects(model, ref, alt, motifs=motifs)
+    with torch.no_grad():
+        contributions = (model.unit_outputs(alt) - model.unit_outputs(ref))[:, :, None] * model.final.weight.T[None]
+    for i, row in df.iterrows():
+        b, t = divmod(i, 2)
+        c = contributions[b, :, t]
+        f = int(row["unit"].removeprefix("filter"))
+        assert row["motif"].startswith(f"filter{f} ")
+        assert row["unit_contribution"] == pytest.approx(float(c[f]), rel=1e-4, abs=1e-6)
+        group = [0, 1, 2] if f < 3 else [3]
+        assert f == group[int(c[group].abs().argmax())]
+        assert row["explained"] == pytest.approx(float(c[group].sum()) / row["delta"], rel=1e-3, abs=1e-5)
+
+
+def test_motif_cut_by_the_filter_edge_is_exported_whole_with_flank():
+    """A filter holding FOXA1's first 7 columns against its right edge fires on whole FOXA1 sites: ``flank`` reads
+    the 8th column from the sites; without it the export stops at the filter's edge."""
+    from motifzoo.interpret.pwm import model_motifs
+    foxa1 = load_jaspar(["MA0148.5"])[0]
+    logodds = np.log(np.clip(foxa1.pwm, 1e-3, 1) / 0.25).T  # (4, 8)
+    torch.manual_seed(0)
+    model = motifzoo.get_model("expcnn_shallow", n_targets=1, input_length=L, n_filters=1, filter_width=19,
+                               pool_size=25, hidden=0, dropout=0.0)
+    with torch.no_grad():
+        model.scanner.conv.weight.zero_()
+        model.scanner.conv.weight[0, :, 12:] = torch.as_tensor(logodds[:, :7], dtype=torch.float32)
+        model.scanner.bn.weight.fill_(1.0)
+        model.scanner.bn.bias.zero_()
+    model.eval()
+    site = consensus(foxa1)
+    rng = np.random.default_rng(0)
+    seqs = []
+    for i in range(200):
+        bg = background(seed=i)
+        at = int(rng.integers(30, 60))
+        seqs.append(bg[:at] + site + bg[at + len(site):])
+    from motifzoo.data.encoding import one_hot
+    x = one_hot(seqs)
+    kwargs = dict(min_sites=5, min_site_fraction=0.0, enrichment_p=None, threshold=0.5)
+    cut, table = model_motifs(model, x, **kwargs)
+    whole, table_flank = model_motifs(model, x, flank=4, **kwargs)
+    assert len(cut) == len(whole) == 1 and table["status"].tolist() == table_flank["status"].tolist()
+    assert consensus(cut[0]) == site[:7] and cut[0].meta["start"] == 12
+    assert consensus(whole[0]) == site and whole[0].meta["start"] == 12
+    assert (whole[0].meta["flank_left"], whole[0].meta["flank_right"]) == (0, 1)
+    assert np.allclose(whole[0].pwm[:7], cut[0].pwm)  # the filter's own columns are unchanged
+    with pytest.raises(ValueError, match="flank"):
+        model_motifs(model, x, flank=-1, **kwargs)

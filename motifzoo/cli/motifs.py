@@ -22,6 +22,10 @@ def _add_motifs(p):
     p.add_argument("--merge-background", metavar="MEME",
                    help="motifs that calibrate the duplicate TOMTOM q-values (default: the shipped JASPAR 2024 "
                         "CORE vertebrates)")
+    p.add_argument("--flank", type=int, default=0, metavar="N",
+                   help="with activations: where a motif reaches the edge of its filter, read up to N more bases of "
+                        "the aligned sites past that edge, kept above --trim-ic (a filter that learned a motif "
+                        "shifted against its edge sees only part of it; default: 0, the filter's window only)")
     p.add_argument("--table", metavar="FILE", help="also write the per-filter table (status, nsites, information, "
                                                    "enrichment) as TSV here (default: not written)")
     p.add_argument("--max-sequences", type=int, help="use at most this many sequences from --data (default: all)")
@@ -44,8 +48,10 @@ def _run_motifs(args) -> int:
         if not 0 < args.merge_q <= 1:
             raise UserError(f"--merge-q must be in (0, 1], got {args.merge_q}")
         merge_background = read_meme(args.merge_background) if args.merge_background else load_jaspar()
+    if args.flank < 0:
+        raise UserError(f"--flank must be at least 0, got {args.flank}")
     motifs, table = model_motifs(model, data, merge_q=args.merge_q, merge_background=merge_background,
-                                 progress=True, **filter_selection_kwargs(args))
+                                 flank=args.flank, progress=True, **filter_selection_kwargs(args))
     atomic_write_text(out, format_meme(motifs))
     if table_out:
         atomic_write_text(table_out, table.to_csv(sep="\t", index=False))

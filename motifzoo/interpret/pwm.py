@@ -101,7 +101,7 @@ def _model_device(model) -> torch.device:
 
 @torch.no_grad()
 def activation_counts(model, data, threshold: float = 0.5, batch_size: int = 256, device=None,
-                      return_strands: bool = False, progress: bool = False):
+                      return_strands: bool = False, progress: bool = False, flank: int = 0):
     """Align and count the windows where each filter fires above ``threshold`` x its maximum.
 
     For a strand-aware model (``motif_strand_aware``) a position fires when its stronger
@@ -123,10 +123,13 @@ def activation_counts(model, data, threshold: float = 0.5, batch_size: int = 256
     progress : bool
         Show a progress bar over the batches of both passes on a terminal
         (:func:`motifzoo.interpret.progress.progress_bar`).
+    flank : int
+        Also count this many bases of sequence on each side of every window (the filter's columns are
+        ``flank .. flank + W - 1`` of the counts; bases past a sequence end count nothing).
 
     Returns
     -------
-    counts : numpy.ndarray, shape (F, W, 4)
+    counts : numpy.ndarray, shape (F, W + 2 * flank, 4)
         Base counts of the aligned windows.
     nsites : numpy.ndarray, shape (F,)
         Number of windows counted per filter.
@@ -139,7 +142,10 @@ def activation_counts(model, data, threshold: float = 0.5, batch_size: int = 256
     from .progress import progress_bar
     device = _model_device(model) if device is None else device
     model = model.to(device).eval()
+    if flank < 0:
+        raise ValueError(f"flank must be at least 0, got {flank}")
     width = model.motif_filters().shape[-1]
+    span = width + 2 * flank  # counted columns: the filter's window and its flanks
     maxima, n_seqs = None, 0
     n_batches = _n_batches(data, batch_size)
     for x in progress_bar(_iter_batches(data, batch_size), enabled=progress, total=n_batches,
@@ -149,7 +155,7 @@ def activation_counts(model, data, threshold: float = 0.5, batch_size: int = 256
         maxima = a if maxima is None else torch.maximum(maxima, a)
     if maxima is None:
         raise ValueError("no sequences given to extract motifs from")
-    counts = torch.zeros(len(maxima), 4, width, dtype=torch.float64, device=device)
+    counts = torch.zeros(len(maxima), 4, span, dtype=torch.float64, device=device)
     nsites = torch.zeros(len(maxima), dtype=torch.float64, device=device)
     nsites_minus = torch.zeros(len(maxima), dtype=torch.float64, device=device)
     cut = (threshold * maxima).clamp_min(1e-12)[None, :, None]
@@ -161,8 +167,8 @@ def activation_counts(model, data, threshold: float = 0.5, batch_size: int = 256
         mask = (act > cut) & (maxima[None, :, None] > 0)
         if not mask.any():
             continue
-        xp = F.pad(x, (0, width))  # zero columns: windows past the end count nothing
-        windows = xp.unfold(2, width, 1)[:, :, : act.shape[-1]]  # (B, 4, L', W), a view
+        xp = F.pad(x, (flank, width + flank))  # zero columns: windows past either end count nothing
+        windows = xp.unfold(2, span, 1)[:, :, : act.shape[-1]]  # (B, 4, L', W + 2 flank), a view
         if stranded.shape[1] == 2:
             minus = mask & (stranded[:, 1] > stranded[:, 0])
             # ACGT order: flipping letters and columns reverse-complements a window
@@ -260,7 +266,7 @@ def model_motifs(model, data=None, method: str | None = None, threshold: float =
                  min_site_fraction: float = 0.005, min_ic: float = 3.0, trim_ic: float = 0.2, beta: float = 1.0, keep_all: bool = False,
                  batch_size: int = 256, background=UNIFORM, merge_q: float | None = None,
                  merge_background: list[Motif] | None = None, enrichment_p: float | None = 0.05,
-                 min_enrichment: float = 1.2, shuffle_seed: int = 0,
+                 min_enrichment: float = 1.2, shuffle_seed: int = 0, flank: int = 0,
                  progress: bool = False) -> tuple[list[Motif], pd.DataFrame]:
     """Every informative first-layer filter of ``model`` as a :class:`Motif`.
 
@@ -294,6 +300,16 @@ def model_motifs(model, data=None, method: str | None = None, threshold: float =
         A filter whose trimmed PWM carries fewer bits in total is *flat* and skipped.
     trim_ic : float
         Flanking columns with less information (bits) are trimmed; 0 keeps the full width.
+    flank : int
+        With ``activations``: where the trimmed motif reaches an edge of the filter (its first or last
+        column is informative), read up to ``flank`` more bases of the aligned sites past that edge and
+        keep those above ``trim_ic`` (:func:`activation_counts` ``flank``). A filter that learned a motif
+        shifted against its edge sees only part of it (a 7-bp forkhead core of FOXA1's 8 bp); the sites
+        it fires on carry the rest, and a database match of the cut PWM can name another family member.
+        The extra columns are the sites' bases, not the filter's: ``meta["flank_left"]`` and
+        ``meta["flank_right"]`` count them, and ``meta["start"]`` stays the first filter column kept.
+        Which filters are dead, unenriched or flat is decided on the filter's own columns, as with 0
+        (the default: the filter's window only).
     keep_all : bool
         Export dead, flat and duplicate filters too (untrimmed where nothing passes ``trim_ic``).
     merge_q : float, optional
@@ -332,11 +348,16 @@ def model_motifs(model, data=None, method: str | None = None, threshold: float =
     if method == "activations" and data is None:
         raise ValueError("method='activations' needs data (sequences to scan)")
     enriched = None
+    if flank < 0:
+        raise ValueError(f"flank must be at least 0, got {flank}")
+    if method != "activations":
+        flank = 0  # weights have no sites to read past the filter
     if method == "activations":
         counts, nsites, maxima, n_seqs, nsites_minus = activation_counts(model, data, threshold=threshold,
                                                                          batch_size=batch_size, return_strands=True,
-                                                                         progress=progress)
-        pwms = counts_to_pwms(counts, background=background)
+                                                                         progress=progress, flank=flank)
+        extended = counts_to_pwms(counts, background=background)  # (F, W + 2 flank, 4)
+        pwms = extended[:, flank:extended.shape[1] - flank]  # the filter's own columns
         min_sites = max(min_sites, int(np.ceil(min_site_fraction * n_seqs)))
         if enrichment_p is not None:
             nsites_null = shuffled_site_counts(model, data, threshold * maxima, seed=shuffle_seed,
@@ -370,14 +391,24 @@ def model_motifs(model, data=None, method: str | None = None, threshold: float =
             continue
         if end <= start:
             start, end = 0, len(pwm)
+        exported, left, right = pwm[start:end], 0, 0
+        if flank and trim_ic > 0 and status == "kept" and (start == 0 or end == len(pwm)):
+            # the motif reaches the filter's edge: read on into the sites' flanks, trimmed alike
+            lo, hi = trim(extended[f], trim_ic, background)
+            left = flank - lo if start == 0 else 0
+            right = hi - flank - len(pwm) if end == len(pwm) else 0
+            left, right = max(left, 0), max(right, 0)
+            exported = extended[f][flank + start - left:flank + end + right]
         # weights carry no site count; 100 keeps Biopython's count conversion faithful to 2 decimals
         n = int(nsites[f]) if method == "activations" and nsites[f] > 0 else 100
         # MEME's E= field: the enrichment test's p-value over shuffled sequences (uncorrected; 1 when
         # no test ran: read from the weights, or enrichment_p=None), never a misleading 0
         evalue = max(float(pvalues[f]), 1e-300) if enriched is not None else 1.0  # floored: never E= 0
-        motifs.append(Motif(names[f], pwm[start:end], nsites=n, evalue=evalue,
-                            meta={"filter": f, "start": start, "method": method, "information": info,
-                                  "status": status, "strand": strand, "sites_minus": int(nsites_minus[f])}))
+        meta = {"filter": f, "start": start, "method": method, "information": info,
+                "status": status, "strand": strand, "sites_minus": int(nsites_minus[f])}
+        if flank:
+            meta.update(flank_left=left, flank_right=right)
+        motifs.append(Motif(names[f], exported, nsites=n, evalue=evalue, meta=meta))
     table = pd.DataFrame(rows)
     if merge_q is not None:
         motifs = _merge_duplicates(motifs, table, merge_q, merge_background, keep_all)

@@ -14,10 +14,10 @@ motif instance the variant changes and how much of the effect that one motif exp
     The motif whose activations, swapped alone from ref to alt with every other activation kept at ref,
     move this target the most; where no motif moves it, the filter whose instance changed most. A motif is
     a filter, or with ``motifs`` the exported filters that share one alt name (swapped together); only
-    exported filters count when ``motifs`` is given. The label is the filter of the most-changed
-    instance, ``filter{i}``, followed by its MEME alt name (``filter3 FOXA1_MA0148.5`` after
-    ``motifzoo annotate --meme``) when there is one. With ``database``, the motifs are named here instead
-    (:func:`name_motifs`): the best TOMTOM match followed by every match it cannot tell apart from it (p
+    exported filters count when ``motifs`` is given. The label is the motif's filter with the most-changed
+    instance (unit models: its unit with the largest contribution, see ``unit``), ``filter{i}``, followed by
+    its MEME alt name (``filter3 FOXA1_MA0148.5`` after ``motifzoo annotate --meme``) when there is one.
+    With ``database``, the motifs are named here instead (:func:`name_motifs`): the best TOMTOM match followed by every match it cannot tell apart from it (p
     within a factor of :data:`~motifzoo.interpret.annotate.TIE_P_RATIO`), joined by ``/``:
     ``filter6 CEBPE_MA0837.3/CEBPB_MA0466.4`` says "CEBPE or CEBPB", where the best match alone would
     pick one of two paralogs by p-values 1-2.5 fold apart (``benchmarks/variants.md``). Filters are grouped
@@ -39,7 +39,10 @@ motif instance the variant changes and how much of the effect that one motif exp
 ``unit``, ``unit_contribution``
     Unit models (ExplaiNN, :meth:`~motifzoo.models.MotifModel.unit_outputs`): the unit of ``motif`` and its
     exact linear contribution ``w[unit, target] * (u_alt - u_ref)``; the contributions of all units sum to
-    ``delta``, so there ``explained = unit_contribution / delta`` exactly.
+    ``delta``. A motif of several units (grouped by name) is swapped as their sum, so ``explained`` is that
+    sum over ``delta``; the unit reported is the motif's unit with the largest ``|unit_contribution|`` for
+    this target (the label, ``motif_delta`` and instance columns are that unit's). For a motif of one unit,
+    ``explained = unit_contribution / delta`` exactly.
 
 How the single-motif swap is computed: through the interface's
 :meth:`~motifzoo.models.MotifModel.forward_from_activations` (the model's outputs from first-layer
@@ -229,7 +232,14 @@ def _batch_effects(model, batch: VariantBatch, labels: list[str], allowed: torch
     most_changed = motif_delta.abs().masked_fill(~allowed[None], -1.0).argmax(dim=1)[:, None].expand(n, n_targets)
     if effect is not None:
         best_score, group = effect.abs().max(dim=1)  # (B, T)
-        best = torch.where(best_score > 0, representative.gather(1, group), most_changed)
+        chosen = representative.gather(1, group)  # the motif's filter whose instance changed most
+        if unit_contribution is not None:
+            # unit models: the motif's unit whose own contribution to this target is largest, so that ``unit``,
+            # ``unit_contribution`` and the instance columns describe the unit that carries the effect
+            in_motif = members[group]  # (B, T, F): the units of each target's top motif
+            top, unit = unit_contribution.abs().transpose(1, 2).masked_fill(~in_motif, -1.0).max(dim=2)  # (B, T)
+            chosen = torch.where(top > 0, unit, chosen)
+        best = torch.where(best_score > 0, chosen, most_changed)
         best_effect = effect.gather(1, group[:, None])[:, 0]
         tiny = delta.abs() <= 1e-6 * (1.0 + y_ref.abs())
         explained = torch.where(tiny | (best_score <= 0), torch.full_like(delta, float("nan")), best_effect / delta)
