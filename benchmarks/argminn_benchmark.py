@@ -336,6 +336,8 @@ def main():
     ap.add_argument("--length", type=int, default=None, help="override the preset's sequence length")
     ap.add_argument("--epochs", nargs="+", default=["argminn=30", "argminn_pairwise=20", "expcnn_shallow=20"],
                     help="model=max_epochs")
+    ap.add_argument("--config", nargs="+", default=[], metavar="MODEL=YAML",
+                    help="train MODEL from another config (a candidate) instead of configs/<model>.yaml; use a fresh --out")
     ap.add_argument("--table", action="store_true", help="only print the table from OUT/results.jsonl")
     ap.add_argument("--reeval", action="store_true",
                     help="recompute motifs, rules and scores of every run in OUT/results.jsonl from its checkpoint")
@@ -349,6 +351,11 @@ def main():
                     help="only train (no evaluation) and print seconds per epoch with the machine's load average, "
                          "to OUT/speed.jsonl")
     args = ap.parse_args()
+    for spec in args.config:
+        model, _, path = spec.partition("=")
+        if model not in CONFIGS or not Path(path).is_file():
+            ap.error(f"--config {spec}: expected MODEL=YAML with MODEL one of {', '.join(CONFIGS)} and an existing file")
+        CONFIGS[model] = path
     torch.set_num_threads(1)  # one core per run on the shared machine (and OMP_NUM_THREADS=1)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -410,7 +417,7 @@ def main():
                         fh.write(json.dumps(r) + "\n")
                     continue
                 r = {"preset": preset, "seed": seed, "model": model, "n": len(sim.sequences),
-                     "length": len(sim.sequences[0]), "epochs": n_epochs, "train_s": round(seconds, 1),
+                     "length": len(sim.sequences[0]), "config": CONFIGS[model], "epochs": n_epochs, "train_s": round(seconds, 1),
                      "s_per_epoch": round(seconds / max(n_epochs, 1), 1),
                      "cpu_s_per_epoch": round(cpu / max(n_epochs, 1), 1), "checkpoint": ckpt,
                      "date": time.strftime("%Y-%m-%d %H:%M")}

@@ -18,6 +18,10 @@
 
     OMP_NUM_THREADS=1 python benchmarks/syntax_instances.py --out benchmarks/out/syntax_instances [--epochs 10]
 
+``--checkpoint`` reads any zoo model trained on the same simulation (``--seed``, ``-n``); for models with
+attention (``argminn``) a call also needs the attention at its position (``--attention-threshold``, as
+``motifzoo instances``; 0 turns that gate off).
+
 Prints Markdown tables and writes results.json in --out.
 """
 from __future__ import annotations
@@ -133,6 +137,9 @@ def main() -> None:
     ap.add_argument("--epochs", type=int, default=10)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("-n", type=int, default=8000, help="sequences to simulate")
+    ap.add_argument("--attention-threshold", type=float, default=2.0,
+                    help="models with attention: a call's position needs this attention relative to uniform "
+                         "(`motifzoo instances --attention-threshold`; 0 turns the gate off)")
     args = ap.parse_args()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -166,18 +173,20 @@ def main() -> None:
     ours, fimo = [], []
     fimo_all = fimo_calls(out / "exported.meme", sim.sequences, geometry, max(P_GRID))
     for p in P_GRID:
-        calls = motif_instances(call_instances(model, x, geometry, p, null=null), groups)
+        calls = motif_instances(call_instances(model, x, geometry, p, null=null,
+                                                attention_threshold=args.attention_threshold), groups)
         ours.append({"p": p, **evaluate(calls, sites, match)})
         f = motif_instances(fimo_all[fimo_all["p"] <= p], groups)
         fimo.append({"p": p, **evaluate(f, sites, match)})
     for q in Q_GRID:
-        calls = motif_instances(call_instances(model, x, geometry, max(P_GRID), null=null, q_threshold=q), groups)
+        calls = motif_instances(call_instances(model, x, geometry, max(P_GRID), null=null, q_threshold=q,
+                                                attention_threshold=args.attention_threshold), groups)
         ours.append({"q": q, **evaluate(calls, sites, match)})
         f = motif_instances(fimo_all[fimo_all["q"] <= q], groups)
         fimo.append({"q": q, **evaluate(f, sites, match)})
     recall_ours = next(r["recall"] for r in ours if r.get("p") == 1e-4)
     p_curve = [r for r in fimo if "p" in r]
-    result = {"checkpoint": ckpt, "train_seconds": train_s, "null_seconds": null_s, "null_windows": null.n,
+    result = {"checkpoint": ckpt, "attention_threshold": args.attention_threshold, "train_seconds": train_s, "null_seconds": null_s, "null_windows": null.n,
               "motifs_recovered": sorted(set(match.values())), "n_motifs": int(groups.loc[geometry["status"] == "kept", "motif"].nunique()),
               "n_exported_filters": len(exported), "motifzoo": ours, "fimo": fimo,
               "fimo_precision_at_motifzoo_recall_1e-4": precision_at_recall(p_curve, recall_ours)}
