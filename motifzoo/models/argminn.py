@@ -685,6 +685,19 @@ class ArgminnPairwise(_PenalisedScannerModel):
         Filter penalties and schedules as in :class:`Argminn`.
     scanner_init_std : float, optional
         Normal initialisation of the scanner's filters, as in :class:`Argminn` (``None``: PyTorch's default).
+    pair_burn_in : int
+        Epochs at the start of training during which K is held at its initial value (zero): no gradient
+        reaches it and its penalties are off, so the scanner and the additive weights A learn the motifs
+        alone, as a max-pool CNN, before the interaction head can take over their job (#14). 0 (default):
+        K trains from the first step, as before. The epoch is the one passed to :meth:`regularization`
+        on the previous training step.
+    pair_scale : float
+        K is stored divided by this factor (``K = pair_scale * pair``), so under Adam, whose steps are about
+        the learning rate whatever the gradient's size, K moves ``pair_scale`` times slower than the scanner
+        and A: a per-parameter learning rate for K. 1.0 (default): as before. Below 1 the interaction head
+        cannot outrun the motifs (#14: with K switched on after ``pair_burn_in`` at the full rate, the train
+        loss jumped from 0.34 to 8.4), and the entries that ``pair_l1`` holds near zero jitter less.
+        ``pair_l1`` and ``pair_smooth`` act on K itself, so their meaning does not change.
 
     Shapes: (N, 4, L) -> (N, T); ``pair_weights()`` is (T, C, C, max_distance + 1), C = S F,
     channel ``s * F + f`` = filter f on strand s (0 forward, 1 reverse).
@@ -695,8 +708,13 @@ class ArgminnPairwise(_PenalisedScannerModel):
                  pair_l1: float = 1e-4, pair_smooth: float = 1e-3, dropout: float = 0.0,
                  l1_weight: float = 0.05, l1_burn_in: int = 2, l1_ramp: int = 4,
                  overlap_weight: float = 0.5, overlap_burn_in: int = 2, overlap_ramp: int = 4,
-                 ramp_start: float = 1e-3, overlap_batch: int = 0, scanner_init_std: float | None = None):
+                 ramp_start: float = 1e-3, overlap_batch: int = 0, scanner_init_std: float | None = None,
+                 pair_burn_in: int = 0, pair_scale: float = 1.0):
         super().__init__()
+        if pair_scale <= 0:
+            raise ValueError(f"pair_scale must be > 0, got {pair_scale}")
+        if pair_burn_in < 0:
+            raise ValueError(f"pair_burn_in must be >= 0, got {pair_burn_in}")
         if input_length < filter_width:
             raise ValueError(f"input_length={input_length} is shorter than filter_width={filter_width}")
         if max_distance < 0:
@@ -717,6 +735,12 @@ class ArgminnPairwise(_PenalisedScannerModel):
         self._init_penalties(l1_weight, l1_burn_in, l1_ramp, overlap_weight, overlap_burn_in, overlap_ramp,
                              ramp_start)
         self.overlap_batch = overlap_batch
+        self.pair_burn_in = pair_burn_in
+        self.pair_scale = pair_scale
+        self._epoch = 0  # the training epoch, as last passed to regularization()
+
+    def _pair_frozen(self) -> bool:
+        return self._epoch < self.pair_burn_in
 
     @staticmethod
     def _pair_mask(channels: int, n_filters: int, width: int, max_distance: int) -> torch.Tensor:
@@ -730,12 +754,16 @@ class ArgminnPairwise(_PenalisedScannerModel):
 
     def pair_weights(self) -> torch.Tensor:
         """K with masked entries zeroed: (T, C, C, max_distance + 1)."""
+        if self.pair_scale != 1.0:
+            return self.pair * (self.pair_mask * self.pair_scale)
         return self.pair * self.pair_mask
 
     def pairwise_term(self, maps: torch.Tensor) -> torch.Tensor:
         """sum_{a,b,k} K[t,a,b,k] sum_i m_a(i) m_b(i + k): (N, C, L') -> (N, T)."""
         n, channels, length = maps.shape
         kernel = self.pair_weights()
+        if self.training and self._pair_frozen():
+            kernel = kernel.detach()
         n_targets = kernel.shape[0]
         # g[t, a](i) = sum_b sum_k K[t, a, b, k] m_b(i + k): a cross-correlation, padded on the right
         g = F.conv1d(F.pad(maps, (0, self.max_distance)), kernel.reshape(n_targets * channels, channels, -1))
@@ -760,7 +788,10 @@ class ArgminnPairwise(_PenalisedScannerModel):
         return self.additive.weight.detach().T.clone()
 
     def regularization(self, epoch: int) -> torch.Tensor | float:
+        self._epoch = epoch
         total = self._filter_penalties(epoch)
+        if self._pair_frozen():
+            return total
         kernel = self.pair_weights()
         if self.pair_l1 > 0:
             total = total + self.pair_l1 * kernel.abs().sum()

@@ -1,0 +1,88 @@
+"""argminn_pairwise's K controls (#14): ``pair_burn_in`` holds K at zero, ``pair_scale`` slows it under Adam.
+
+The defaults must reproduce the old model exactly (old checkpoints load and give the same outputs).
+"""
+import torch
+
+from motifzoo.models import get_model
+
+
+def one_hot(n, length, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    return torch.nn.functional.one_hot(torch.randint(0, 4, (n, length), generator=g), 4).float().transpose(1, 2)
+
+
+def small(**kw):
+    torch.manual_seed(0)
+    return get_model("argminn_pairwise", n_targets=2, input_length=40, n_filters=3, filter_width=5, max_distance=8,
+                     **kw)
+
+
+def test_defaults_are_the_old_model():
+    """An old state dict loads into the new defaults and gives the same outputs; pair_scale=1 stores K as is."""
+    old, new = small(), small(pair_burn_in=0, pair_scale=1.0)
+    with torch.no_grad():
+        old.pair.normal_()
+    assert new.load_state_dict(old.state_dict()) is not None
+    old.eval(), new.eval()
+    x = one_hot(4, 40)
+    assert torch.equal(old(x), new(x))
+    assert torch.equal(old.pair_weights(), new.pair_weights())
+
+
+def test_pair_scale_multiplies_the_stored_kernel():
+    m = small(pair_scale=0.1)
+    with torch.no_grad():
+        m.pair.fill_(2.0)
+    k = m.pair_weights()
+    assert torch.allclose(k[m.pair_mask.expand_as(k) > 0], torch.full_like(k[m.pair_mask.expand_as(k) > 0], 0.2))
+    # the penalties see K, not the stored parameter: L1 of K = 0.2 * entries
+    m.pair_smooth = 0.0
+    m.l1_schedule = (0.0, 0, 0)
+    m.overlap_schedule = (0.0, 0, 0)
+    reg = m.regularization(epoch=0)
+    assert torch.isclose(reg, torch.tensor(m.pair_l1 * 0.2 * float(m.pair_mask.sum()) * 2), rtol=1e-5)
+
+
+def test_pair_scale_slows_adam_steps_on_k():
+    """One Adam step moves the stored parameter by about lr, so K moves by about pair_scale * lr."""
+    steps = {}
+    for scale in (1.0, 0.1):
+        m = small(pair_scale=scale, pair_l1=0.0, pair_smooth=0.0)
+        m.train()
+        opt = torch.optim.Adam([m.pair], lr=1e-2)
+        before = m.pair_weights().detach().clone()
+        loss = m(one_hot(16, 40)).sum()
+        loss.backward()
+        opt.step()
+        steps[scale] = (m.pair_weights().detach() - before).abs().max().item()
+    assert abs(steps[1.0] - 1e-2) < 1e-4
+    assert abs(steps[0.1] - 1e-3) < 1e-5
+
+
+def test_pair_burn_in_holds_k_at_zero():
+    """Before pair_burn_in, no gradient reaches K and its penalties are off; from then on K trains."""
+    m = small(pair_burn_in=2, pair_l1=1e-2)
+    m.train()
+    x = one_hot(16, 40)
+    for epoch in (0, 1):
+        m.regularization(epoch)
+        m.zero_grad()
+        (m(x).sum() + m.regularization(epoch)).backward()
+        assert m.pair.grad is None or torch.count_nonzero(m.pair.grad) == 0
+        assert m.scanner.conv.weight.grad is not None and torch.count_nonzero(m.scanner.conv.weight.grad) > 0
+    m.regularization(2)
+    m.zero_grad()
+    m(x).sum().backward()
+    assert torch.count_nonzero(m.pair.grad) > 0
+    # evaluation never detaches: with K at zero the pairwise term is zero either way
+    m.eval()
+    assert torch.equal(m.pairwise_term(torch.zeros(2, 6, 36)), torch.zeros(2, 2))
+
+
+def test_bad_k_arguments_are_named():
+    import pytest
+    with pytest.raises(ValueError, match="pair_scale"):
+        small(pair_scale=0.0)
+    with pytest.raises(ValueError, match="pair_burn_in"):
+        small(pair_burn_in=-1)
