@@ -58,6 +58,7 @@ from motifzoo.data.simulate import simulate
 from motifzoo.data.tables import read_onehot
 from motifzoo.interpret import read_meme
 from motifzoo.interpret.compare import motif_recovery, tomtom
+from motifzoo.interpret.metrics import auroc
 from motifzoo.interpret.syntax import canonical_arrangements
 from motifzoo.motifs import load_jaspar
 
@@ -75,14 +76,6 @@ def quiet_cli(args: list[str]) -> tuple[int, str]:
     with contextlib.redirect_stdout(buf), contextlib.redirect_stderr(io.StringIO()):
         rc = cli_main(args)
     return rc, buf.getvalue()
-
-
-def auroc(y: np.ndarray, score: np.ndarray) -> float:
-    """AUROC by ranks (ties averaged)."""
-    y = np.asarray(y) > 0.5
-    r = pd.Series(np.asarray(score, dtype=float)).rank().to_numpy()
-    n1, n0 = y.sum(), (~y).sum()
-    return float((r[y].sum() - n1 * (n1 + 1) / 2) / (n1 * n0))
 
 
 @torch.no_grad()

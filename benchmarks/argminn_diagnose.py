@@ -35,16 +35,8 @@ from motifzoo.data.encoding import codes_to_one_hot, encode
 from motifzoo.data.shuffle import dinucleotide_shuffle
 from motifzoo.data.simulate import simulate
 from motifzoo.models import get_model
+from motifzoo.interpret.metrics import auroc as roc_auc_score
 from motifzoo.models.argminn import schedule_weight, filter_sparsity_penalty, filter_overlap_penalty
-
-
-def roc_auc_score(y, score) -> float:
-    """AUROC by ranks (ties averaged)."""
-    import pandas as pd
-    y = np.asarray(y) > 0.5
-    r = pd.Series(np.asarray(score)).rank().to_numpy()
-    n1, n0 = y.sum(), (~y).sum()
-    return float((r[y].sum() - n1 * (n1 + 1) / 2) / (n1 * n0))
 
 
 def parse_value(v: str):

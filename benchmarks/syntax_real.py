@@ -43,10 +43,9 @@ from motifzoo.data.encoding import encode
 from motifzoo.data.shuffle import dinucleotide_shuffle
 from motifzoo.data.tables import random_split, read_fasta, read_onehot
 from motifzoo.interpret.annotate import annotate
+from motifzoo.interpret.metrics import auroc
 from motifzoo.interpret.syntax import describe_rule, syntax_rules
 from motifzoo.motifs import load_jaspar
-
-from argminn_benchmark import auroc  # noqa: E402  (a sibling script: benchmarks/ is on sys.path when run)
 
 CONFIGS = {"expcnn_shallow": "configs/expcnn.yaml", "argminn_pairwise": "configs/argminn_pairwise.yaml",
            "argminn": "configs/argminn.yaml"}

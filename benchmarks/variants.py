@@ -47,7 +47,7 @@ from motifzoo.data.encoding import one_hot
 from motifzoo.data.simulate import simulate
 from motifzoo.data.simulate_variants import MAX_SITE_P, score_survival, simulate_variants
 from motifzoo.data.tables import random_split
-from motifzoo.interpret import annotate, load_database, model_motifs
+from motifzoo.interpret import annotate, load_database, metrics, model_motifs
 from motifzoo.interpret.variants import NAME_SEPARATOR, name_motifs, variant_effects
 
 MODELS = {
@@ -58,12 +58,9 @@ MODELS = {
 
 
 def auroc(pos, neg) -> float:
-    """Mann-Whitney AUROC of scores ``pos`` (positives) against ``neg``, ties counted half."""
+    """AUROC of scores ``pos`` (positives) against ``neg`` (:func:`motifzoo.interpret.metrics.auroc`)."""
     pos, neg = np.asarray(pos, float), np.asarray(neg, float)
-    if not len(pos) or not len(neg):
-        return float("nan")
-    ranks = pd.Series(np.concatenate([pos, neg])).rank().to_numpy()
-    return float((ranks[:len(pos)].sum() - len(pos) * (len(pos) + 1) / 2) / (len(pos) * len(neg)))
+    return metrics.auroc(np.r_[np.ones(len(pos)), np.zeros(len(neg))], np.r_[pos, neg])
 
 
 # --------------------------------------------------------------------------------------------

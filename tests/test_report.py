@@ -404,11 +404,13 @@ def test_report_renders_in_headless_chromium_at_400_px(report, tmp_path):
 
 
 def test_metric_helpers():
-    from motifzoo.interpret.report import _auprc, _auroc, split_metrics
+    from motifzoo.interpret.metrics import auroc, average_precision
+    from motifzoo.interpret.report import split_metrics
     y = np.array([0, 0, 1, 1])
-    assert _auroc(y, np.array([0.1, 0.4, 0.35, 0.8])) == 0.75
-    assert _auroc(y, np.array([0.1, 0.2, 0.3, 0.4])) == 1.0 and np.isnan(_auroc(np.ones(3), np.arange(3.0)))
-    assert _auprc(y, np.array([0.1, 0.4, 0.35, 0.8])) == pytest.approx((1 + 2 / 3) / 2)
+    assert auroc(y, np.array([0.1, 0.4, 0.35, 0.8])) == 0.75
+    assert auroc(y, np.array([0.1, 0.2, 0.3, 0.4])) == 1.0 and np.isnan(auroc(np.ones(3), np.arange(3.0)))
+    assert auroc(y, np.array([0.5, 0.5, 0.5, 0.5])) == 0.5  # ties count half
+    assert average_precision(y, np.array([0.1, 0.4, 0.35, 0.8])) == pytest.approx((1 + 2 / 3) / 2)
     model = planted_model()
     model.task = "regression"
     x = one_hot(["ACGT" * 25] * 6)

@@ -40,6 +40,7 @@ import numpy as np
 import pandas as pd
 
 from .annotate import annotate, cluster_motifs, database_label, label_motifs, load_database, match_score
+from .metrics import auroc, average_precision
 from ..motifs import Motif, atomic_write_text, format_meme
 from . import syntax
 
@@ -257,27 +258,6 @@ def _subset(data, n: int = MAX_IMPORTANCE_SEQUENCES):
     return data[idx]
 
 
-def _auroc(y: np.ndarray, p: np.ndarray) -> float:
-    """Area under the ROC curve (Mann-Whitney, ties averaged); NaN with one class."""
-    pos = y > 0.5
-    n_pos, n_neg = int(pos.sum()), int((~pos).sum())
-    if n_pos == 0 or n_neg == 0:
-        return float("nan")
-    ranks = pd.Series(p).rank().to_numpy()
-    return float((ranks[pos].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
-
-
-def _auprc(y: np.ndarray, p: np.ndarray) -> float:
-    """Average precision (area under the precision-recall curve, step-wise); NaN without positives."""
-    pos = y > 0.5
-    if not pos.any():
-        return float("nan")
-    order = np.argsort(-p, kind="stable")
-    hits = pos[order].astype(float)
-    precision = np.cumsum(hits) / np.arange(1, len(hits) + 1)
-    return float((precision * hits).sum() / hits.sum())
-
-
 def predictions(model, data, batch_size: int = 256, progress: bool = False) -> np.ndarray:
     """(N, T) predictions: probabilities for binary targets, outputs for regression."""
     import torch
@@ -320,7 +300,7 @@ def split_metrics(model, data, labels: pd.DataFrame | None, split: str = "test",
         y, p = labels[t].to_numpy(dtype=float)[rows], pred[:, index[t]]
         if model.task == "binary":
             out.append({"target": t, "n": len(rows), "positives": int((y > 0.5).sum()),
-                        "AUROC": _auroc(y, p), "AUPRC": _auprc(y, p)})
+                        "AUROC": auroc(y, p), "AUPRC": average_precision(y, p)})
         else:
             out.append({"target": t, "n": len(rows), "Pearson r": float(pd.Series(y).corr(pd.Series(p))),
                         "Spearman r": float(pd.Series(y).rank().corr(pd.Series(p).rank()))})  # no scipy
