@@ -37,6 +37,7 @@ from motifzoo.data.simulate import simulate
 from motifzoo.motifs import load_jaspar
 from motifzoo.interpret import read_meme
 from motifzoo.interpret.compare import motif_recovery, tomtom
+from motifzoo.interpret.metrics import auroc
 from motifzoo.interpret.syntax import canonical_arrangements
 from motifzoo.cli import main
 from motifzoo.data.tables import read_onehot
@@ -70,14 +71,13 @@ def fit(config: str, table: Path, root: Path, epochs: int, extra: list[str]) -> 
 @torch.no_grad()
 def test_auroc(ckpt: str, table: Path) -> float:
     import motifzoo
-    from sklearn.metrics import roc_auc_score
     model = motifzoo.load(ckpt)
     frame = pd.read_csv(table, sep="\t")
     test = (frame["split"] == "test").to_numpy()
     x = read_onehot(table)[torch.as_tensor(test.copy())]
     pred = torch.cat([model(x[i:i + 512]) for i in range(0, len(x), 512)]).numpy()
     y = frame.loc[test, frame.columns[2:]].to_numpy()
-    return float(np.mean([roc_auc_score(y[:, t], pred[:, t]) for t in range(y.shape[1])]))
+    return float(np.mean([auroc(y[:, t], pred[:, t]) for t in range(y.shape[1])]))
 
 
 def filter_identities(meme: Path, planted, background, q_threshold: float = 0.05) -> dict[str, tuple[str, str]]:
@@ -127,7 +127,7 @@ def run_spacing(model: str, table: Path, out: Path, sim, background, epochs: int
                 previous: dict | None = None) -> dict:
     reused = reuse_fit(out / model, previous) if previous else None
     ckpt, seconds, n_epochs = reused or fit(CONFIGS[model], table, out / model, epochs, extra)
-    auroc = test_auroc(ckpt, table)
+    test_score = test_auroc(ckpt, table)
     meme, rules_path = out / f"{model}.meme", out / f"{model}_rules.tsv"
     rc, log = quiet_main(["motifs", ckpt, "-o", str(meme), "--data", str(table), "--force"])
     assert rc == 0, log
@@ -150,7 +150,7 @@ def run_spacing(model: str, table: Path, out: Path, sim, background, epochs: int
         f"{names[top[0]]} {names[top[1]]} {top[2]:g} {top[3]}" if top else
         f"{rules.iloc[0]['motif_a']} {rules.iloc[0]['motif_b']} {rules.iloc[0]['distance']:g} "
         f"{rules.iloc[0].get('orientation', '++')} (unmatched)")
-    return {"model": model, "test_auroc": round(auroc, 4), "epochs": n_epochs, "train_s": round(seconds, 1),
+    return {"model": model, "test_auroc": round(test_score, 4), "epochs": n_epochs, "train_s": round(seconds, 1),
             "s_per_epoch": round(seconds / n_epochs, 1), "method": rules["method"].iloc[0] if len(rules) else "-",
             "top_rule": top_text, "top_is_planted": bool(translated and matches(top, truth)),
             "first_planted_rank": first_hit, "syntax_s": round(syntax_s, 1),
