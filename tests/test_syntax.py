@@ -215,6 +215,28 @@ def test_data_rules_call_the_planted_arrangement_only(planted):
     assert (sig.loc[sig["distance"] != 12.0, "effect"] < 0).all()
 
 
+def test_data_rules_test_arrangements_that_name_the_higher_filter_first():
+    # filter1 + then filter0 + 12 bp downstream: canonically (filter1, filter0, 12, ++), upstream motif first.
+    # Such arrangements were once dropped silently (strata were kept for filter pairs a < b only), so a
+    # planted rule was or was not tested depending on which filter happened to learn which motif.
+    rng = np.random.default_rng(3)
+    n = 300
+    seqs = rng.integers(0, 4, size=(n, LENGTH))
+    c0, c1 = codes(CONSENSUS[0]), codes(CONSENSUS[1])
+    for i in range(n):
+        s = int(rng.integers(5, 50))
+        gap = OFFSET if i % 2 == 0 else (24, 30, 36, 42)[(i // 2) % 4]
+        seqs[i, s:s + 8], seqs[i, s + gap:s + gap + 8] = c1, c0
+    x = torch.nn.functional.one_hot(torch.as_tensor(seqs), 4).float().transpose(1, 2)
+    m = hand_built_model([(1, 0, OFFSET, 1.0),    # filter1 + at i, filter0 + at i + 12
+                          (2, 3, OFFSET, 1.0)])   # its reverse-complement twin: filter0 - at i, filter1 - at i + 12
+    rules = syntax_rules(m, x, method="data", p_threshold=1e-3, max_distance=50, all_rules=True, names=False,
+                         co_occurrence=False)["rules"]
+    top = rules.iloc[0]
+    assert (top["motif_a"], top["motif_b"], top["distance"], top["orientation"]) == ("filter1", "filter0", 12.0, "++")
+    assert top["q"] < 1e-6 and top["effect"] > 0 and top["n"] >= 100
+
+
 def test_data_rules_do_not_call_co_occurrence_or_dosage(planted):
     x, _, _ = planted
     # the pair raised at every spacing (co-occurrence): no arrangement beats the others

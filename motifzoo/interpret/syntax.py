@@ -734,12 +734,14 @@ def rules_from_data(model, data, instances: pd.DataFrame, geometry: pd.DataFrame
 
 
 def _stratum_moments(counts: pd.DataFrame, y: np.ndarray) -> pd.DataFrame:
-    """Per motif pair (a <= b) and stratum (c_a, c_b): sequences ``n`` and output sums ``s{t}``, ``ss{t}``.
+    """Per ordered motif pair (a, b) and stratum (c_a, c_b): sequences ``n`` and output sums ``s{t}``, ``ss{t}``.
 
-    Heterotypic pairs: sequences with both motifs. Homotypic (a == b): sequences with >= 2 sites.
+    Heterotypic pairs: sequences with both motifs, in both orders, since a canonical arrangement can name
+    either motif first (:func:`canonical_arrangements` puts the upstream one first). Homotypic (a == b):
+    sequences with >= 2 sites.
     """
     both = counts.merge(counts, on="sequence", suffixes=("_a", "_b"))
-    het = both[both["filter_a"] < both["filter_b"]]
+    het = both[both["filter_a"] != both["filter_b"]]
     hom = counts[counts["c"] >= 2]
     pairs = pd.concat([
         pd.DataFrame({"sequence": het["sequence"].to_numpy(), "a": het["filter_a"].to_numpy(),
