@@ -389,9 +389,23 @@ def run_lightning(argv: list[str]) -> FitResult | None:
                       trainer_defaults={"max_epochs": 30, "default_root_dir": "runs", "deterministic": "warn"},
                       save_config_kwargs={"overwrite": True}, auto_configure_optimizers=False)
     if not argv or argv[0] != "fit":
+        _end_process_group()
         return None
     result = _result(cli.trainer)  # on every process: trainer.log_dir is a collective call under DDP
+    _end_process_group()
     return result if cli.trainer.is_global_zero else None  # reported once, not once per process
+
+
+def _end_process_group() -> None:
+    """Destroy the process group of a finished multi-process run (DDP), on every process.
+
+    Lightning leaves it alive; a gloo group still alive when the interpreter shuts down can abort a run that
+    succeeded ("terminate called without an active exception", exit -6). Only called after a run that
+    returned normally: destroying the group while another process is still in a collective would hang.
+    """
+    import torch.distributed as dist
+    if dist.is_available() and dist.is_initialized():
+        dist.destroy_process_group()
 
 
 def _as_arg(value) -> str:
