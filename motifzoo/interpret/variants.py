@@ -17,8 +17,9 @@ motif instance the variant changes and how much of the effect that one motif exp
     exported filters count when ``motifs`` is given. The label is the motif's filter with the most-changed
     instance (unit models: its unit with the largest contribution, see ``unit``), ``filter{i}``, followed by
     its MEME alt name (``filter3 FOXA1_MA0148.5`` after ``motifzoo annotate --meme``) when there is one.
-    With ``database``, the motifs are named here instead (:func:`name_motifs`): the best TOMTOM match followed by every match it cannot tell apart from it (p
-    within a factor of :data:`~motifzoo.interpret.annotate.TIE_P_RATIO`), joined by ``/``:
+    With ``database``, the motifs are named here instead (:func:`name_motifs`): the best TOMTOM match
+    followed by every match it cannot tell apart from it (p within a factor of
+    :data:`~motifzoo.interpret.annotate.TIE_P_RATIO`), joined by ``/``:
     ``filter6 CEBPE_MA0837.3/CEBPB_MA0466.4`` says "CEBPE or CEBPB", where the best match alone would
     pick one of two paralogs by p-values 1-2.5 fold apart (``benchmarks/variants.md``). Filters are grouped
     by the first (best) name.

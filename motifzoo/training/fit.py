@@ -388,10 +388,8 @@ def run_lightning(argv: list[str]) -> FitResult | None:
                       parser_kwargs={"parser_mode": "yaml"}, parser_class=SuggestingParser,
                       trainer_defaults={"max_epochs": 30, "default_root_dir": "runs", "deterministic": "warn"},
                       save_config_kwargs={"overwrite": True}, auto_configure_optimizers=False)
-    if not argv or argv[0] != "fit":
-        _end_process_group()
-        return None
-    result = _result(cli.trainer)  # on every process: trainer.log_dir is a collective call under DDP
+    # on every process: trainer.log_dir is a collective call under DDP, so before the group ends
+    result = _result(cli.trainer) if argv and argv[0] == "fit" else None
     _end_process_group()
     return result if cli.trainer.is_global_zero else None  # reported once, not once per process
 
