@@ -100,7 +100,7 @@ def test_weights_test_calls_a_sharp_spacing_peak_but_not_a_broad_profile():
     rng = np.random.default_rng(0)
     noise = [(a, b, k, float(v)) for a in range(4) for b in range(4) for k in range(21)
              for v in [rng.laplace(0, 0.01)]]
-    spike = hand_built_model(noise + [(0, 3, OFFSET, 1.0)])
+    spike = hand_built_model(noise + [(0, 3, OFFSET, 2.0)])
     geo = geometry_of(spike)
     rules = rules_from_weights(spike, geo, site_activation=np.ones(2), target_names=["y"])
     assert set(rules.columns) == set(rule_columns(True)) and rules.attrs["n_tested"] == len(rules)
@@ -111,6 +111,14 @@ def test_weights_test_calls_a_sharp_spacing_peak_but_not_a_broad_profile():
     assert top["q"] < 1e-3 and top["effect"] > 0.4
     assert (rules["q"] < 0.05).sum() == 1                                   # noise is not significant
     assert (rules["p"] < 0.05).mean() <= 0.1           # under pure noise p is not anti-conservative (Laplace tail)
+    # a peak far above the noise but changing the log-odds by less than the margin (log 1.5) is no rule ...
+    small = hand_built_model(noise + [(0, 3, OFFSET, 0.4)])
+    rules = rules_from_weights(small, geo, site_activation=np.ones(2), target_names=["y"])
+    assert rules.iloc[0]["distance"] == 12.0 and abs(rules.iloc[0]["z"]) > 10
+    assert (rules["q"] < 0.05).sum() == 0
+    # ... unless the margin is lowered
+    rules = rules_from_weights(small, geo, site_activation=np.ones(2), target_names=["y"], min_effect=0.0)
+    assert (rules["q"] < 0.05).sum() == 1 and rules.iloc[0]["distance"] == 12.0
     # "two sites beat one": the same pair raised at every offset and orientation is not a spacing rule
     broad = hand_built_model([(a, b, k, v + 0.5 * ((a % 2) != (b % 2))) for a, b, k, v in noise])
     rules = rules_from_weights(broad, geo, site_activation=np.ones(2), target_names=["y"])
@@ -402,6 +410,19 @@ def test_syntax_cli_writes_significant_rules_instances_and_histogram(planted_fil
     assert set(rules["motif_a"]) | set(rules["motif_b"]) <= {mm.name for mm in read_meme(meme)}
     rc, _, err = run(["syntax", str(d / "pairwise.ckpt"), "-o", str(out), "--data", str(table)])
     assert rc == 2 and "--force" in err
+
+
+def test_syntax_cli_min_effect_sets_the_spacing_null(planted_files, tmp_path):
+    d, table = planted_files
+    common = ["syntax", str(d / "pairwise.ckpt"), "--data", str(table), "--p", "1e-3", "--method", "data",
+              "--max-distance", "50", "--no-names"]
+    # the planted arrangement is significant at the default margin (previous test); this hand-built model moves
+    # the log-odds by hundreds, so a margin of 1000 leaves no spacing rule
+    rc, stdout, err = run(common + ["-o", str(tmp_path / "huge.tsv"), "--min-effect", "1000"])
+    assert rc == 0, err
+    assert pd.read_csv(tmp_path / "huge.tsv", sep="\t").query("rule == 'spacing'").empty
+    rc, _, err = run(common + ["-o", str(tmp_path / "neg.tsv"), "--min-effect", "-1"])
+    assert rc == 2 and "--min-effect must be >= 0, got -1" in err and "Traceback" not in err
 
 
 def test_instances_cli(planted_files, tmp_path):

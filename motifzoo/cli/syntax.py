@@ -40,6 +40,10 @@ arranged otherwise, so co-occurrence and dosage ("two sites beat one") are not c
             counts; within strata, holders of the arrangement are compared with the others by
             a stratified permutation test on the model's output.
   auto      weights when the model has a syntax layer, otherwise data (needs --data).
+Both are minimum-effect tests: the null is an arrangement that changes the output by at most
+--min-effect (log 1.5 = 0.41 log-odds, a 1.5-fold change of the odds; that many standard
+deviations of a regression output), so tiny weights and tiny differences over thousands of
+sequences are not called rules.
 The co-occurrence test (every model, with --data) splits sequences by whether motif instances of
 a and b are called, stratified by how many other motifs they hold, and tests the interaction
 against a margin of 0.1 in probability (0.1 standard deviations of a regression output), so that
@@ -103,6 +107,9 @@ def add_syntax_arguments(p) -> None:
                                   "(default: none)")
     p.add_argument("--method", choices=["auto", "weights", "data"], default="auto",
                    help="auto (default), weights or data; see above")
+    p.add_argument("--min-effect", type=float,
+                   help="spacing tests: the null is |effect| <= this, in log-odds for binary targets (output SDs "
+                        "for regression) (default log 1.5 = 0.405)")
     p.add_argument("--max-distance", type=float, default=60,
                    help="data method: largest |center distance| of a pair of instances, bp (default 60)")
     p.add_argument("--min-support", type=int,
@@ -147,8 +154,8 @@ def _load(args, need_data: bool):
 def run_syntax(args) -> int:
     from .errors import UserError, check_output
     from ..motifs import atomic_write_text
-    from ..interpret.syntax import (describe_rule, has_syntax_layer, plot_spacing_histograms, syntax_rules,
-                                    top_motif_pairs)
+    from ..interpret.syntax import (MIN_SPACING_EFFECT, describe_rule, has_syntax_layer, plot_spacing_histograms,
+                                    syntax_rules, top_motif_pairs)
     out = check_output(args.output, args.force, "rule table")
     extra = {}
     for flag in ("instances", "histogram"):
@@ -168,8 +175,11 @@ def run_syntax(args) -> int:
         raise UserError(f"model {name!r} has no syntax layer, so rules are read from motif instances over "
                         "sequences: pass --data (or train argminn_pairwise, whose weights are the rules)")
     _check_fraction(args.q_threshold, "--q")
+    if args.min_effect is not None and args.min_effect < 0:
+        raise UserError(f"--min-effect must be >= 0, got {args.min_effect}")
     result = syntax_rules(model, data, method=args.method, p_threshold=args.p_threshold, progress=True,
                           attention_threshold=args.attention_threshold, max_distance=args.max_distance,
+                          min_effect=MIN_SPACING_EFFECT if args.min_effect is None else args.min_effect,
                           min_support=args.min_support, merge_rc=not args.no_merge_rc,
                           include_overlapping=args.include_overlapping, keep_all=args.keep_all,
                           all_rules=args.all_rules, q_threshold=args.q_threshold, merge_motifs=not args.no_merge,

@@ -61,6 +61,12 @@ The spacing test:
   are compared with the non-holders by a stratified permutation test (the exact mean and
   variance of the holders' summed output under random relabelling within strata, normal
   approximation). ``n`` holders, ``n_null`` non-holders in the same strata.
+
+Both spacing tests are minimum-effect tests, as the co-occurrence test: the null is an effect no
+larger than :data:`MIN_SPACING_EFFECT` (log 1.5 log-odds: the arrangement changes the odds by at
+most 1.5-fold; for regression targets, that many output SDs). A sparse syntax layer or thousands of
+sequences otherwise make tiny entries "significant": on ``repression`` a pairwise head whose largest
+entry changed the log-odds by 0.1 ranked such entries above the planted co-occurrence rule.
 """
 from __future__ import annotations
 
@@ -89,6 +95,9 @@ MAX_STRATUM_COUNT = 3
 #: co-occurrence test: the null is |interaction| <= this (probability for binary targets; for regression
 #: targets, this many standard deviations of the target's output)
 MIN_INTERACTION = 0.1
+#: spacing tests: the null is |effect| <= this (log-odds for binary targets, i.e. an arrangement must change
+#: the odds by more than 1.5-fold; for regression targets, this many standard deviations of the output)
+MIN_SPACING_EFFECT = float(np.log(1.5))
 #: co-occurrence test: strata by the number of *other* motifs present in a sequence, capped here
 MAX_OTHER_MOTIFS = 2
 #: co-occurrence test: a stratum counts only when each of its four cells holds this many sequences
@@ -125,6 +134,37 @@ def normal_two_sided(z) -> np.ndarray:
     """Two-sided normal tail p-values of z-scores, shape preserved."""
     z = torch.as_tensor(np.abs(np.asarray(z, dtype=np.float64)))
     return torch.special.erfc(z / np.sqrt(2.0)).numpy()
+
+
+def normal_upper(z) -> np.ndarray:
+    """One-sided upper normal tail P(Z > z), shape preserved."""
+    return torch.special.ndtr(-torch.as_tensor(np.asarray(z, dtype=np.float64))).numpy()
+
+
+def minimum_effect_p(effect, se, margin) -> np.ndarray:
+    """Two-sided p of an estimate against the null ``|true effect| <= margin`` (normal approximation).
+
+    ``p = P(|estimate| >= |effect|)`` when the true effect sits on the null's edge (+-margin); at margin 0
+    the usual two-sided p. Where ``se`` is 0 the estimate is exact: p is 1 inside the margin, 0 outside.
+    Shapes broadcast.
+    """
+    effect, se, margin = (np.asarray(v, dtype=np.float64) for v in (effect, se, margin))
+    sd = np.maximum(se, 1e-300)
+    p = normal_upper((np.abs(effect) - margin) / sd) + normal_upper((np.abs(effect) + margin) / sd)
+    return np.where(se > 0, np.minimum(p, 1.0), (np.abs(effect) <= margin).astype(float))
+
+
+def spacing_margin(model, n_targets: int, min_effect: float = MIN_SPACING_EFFECT,
+                   outputs: np.ndarray | None = None) -> np.ndarray:
+    """(T,) the spacing tests' margin: ``min_effect`` log-odds for binary targets, ``min_effect`` output SDs for regression.
+
+    Regression targets need ``outputs`` (N, T) for their SD; without them the margin is 0 there.
+    """
+    if model.task == "binary":
+        return np.full(n_targets, float(min_effect))
+    if outputs is None:
+        return np.zeros(n_targets)
+    return float(min_effect) * np.asarray(outputs, dtype=np.float64).std(0)
 
 
 def stratified_permutation_z(k, s1, n, s, ss):
@@ -421,7 +461,8 @@ def _targets(model, n_targets: int, target_names=None) -> list[str]:
 # --------------------------------------------------------------------------------------------
 def rules_from_weights(model, geometry: pd.DataFrame | None = None, groups: pd.DataFrame | None = None,
                        site_activation=None, target_names=None, merge_rc: bool = True,
-                       include_overlapping: bool = False, keep_all: bool = False) -> pd.DataFrame:
+                       include_overlapping: bool = False, keep_all: bool = False,
+                       min_effect: float = MIN_SPACING_EFFECT, outputs: np.ndarray | None = None) -> pd.DataFrame:
     """Every arrangement stored in a pairwise head (``pair_weights()``, (T, C, C, D + 1)), tested against its pair.
 
     Each stored entry ``K[t, a, b, k]`` (channels a, b = filter x strand, window offset k) is one
@@ -445,6 +486,10 @@ def rules_from_weights(model, geometry: pd.DataFrame | None = None, groups: pd.D
         Also test arrangements whose trimmed motifs overlap (``|distance| < (width_a + width_b) / 2``).
     keep_all : bool
         Keep rules of filters that are not exported.
+    min_effect : float
+        The null is ``|effect| <= min_effect`` (:func:`spacing_margin`): log-odds for binary targets.
+    outputs : array (N, T), optional
+        Model outputs on data; regression targets take their margin in output SDs from them (else 0).
 
     Returns
     -------
@@ -462,6 +507,7 @@ def rules_from_weights(model, geometry: pd.DataFrame | None = None, groups: pd.D
     scale = np.asarray(site_activation if site_activation is not None else _max_activation_from_weights(model),
                        dtype=np.float64)
     targets = _targets(model, n_targets, target_names)
+    margin = spacing_margin(model, n_targets, min_effect, outputs)
     # every offset of each channel pair the layer uses (a pair whose entries are all exactly 0 is masked or unused)
     used = (kernel != 0).any(axis=(0, 3))
     ca, cb, k = np.nonzero(np.broadcast_to(used[..., None], kernel.shape[1:]))
@@ -496,17 +542,18 @@ def rules_from_weights(model, geometry: pd.DataFrame | None = None, groups: pd.D
             frame.loc[own_twin, "effect_rc"] = np.nan
         else:
             frame["total"] = frame["effect_fwd"]
-        frames.append(_offset_test(frame).assign(target=target))
+        frames.append(_offset_test(frame, margin[t]).assign(target=target))
     table = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
     return _finish_rules(table, geometry, groups, "weights", stranded)
 
 
-def _offset_test(frame: pd.DataFrame) -> pd.DataFrame:
+def _offset_test(frame: pd.DataFrame, margin: float = 0.0) -> pd.DataFrame:
     """Test each arrangement's ``total`` against the same motif pair's other arrangements (one target).
 
     ``effect`` = total - the pair's median; the spread ``b`` is the Laplace scale (median absolute
     residual / ln 2) of the pair, floored at that of all pairs; ``z`` = effect / (b ln2 x 1.4826),
-    a robust z; ``p = exp(-|effect| / b)``; ``n_null`` = arrangements of the pair.
+    a robust z; ``p = P(|estimate| >= |effect|)`` for a true effect on the null's edge (+-``margin``)
+    plus Laplace(b) noise (``exp(-|effect| / b)`` at margin 0); ``n_null`` = arrangements of the pair.
     """
     if frame.empty:
         return frame.assign(effect=[], z=[], p=[], n=[], n_null=[])
@@ -518,7 +565,11 @@ def _offset_test(frame: pd.DataFrame) -> pd.DataFrame:
     b_all = float(abs_resid.median()) / np.log(2)
     b = np.maximum(b_pair.to_numpy(), b_all)
     b = np.maximum(b, 1e-300)  # no spread at all (e.g. a single non-zero weight): any residual is extreme
-    p = np.exp(-abs_resid.to_numpy() / b)
+    e = abs_resid.to_numpy()
+    # Laplace tails beyond +-e around a true effect of +margin (the two halves of exp(-e / b) at margin 0)
+    half = 0.5 * np.exp(-np.abs(e - margin) / b)
+    upper = np.where(e >= margin, half, 1.0 - half)
+    p = np.minimum(upper + 0.5 * np.exp(-(e + margin) / b), 1.0)
     return frame.assign(effect=resid.to_numpy(), z=resid.to_numpy() / (b * np.log(2) * 1.4826), p=p,
                         n=np.nan, n_null=pair.transform("size").to_numpy() - 1)
 
@@ -660,7 +711,8 @@ def motif_instances(calls: pd.DataFrame, groups: pd.DataFrame) -> pd.DataFrame:
 def rules_from_data(model, data, instances: pd.DataFrame, geometry: pd.DataFrame, groups: pd.DataFrame | None = None,
                     target_names=None, max_distance: float = 60, min_support: int | None = None,
                     merge_rc: bool = True, include_overlapping: bool = False, outputs: np.ndarray | None = None,
-                    batch_size: int = 256, max_chunk_pairs: int = 500_000) -> pd.DataFrame:
+                    batch_size: int = 256, max_chunk_pairs: int = 500_000,
+                    min_effect: float = MIN_SPACING_EFFECT) -> pd.DataFrame:
     """Rules from motif instances over data, each tested against the same motifs in other arrangements.
 
     For each arrangement (a, b, distance, orientation) held by at least ``min_support`` sequences,
@@ -678,6 +730,8 @@ def rules_from_data(model, data, instances: pd.DataFrame, geometry: pd.DataFrame
         Default ``max(10, 0.25% of the sequences)``.
     max_chunk_pairs : int
         Instance pairs are formed for blocks of sequences with about this many pairs at a time.
+    min_effect : float
+        The null is ``|effect| <= min_effect`` (:func:`spacing_margin`; regression: output SDs).
     Other parameters as in :func:`rules_from_weights`.
 
     Returns
@@ -690,6 +744,7 @@ def rules_from_data(model, data, instances: pd.DataFrame, geometry: pd.DataFrame
     outputs = outputs if outputs is not None else predict_outputs(model, data, batch_size)
     n_seqs, n_targets = outputs.shape
     targets = _targets(model, n_targets, target_names)
+    margin = spacing_margin(model, n_targets, min_effect, outputs)
     min_support = min_support if min_support is not None else max(10, int(np.ceil(0.0025 * n_seqs)))
     inst = motif_instances(instances, groups)
     if inst.empty:
@@ -725,7 +780,9 @@ def rules_from_data(model, data, instances: pd.DataFrame, geometry: pd.DataFrame
     for t, target in enumerate(targets):
         frame = stats[key].assign(effect=stats[f"effect{t}"], z=stats[f"z{t}"], n=stats["n"], n_null=stats["n_null"],
                                   target=target)
-        frame["p"] = normal_two_sided(frame["z"].to_numpy())
+        effect, z = frame["effect"].to_numpy(float), frame["z"].to_numpy(float)
+        se = np.abs(effect) / np.where(z != 0, np.abs(z), np.nan)  # z = 0: no information (p = 1)
+        frame["p"] = minimum_effect_p(effect, np.where(z != 0, se, np.inf), margin[t])
         frame = frame[frame["n"] > 0]
         for name, tw in twins.items():
             frame[name] = tw[f"effect{t}"].to_numpy()[frame.index] if tw is not None else np.nan
@@ -844,11 +901,6 @@ def instance_pairs(instances: pd.DataFrame, max_distance: float = 60) -> pd.Data
 # --------------------------------------------------------------------------------------------
 # co-occurrence: presence of two motifs anywhere, from predictions over data
 # --------------------------------------------------------------------------------------------
-def normal_upper(z) -> np.ndarray:
-    """One-sided upper normal tail P(Z > z), shape preserved."""
-    return torch.special.ndtr(-torch.as_tensor(np.asarray(z, dtype=np.float64))).numpy()
-
-
 def interaction_test(n, s, ss, margin, min_cell: int = MIN_CELL):
     """Stratified 2x2 interaction contrast of cell means, tested against |interaction| <= ``margin``.
 
@@ -887,11 +939,7 @@ def interaction_test(n, s, ss, margin, min_cell: int = MIN_CELL):
     effect = (wn * inter).sum(-1)
     se = np.sqrt((wn ** 2 * (var / nn).sum(-1)).sum(-1))
     z = np.where(se > 0, effect / np.maximum(se, 1e-300), np.where(effect == 0, 0.0, np.copysign(np.inf, effect)))
-    # P(|estimate| >= |effect|) when the true interaction sits on the null's edge (+-margin)
-    sd = np.maximum(se, 1e-300)
-    p = normal_upper((np.abs(effect) - margin) / sd) + normal_upper((np.abs(effect) + margin) / sd)
-    p = np.where(se > 0, np.minimum(p, 1.0), (np.abs(effect) <= margin).astype(float))
-    p = np.where(ok, p, np.nan)
+    p = np.where(ok, minimum_effect_p(effect, se, margin), np.nan)
     cells = np.where(info[..., None], n, 0.0).sum(1)
     means = (wn[..., None] * mean).sum(1)   # standardised over strata as the contrast: effect = their contrast
     return effect, z, p, cells[:, 3], cells[:, :3].sum(-1), means
@@ -1118,8 +1166,8 @@ def syntax_rules(model, data=None, method: str = "auto", p_threshold: float = DE
                  merge_rc: bool = True, include_overlapping: bool = False, keep_all: bool = False,
                  all_rules: bool = False, q_threshold: float = Q_THRESHOLD, merge_motifs: bool = True,
                  names: bool = True, motif_kwargs: dict | None = None, null: ScoreNull | None = None,
-                 co_occurrence: bool = True, min_interaction: float = MIN_INTERACTION, batch_size: int = 256,
-                 progress: bool = False) -> dict:
+                 co_occurrence: bool = True, min_interaction: float = MIN_INTERACTION,
+                 min_effect: float = MIN_SPACING_EFFECT, batch_size: int = 256, progress: bool = False) -> dict:
     """Tested rule table, motif instances and instance pairs of a model, the way ``motifzoo syntax`` computes them.
 
     Parameters
@@ -1133,6 +1181,8 @@ def syntax_rules(model, data=None, method: str = "auto", p_threshold: float = DE
         q is then over the rules of both tests together.
     min_interaction : float
         The co-occurrence test's margin (:func:`rules_from_cooccurrence`).
+    min_effect : float
+        The spacing tests' margin (:func:`spacing_margin`): log-odds for binary targets.
     p_threshold : float
         Instance calls: per-window p-value against dinucleotide-shuffled sequences.
     all_rules : bool
@@ -1176,11 +1226,12 @@ def syntax_rules(model, data=None, method: str = "auto", p_threshold: float = DE
         site_activation[med.index.to_numpy(int)] = med.to_numpy()
     if method == "weights":
         rules = rules_from_weights(model, geometry=geometry, groups=groups, site_activation=site_activation,
-                                   merge_rc=merge_rc, include_overlapping=include_overlapping, keep_all=keep_all)
+                                   merge_rc=merge_rc, include_overlapping=include_overlapping, keep_all=keep_all,
+                                   min_effect=min_effect, outputs=outputs)
     else:
         rules = rules_from_data(model, data, calls, geometry, groups, max_distance=max_distance,
                                 min_support=min_support, merge_rc=merge_rc, include_overlapping=include_overlapping,
-                                outputs=outputs, batch_size=batch_size)
+                                outputs=outputs, batch_size=batch_size, min_effect=min_effect)
     if data is not None and co_occurrence:
         co = rules_from_cooccurrence(model, calls, geometry, groups, outputs=outputs,
                                      exclude=significant(rules, q_threshold), min_support=min_support,
