@@ -437,6 +437,29 @@ def test_instances_cli(planted_files, tmp_path):
     assert rc == 2 and "--data" in err
 
 
+def test_instances_and_syntax_name_motifs_alike(planted_files, tmp_path, monkeypatch):
+    d, table = planted_files
+    # both commands group filters the same way: named groups (merged by JASPAR match, representative chosen
+    # by it) unless --no-names; a model trained on JASPAR motifs gets different ids otherwise
+    import motifzoo.interpret.syntax as syntax_module
+    seen, groups_of = [], syntax_module.motif_groups
+    monkeypatch.setattr(syntax_module, "motif_groups",
+                        lambda *a, **k: seen.append(k.get("names", True)) or groups_of(*a, **k))
+    own, via_syntax = tmp_path / "calls.tsv", tmp_path / "syntax_calls.tsv"
+    rc, _, err = run(["instances", str(d / "pairwise.ckpt"), "--data", str(table), "-o", str(own), "--p", "1e-3"])
+    assert rc == 0, err
+    rc, _, err = run(["syntax", str(d / "pairwise.ckpt"), "--data", str(table), "-o", str(tmp_path / "r.tsv"),
+                      "--p", "1e-3", "--instances", str(via_syntax)])
+    assert rc == 0, err
+    a, b = pd.read_csv(own, sep="\t", keep_default_na=False), pd.read_csv(via_syntax, sep="\t", keep_default_na=False)
+    key = ["sequence", "position", "strand", "motif", "motif_name"]
+    assert len(a) > 100 and a[key].sort_values(key).values.tolist() == b[key].sort_values(key).values.tolist()
+    assert seen == [True, True]
+    rc, _, err = run(["instances", str(d / "pairwise.ckpt"), "--data", str(table), "-o", str(tmp_path / "n.tsv"),
+                      "--p", "1e-3", "--no-names"])
+    assert rc == 0 and seen == [True, True, False], err
+
+
 def test_syntax_cli_for_models_without_syntax_layer(planted_files, tmp_path):
     d, table = planted_files
     rc, _, err = run(["syntax", str(d / "cnn.ckpt"), "-o", str(tmp_path / "r.tsv")])

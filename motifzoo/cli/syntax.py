@@ -53,8 +53,8 @@ Instances are called FIMO-like: a filter's window is an instance when its score 
 against the same filter on dinucleotide-shuffled copies of --data.
 """
 
-INSTANCES_HELP = ("motif instance calls (sequence, position, strand, motif, p) with a p-value each against "
-                  "dinucleotide-shuffled sequences")
+INSTANCES_HELP = ("motif instance calls (sequence, position, strand, motif, motif_name, p) with a p-value each "
+                  "against dinucleotide-shuffled sequences")
 
 
 def _check_fraction(value: float, flag: str) -> None:
@@ -242,7 +242,9 @@ def run_instances(args) -> int:
                            keep_all=args.keep_all, batch_size=args.batch_size, progress=True,
                            q_threshold=args.q_threshold)
     if not args.no_merge:
-        calls = motif_instances(calls, motif_groups(geometry, merge=True, names=False))
+        # the groups and ids of `motifzoo syntax` (named groups merge by JASPAR match and pick their
+        # representative by it), so the two commands' motif ids agree
+        calls = motif_instances(calls, motif_groups(geometry, merge=True, names=not args.no_names))
     atomic_write_text(out, calls.to_csv(sep="\t", index=False, float_format="%.4g"))
     rule = (f"q <= {args.q_threshold:g}" if args.q_threshold is not None else f"p <= {args.p_threshold:g}")
     print(f"wrote {len(calls)} motif instances ({rule} against shuffled sequences) in "

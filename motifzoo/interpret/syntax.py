@@ -691,13 +691,14 @@ def predict_outputs(model, data, batch_size: int = 256) -> np.ndarray:
 def motif_instances(calls: pd.DataFrame, groups: pd.DataFrame) -> pd.DataFrame:
     """Filter-level calls -> motif-level calls (redundant filters merged, :func:`merge_instances`).
 
-    ``filter`` becomes the motif's unit (its representative filter index), ``motif`` its id; ``strand`` and
-    ``center`` are moved into the motif's frame (:func:`to_motif_frame`: the strand of the named motif, and
-    where the representative's center falls, which distances are measured between); ``position`` and
-    ``end`` stay the span of the calling filter's trimmed motif.
+    ``filter`` becomes the motif's unit (its representative filter index), ``motif`` its id and
+    ``motif_name`` its best JASPAR match (``""`` where none); ``strand`` and ``center`` are moved into the
+    motif's frame (:func:`to_motif_frame`: the strand of the named motif, and where the representative's
+    center falls, which distances are measured between); ``position`` and ``end`` stay the span of the
+    calling filter's trimmed motif.
     """
     if calls.empty:
-        return calls.assign(filter=calls["filter"].astype(np.int64))
+        return calls.assign(filter=calls["filter"].astype(np.int64), motif_name=pd.Series(dtype=str))
     unit, plus, center = to_motif_frame(calls["filter"].to_numpy(np.int64), calls["strand"].to_numpy() == "+",
                                         calls["center"].to_numpy(float), groups)
     calls = calls.assign(center=center, strand=np.where(plus, "+", "-"))
@@ -705,6 +706,8 @@ def motif_instances(calls: pd.DataFrame, groups: pd.DataFrame) -> pd.DataFrame:
     ids = dict(zip(groups["unit"].to_numpy(int), groups["motif"]))
     merged["filter"] = merged["motif"].astype(int)
     merged["motif"] = merged["filter"].map(ids)
+    names = dict(zip(groups["unit"].to_numpy(int), groups["motif_name"].astype(str)))
+    merged.insert(merged.columns.get_loc("motif") + 1, "motif_name", merged["filter"].map(names).fillna(""))
     return merged
 
 
