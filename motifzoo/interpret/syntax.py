@@ -701,7 +701,8 @@ def motif_instances(calls: pd.DataFrame, groups: pd.DataFrame) -> pd.DataFrame:
         return calls.assign(filter=calls["filter"].astype(np.int64), motif_name=pd.Series(dtype=str))
     unit, plus, center = to_motif_frame(calls["filter"].to_numpy(np.int64), calls["strand"].to_numpy() == "+",
                                         calls["center"].to_numpy(float), groups)
-    calls = calls.assign(center=center, strand=np.where(plus, "+", "-"))
+    # motif-level calls passed again get their names anew
+    calls = calls.drop(columns="motif_name", errors="ignore").assign(center=center, strand=np.where(plus, "+", "-"))
     merged = merge_instances(calls, dict(zip(groups.index.to_numpy(int), groups["unit"].to_numpy(int))))
     ids = dict(zip(groups["unit"].to_numpy(int), groups["motif"]))
     merged["filter"] = merged["motif"].astype(int)
