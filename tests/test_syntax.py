@@ -357,6 +357,37 @@ def test_cooccurrence_rule_is_called_for_interacting_motifs_only(name, logit, si
     assert ("cooperate" in words) if sign > 0 else ("filter1 represses filter0" in words), words
 
 
+def test_cooccurrence_leaves_out_sequences_where_one_site_is_called_as_both():
+    # filter0 also fires on 30 % of filter1's sites (a cross-reactive filter, as ExplaiNN's CEBPB unit on SRF
+    # sites in gc_rich); the output follows the true filter0 sites only. Counted as "both present", those
+    # sequences would read as "filter1 represses filter0" (interaction about -0.2).
+    from motifzoo.interpret.syntax import rules_from_cooccurrence
+    rng = np.random.default_rng(0)
+    m = hand_built_model([])
+    n = 800
+    kind = np.arange(n) % 4
+    has_a, has_b = np.isin(kind, (1, 3)), np.isin(kind, (2, 3))
+    rows = []
+
+    def call(i, f, start):
+        rows.append({"sequence": i, "position": start, "end": start + 8, "center": start + 3.5, "strand": "+",
+                     "motif": f"filter{f}", "filter": f, "score": 1.0, "p": 1e-5, "q": 1e-3, "activation": 1.0,
+                     "attention": np.nan})
+    for i in range(n):
+        if has_a[i]:
+            call(i, 0, 10)
+        if has_b[i]:
+            call(i, 1, 60)
+            if rng.random() < 0.3:
+                call(i, 0, 61)
+    outputs = (np.where(has_a, 3.0, -3.0) + rng.normal(0, 0.3, n))[:, None]
+    rules = rules_from_cooccurrence(m, pd.DataFrame(rows), motif_geometry(m), outputs=outputs)
+    assert len(rules) == 1
+    top = rules.iloc[0]
+    assert top["q"] >= 0.05 and abs(top["effect"]) < 0.05, top.to_dict()
+    assert 100 <= top["n"] <= 160          # the both-present sequences without a shared site (~140)
+
+
 def test_cooccurrence_is_not_tested_for_a_pair_with_a_spacing_rule(planted):
     x, _, _ = planted
     m = hand_built_model(SPIKES)

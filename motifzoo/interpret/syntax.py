@@ -972,7 +972,10 @@ def rules_from_cooccurrence(model, instances: pd.DataFrame, geometry: pd.DataFra
 
     Left out: pairs named by the same JASPAR motif (one motif the merging missed); pairs whose calls
     fall on the same sites in most sequences holding both (one site read by two motifs: "either
-    suffices" by construction); and pairs with a significant spacing rule (``exclude``): their
+    suffices" by construction); from each pair's test, the sequences where a call of a and a call of b
+    share bases (one site called as both: it is not evidence of two motifs, and a filter that also fires
+    on the other motif's sites would otherwise fill the both-present cell with sequences that hold one
+    motif only); and pairs with a significant spacing rule (``exclude``): their
     combination is already described by the arrangement, and co-occurrence would repeat it. (Leaving
     only the arrangement's holders out of the both-present cell does not work: holders whose call
     of one motif was missed stay in the one-motif cells and fake an interaction.)
@@ -1023,9 +1026,10 @@ def rules_from_cooccurrence(model, instances: pd.DataFrame, geometry: pd.DataFra
     held = _held_arrangements(inst, float(widths.max()), stranded, max_chunk_pairs)  # reaches every overlap
     a_h, b_h = held["a"].to_numpy(int), held["b"].to_numpy(int)
     overlap = held[(a_h != b_h) & (np.abs(held["distance"].to_numpy()) < (widths[a_h] + widths[b_h]) / 2)]
-    same_site = pd.DataFrame({"sequence": overlap["sequence"], "lo": np.minimum(overlap["a"], overlap["b"]),
-                              "hi": np.maximum(overlap["a"], overlap["b"])}).drop_duplicates()
-    same_site = same_site.groupby(["lo", "hi"]).size().to_dict()
+    shared = pd.DataFrame({"sequence": overlap["sequence"], "lo": np.minimum(overlap["a"], overlap["b"]),
+                           "hi": np.maximum(overlap["a"], overlap["b"])}).drop_duplicates()
+    shared_in = {pair: g["sequence"].to_numpy(np.int64) for pair, g in shared.groupby(["lo", "hi"])}
+    same_site = {pair: len(seqs) for pair, seqs in shared_in.items()}
     unit_of = {name: int(f) for f, name in geometry["name"].items()}
     spaced = set()
     if exclude is not None and len(exclude):
@@ -1046,6 +1050,7 @@ def rules_from_cooccurrence(model, instances: pd.DataFrame, geometry: pd.DataFra
             stratum = np.minimum(n_present - present[:, i] - present[:, j], MAX_OTHER_MOTIFS)
             onehot = np.zeros((n_seqs, side * 4))
             onehot[np.arange(n_seqs), stratum * 4 + cell] = 1.0
+            onehot[shared_in.get((ua, ub), [])] = 0.0  # one site called as both motifs
             stats.append((onehot.sum(0), onehot.T @ y, onehot.T @ y ** 2))
             rows.append((ua, ub))
     if not rows:
