@@ -154,17 +154,17 @@ def minimum_effect_p(effect, se, margin) -> np.ndarray:
     return np.where(se > 0, np.minimum(p, 1.0), (np.abs(effect) <= margin).astype(float))
 
 
-def spacing_margin(model, n_targets: int, min_effect: float = MIN_SPACING_EFFECT,
-                   outputs: np.ndarray | None = None) -> np.ndarray:
-    """(T,) the spacing tests' margin: ``min_effect`` log-odds for binary targets, ``min_effect`` output SDs for regression.
+def target_margins(model, n_targets: int, margin: float, outputs: np.ndarray | None = None) -> np.ndarray:
+    """(T,) a minimum-effect test's margin per target: ``margin`` itself for binary targets (in the test's units:
+    log-odds for spacing, probability for co-occurrence), ``margin`` output SDs for regression targets.
 
     Regression targets need ``outputs`` (N, T) for their SD; without them the margin is 0 there.
     """
     if model.task == "binary":
-        return np.full(n_targets, float(min_effect))
+        return np.full(n_targets, float(margin))
     if outputs is None:
         return np.zeros(n_targets)
-    return float(min_effect) * np.asarray(outputs, dtype=np.float64).std(0)
+    return float(margin) * np.asarray(outputs, dtype=np.float64).std(0)
 
 
 def stratified_permutation_z(k, s1, n, s, ss):
@@ -487,7 +487,7 @@ def rules_from_weights(model, geometry: pd.DataFrame | None = None, groups: pd.D
     keep_all : bool
         Keep rules of filters that are not exported.
     min_effect : float
-        The null is ``|effect| <= min_effect`` (:func:`spacing_margin`): log-odds for binary targets.
+        The null is ``|effect| <= min_effect`` (:func:`target_margins`): log-odds for binary targets.
     outputs : array (N, T), optional
         Model outputs on data; regression targets take their margin in output SDs from them (else 0).
 
@@ -507,7 +507,7 @@ def rules_from_weights(model, geometry: pd.DataFrame | None = None, groups: pd.D
     scale = np.asarray(site_activation if site_activation is not None else _max_activation_from_weights(model),
                        dtype=np.float64)
     targets = _targets(model, n_targets, target_names)
-    margin = spacing_margin(model, n_targets, min_effect, outputs)
+    margin = target_margins(model, n_targets, min_effect, outputs)
     # every offset of each channel pair the layer uses (a pair whose entries are all exactly 0 is masked or unused)
     used = (kernel != 0).any(axis=(0, 3))
     ca, cb, k = np.nonzero(np.broadcast_to(used[..., None], kernel.shape[1:]))
@@ -735,7 +735,7 @@ def rules_from_data(model, data, instances: pd.DataFrame, geometry: pd.DataFrame
     max_chunk_pairs : int
         Instance pairs are formed for blocks of sequences with about this many pairs at a time.
     min_effect : float
-        The null is ``|effect| <= min_effect`` (:func:`spacing_margin`; regression: output SDs).
+        The null is ``|effect| <= min_effect`` (:func:`target_margins`; regression: output SDs).
     Other parameters as in :func:`rules_from_weights`.
 
     Returns
@@ -748,7 +748,7 @@ def rules_from_data(model, data, instances: pd.DataFrame, geometry: pd.DataFrame
     outputs = outputs if outputs is not None else predict_outputs(model, data, batch_size)
     n_seqs, n_targets = outputs.shape
     targets = _targets(model, n_targets, target_names)
-    margin = spacing_margin(model, n_targets, min_effect, outputs)
+    margin = target_margins(model, n_targets, min_effect, outputs)
     min_support = min_support if min_support is not None else max(10, int(np.ceil(0.0025 * n_seqs)))
     inst = motif_instances(instances, groups)
     if inst.empty:
@@ -1009,7 +1009,7 @@ def rules_from_cooccurrence(model, instances: pd.DataFrame, geometry: pd.DataFra
     n_seqs, n_targets = outputs.shape
     binary = model.task == "binary"
     y = torch.sigmoid(torch.as_tensor(outputs)).numpy() if binary else outputs
-    margin = np.full(n_targets, min_interaction) if binary else min_interaction * outputs.std(0)
+    margin = target_margins(model, n_targets, min_interaction, outputs)
     targets = _targets(model, n_targets, target_names)
     min_support = min_support if min_support is not None else max(10, int(np.ceil(0.0025 * n_seqs)))
     inst = motif_instances(instances, groups)
@@ -1191,7 +1191,7 @@ def syntax_rules(model, data=None, method: str = "auto", p_threshold: float = DE
     min_interaction : float
         The co-occurrence test's margin (:func:`rules_from_cooccurrence`).
     min_effect : float
-        The spacing tests' margin (:func:`spacing_margin`): log-odds for binary targets.
+        The spacing tests' margin (:func:`target_margins`): log-odds for binary targets.
     p_threshold : float
         Instance calls: per-window p-value against dinucleotide-shuffled sequences.
     all_rules : bool
