@@ -329,3 +329,14 @@ def test_config_trains_one_epoch(config, spacing_table, tmp_path):
     model = motifzoo.load(ckpt)
     assert model.model_name == config.split("/")[-1].removesuffix(".yaml")
     assert model(one_hot(2, 150)).shape == (2, 1)
+
+
+def test_exp_config_is_the_argminn_config_with_an_exp_scanner():
+    """configs/argminn_exp.yaml promises "configs/argminn.yaml with `activation: exp`, nothing else changed"."""
+    import yaml
+    relu, exp = (yaml.safe_load(open(f"configs/{name}.yaml")) for name in ("argminn", "argminn_exp"))
+    assert (relu["model"]["arch_kwargs"]["activation"], exp["model"]["arch_kwargs"]["activation"]) == ("relu", "exp")
+    for cfg in (relu, exp):
+        cfg["model"]["arch_kwargs"].pop("activation")
+        cfg["trainer"].pop("default_root_dir")
+    assert exp == relu
