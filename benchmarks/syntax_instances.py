@@ -177,12 +177,15 @@ def main() -> None:
     null_s = time.time() - t0
     ours, fimo = [], []
     fimo_all = fimo_calls(out / "exported.meme", sim.sequences, geometry, max(P_GRID))
+    loosest = {}  # both callers' motif-level calls at the loosest p, reused by --motif-level
     for p in P_GRID:
         calls = motif_instances(call_instances(model, x, geometry, p, null=null,
                                                 attention_threshold=args.attention_threshold), groups)
         ours.append({"p": p, **evaluate(calls, sites, match)})
         f = motif_instances(fimo_all[fimo_all["p"] <= p], groups)
         fimo.append({"p": p, **evaluate(f, sites, match)})
+        if p == max(P_GRID):
+            loosest = {"motifzoo": calls, "FIMO": f}
     for q in Q_GRID:
         calls = motif_instances(call_instances(model, x, geometry, max(P_GRID), null=null, q_threshold=q,
                                                 attention_threshold=args.attention_threshold), groups)
@@ -191,10 +194,7 @@ def main() -> None:
         fimo.append({"q": q, **evaluate(f, sites, match)})
     if args.motif_level:
         n_filters = groups[geometry["status"] == "kept"].groupby("motif").size()
-        candidates = {"motifzoo": motif_instances(call_instances(model, x, geometry, max(P_GRID), null=null,
-                                                                 attention_threshold=args.attention_threshold), groups),
-                      "FIMO": motif_instances(fimo_all, groups)}
-        for name, calls in candidates.items():
+        for name, calls in loosest.items():
             p_motif = np.minimum(1.0, calls["p"] * calls["motif"].map(n_filters).fillna(1).to_numpy(float))
             curve = ours if name == "motifzoo" else fimo
             for p in P_GRID:
