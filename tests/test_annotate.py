@@ -132,6 +132,20 @@ def test_tomtom_offsets_map_onto_the_match_for_logos():
         assert match_offset(8, ctcf.width, int(hit["offset"]), hit["strand"]) == 2
 
 
+def test_tomtom_leaves_torchs_thread_count_alone():
+    """numba (memelite) resizes the OpenMP team torch shares; a run trained after TOMTOM in the same process
+    must keep the threads it was given (it ran with 2 spinning threads per process on 2 cores)."""
+    import torch
+    before = torch.get_num_threads()
+    try:
+        torch.set_num_threads(1)
+        jaspar = load_jaspar()
+        tomtom(jaspar[:3], jaspar[:40])
+        assert torch.get_num_threads() == 1
+    finally:
+        torch.set_num_threads(before)
+
+
 def test_bad_databases_give_clear_errors(tmp_path, learned):
     with pytest.raises(DatabaseError, match="motif database not found: .*nope.meme"):
         annotate(learned, tmp_path / "nope.meme")

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import torch
 
 from ..motifs import Motif
 
@@ -43,9 +44,16 @@ def tomtom(queries: list[Motif], targets: list[Motif]) -> pd.DataFrame:
     import warnings
     Qs = [np.ascontiguousarray(m.pwm.T, dtype=np.float64) for m in queries]
     Ts = [np.ascontiguousarray(m.pwm.T, dtype=np.float64) for m in targets]
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        p, _, offsets, overlaps, strands = run(Qs, Ts)[:5]
+    threads = torch.get_num_threads()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            p, _, offsets, overlaps, strands = run(Qs, Ts)[:5]
+    finally:
+        # numba's OpenMP layer sets the team size of the libgomp that torch shares (to every core): without this,
+        # a training run after a TOMTOM call in the same process ran 2 spinning OpenMP threads per process
+        # (up to 5x slower per epoch on 2 shared cores; benchmarks/syntax.md, "#15 seventh round")
+        torch.set_num_threads(threads)
     p = np.nan_to_num(np.asarray(p, dtype=np.float64), nan=1.0)
     q = bh_qvalues(p)
     nq, nt = p.shape
