@@ -83,6 +83,8 @@ def test_bad_arguments_are_named():
         get_model("argminn", n_targets=1, input_length=50, pos_dim=5)
     with pytest.raises(ValueError, match="max_distance"):
         get_model("argminn_pairwise", n_targets=1, input_length=50, max_distance=-1)
+    with pytest.raises(ValueError, match="pair_skip needs"):
+        get_model("argminn", n_targets=1, input_length=50, pair_skip=True)
     m = get_model("argminn", n_targets=1, input_length=50, filter_width=5)
     with pytest.raises(ValueError, match="built for 50 bp"):
         m(one_hot(2, 60))
@@ -331,12 +333,27 @@ def test_config_trains_one_epoch(config, spacing_table, tmp_path):
     assert model(one_hot(2, 150)).shape == (2, 1)
 
 
-def test_exp_config_is_the_argminn_config_with_an_exp_scanner():
-    """configs/argminn_exp.yaml promises "configs/argminn.yaml with `activation: exp`, nothing else changed"."""
-    import yaml
-    relu, exp = (yaml.safe_load(open(f"configs/{name}.yaml")) for name in ("argminn", "argminn_exp"))
-    assert (relu["model"]["arch_kwargs"]["activation"], exp["model"]["arch_kwargs"]["activation"]) == ("relu", "exp")
-    for cfg in (relu, exp):
-        cfg["model"]["arch_kwargs"].pop("activation")
-        cfg["trainer"].pop("default_root_dir")
-    assert exp == relu
+def test_pair_skip_adds_the_strongest_pair_feature_to_the_outputs():
+    """pair_skip: out = the model without it + Linear(max over positions of the pair-context maps)."""
+    kw = dict(n_targets=2, input_length=80, n_filters=3, filter_width=7, scanner_norm="pre", motif_skip=True,
+              pair_range=10, pair_channels=4)
+    torch.manual_seed(0)
+    with_skip = get_model("argminn", pair_skip=True, **kw)  # train mode (batch statistics; no dropout)
+    with torch.no_grad():
+        with_skip.pair_context.normal_()  # zero at initialisation: give the maps something to carry
+    without = get_model("argminn", **kw)
+    missing, unexpected = without.load_state_dict(with_skip.state_dict(), strict=False)
+    assert not missing and set(unexpected) == {"pair_skip.weight", "pair_skip.bias"}
+    x = one_hot(5, 80, seed=3)
+    maps = with_skip.scanner.stranded(x).reshape(5, 6, -1)  # pre-norm: the activations are the next-layer input
+    assert (maps > 0).any()
+    pair_maps = torch.nn.functional.conv1d(maps, with_skip.pair_context, padding=10)
+    expected = without(x) + with_skip.pair_skip(pair_maps.amax(-1))
+    torch.testing.assert_close(with_skip(x), expected, rtol=1e-4, atol=1e-4)
+    # with the token path to the context cut (projection zeroed), only the skip gives the kernel a gradient
+    for model in (with_skip, without):
+        with torch.no_grad():
+            model.pair_project.weight.zero_()
+        model(x).sum().backward()
+    assert with_skip.pair_context.grad.abs().sum() > 0
+    assert without.pair_context.grad.abs().sum() == 0

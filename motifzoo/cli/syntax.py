@@ -190,8 +190,9 @@ def run_syntax(args) -> int:
     if args.top:
         rules = rules.head(args.top)
     atomic_write_text(out, rules.to_csv(sep="\t", index=False, float_format="%.4g"))
+    read_from = "attention" if model.has_position_attention else "activations"
     method = rules["method"].iloc[0] if len(rules) else ("weights" if has_syntax_layer(model) and args.method != "data"
-                                                          else "activations over --data")
+                                                          else f"{read_from} over --data")
     print(f"wrote {len(rules)} rules ({method}; {n_significant} of {n_tested} tested have q < {args.q_threshold:g}) "
           f"to {out}")
     kept = int((result["geometry"]["status"] == "kept").sum())

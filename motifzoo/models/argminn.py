@@ -506,6 +506,13 @@ class Argminn(_PenalisedScannerModel):
         exactly d bp from this motif a" is a feature of a's token that attention can select in one step,
         instead of needing a sharp first layer for the relative bias to act on (issue #15). Instance calls
         count the positions an attended token reads this way as attended (:meth:`position_attention`).
+    pair_skip : bool
+        Add a linear map of each pair-context map's strongest value (max over positions) to the outputs (needs
+        ``pair_range > 0``; off by default so that earlier checkpoints load unchanged). It is to the pair
+        context what ``motif_skip`` is to the scanner: the context kernel gets a CNN-like gradient, so "b at d bp
+        from a" forms without waiting for the attention stack to escape from motif presence, which it did on
+        some seeds only (#15, ``benchmarks/syntax.md``, seventh round). The rules are still read from the
+        model's outputs over data, whichever path carries them.
 
     Relative spacing: with one query per layer, a sinusoidal encoding alone leaves "motif B d bp
     from the motif layer 1 found" to a rotation the stream must carry from layer to layer; the
@@ -532,7 +539,7 @@ class Argminn(_PenalisedScannerModel):
                  entropy_weight: float = 0.0, entropy_burn_in: int = 10, entropy_ramp: int = 5,
                  ramp_start: float = 1e-3, scanner_norm: str = "post", motif_skip: bool = False,
                  overlap_batch: int = 0, scanner_init_std: float | None = None, pair_range: int = 0,
-                 pair_channels: int = 8):
+                 pair_channels: int = 8, pair_skip: bool = False):
         super().__init__()
         if input_length < filter_width:
             raise ValueError(f"input_length={input_length} is shorter than filter_width={filter_width}")
@@ -557,6 +564,10 @@ class Argminn(_PenalisedScannerModel):
             self.pair_context = nn.Parameter(torch.zeros(pair_channels, self.scanner.n_strands * n_filters,
                                                          2 * pair_range + 1))
             self.pair_project = nn.Linear(pair_channels, hidden, bias=False)
+        if pair_skip and pair_range == 0:
+            raise ValueError("pair_skip needs the motif-pair context (pair_range > 0)")
+        # each pair map's strongest value also feeds the outputs directly (as motif_skip for single motifs)
+        self.pair_skip = nn.Linear(pair_channels, n_targets) if pair_skip else None
         self.stream_init = nn.Parameter(torch.randn(stream_dim) * 0.1)
         self.layers = nn.ModuleList(StreamCrossAttention(hidden, stream_dim, n_heads, hidden, dropout)
                                     for _ in range(n_layers))
@@ -611,6 +622,8 @@ class Argminn(_PenalisedScannerModel):
         if self.motif_skip is not None:
             # max over positions by index (its backward scatters; amax compares the whole map with the maximum)
             out = out + self.motif_skip(normed.max(dim=3).values.amax(1))
+        if self.pair_skip is not None:
+            out = out + self.pair_skip(maps[1].max(dim=2).values)
         return (out, attention) if return_attention else out
 
     @torch.no_grad()
