@@ -10,6 +10,8 @@ planted rule first on 3/3 seeds of the 4,000-sequence version (benchmarks/syntax
 With ``overlap_batch: 32`` added to the config (evening of 2026-11-30) it passed again in 2 min on an idle
 machine, and the 4,000-sequence version again ranked the planted rule first on 3/3 seeds (syntax.md, "#15 third
 round").
+With the exp scanner, 16 filters and ``pair_skip`` (2026-12-01, seventh round) it passed in 8 min with two other
+runs on the machine.
 """
 from __future__ import annotations
 
