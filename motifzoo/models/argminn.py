@@ -603,7 +603,8 @@ class Argminn(_PenalisedScannerModel):
         mixes = [weight[:, :channels]]
         if self.pair_context is not None:
             reach = (self.pair_context.shape[-1] - 1) // 2
-            maps.append(fft_conv1d(maps[0], self.pair_context, reach))  # (N, P, L')
+            pair_maps = fft_conv1d(maps[0], self.pair_context, reach)  # (N, P, L')
+            maps.append(pair_maps)
             mixes.append(self.pair_project.weight)
         tokens = FactoredTokens(maps, mixes, F.linear(self.position_encoding, weight[:, channels:], self.project.bias))
         stream = self.stream_init.expand(n, -1)
@@ -623,7 +624,7 @@ class Argminn(_PenalisedScannerModel):
             # max over positions by index (its backward scatters; amax compares the whole map with the maximum)
             out = out + self.motif_skip(normed.max(dim=3).values.amax(1))
         if self.pair_skip is not None:
-            out = out + self.pair_skip(maps[1].max(dim=2).values)
+            out = out + self.pair_skip(pair_maps.max(dim=2).values)
         return (out, attention) if return_attention else out
 
     @torch.no_grad()
