@@ -201,19 +201,56 @@ def identities(learned, planted, background) -> dict[str, tuple[str, str]]:
     return {r.query: (r.target, r.strand) for r in best.itertuples()}
 
 
-def translate(rule, ident, order: list[str]):
-    """(a id, b id, distance, orientation) of a rule in planted terms, canonical form; None if a filter is unnamed."""
+def named_frames(learned, planted, background) -> dict[str, tuple[str, bool, float]]:
+    """Exported motif name -> (JASPAR id, flip, shift) of the JASPAR match ``motifzoo syntax`` names it by, placed on
+    the planted motif it is identified with (:func:`identities`): ``align_to(match, planted)``.
+
+    A rule table gives strands and centers in the frame of each motif's JASPAR match (``motif_*_name``). The
+    planted rule's distance is between the planted motifs' centers, so a motif named by a relative of the planted
+    one (JUND's filter named FOS MA0476.2, centered 0.5 bp off JUND's; TEAD1's named TEAD2, 1 bp off) reads the
+    same arrangement up to 1.5 bp away. Those shifts are undone here, with the strands the match reads.
+    """
+    from motifzoo.interpret.annotate import annotate
+    from motifzoo.interpret.syntax import align_to
+    ident = identities(learned, planted, background)
+    by_id = {m.name: m for m in list(planted) + list(background)}
+    best = annotate(learned, background, significant_only=True)
+    out = {}
+    for r in best.itertuples():
+        if r.motif in ident and r.match_id in by_id:
+            flip, shift = align_to(by_id[r.match_id].pwm, by_id[ident[r.motif][0]].pwm)
+            out[r.motif] = (str(r.match_name), bool(flip), float(shift))
+    return out
+
+
+def translate(rule, ident, order: list[str], frames: dict | None = None):
+    """(a id, b id, distance, orientation) of a rule in planted terms, canonical form; None if a filter is unnamed.
+
+    ``frames`` (:func:`named_frames`): a motif the table names by its JASPAR match has its strand and center
+    moved from the match's frame to the planted motif's."""
     if rule["motif_a"] not in ident or rule["motif_b"] not in ident:
         return None
+    frames = frames or {}
     (pa, sa), (pb, sb) = ident[rule["motif_a"]], ident[rule["motif_b"]]
     orient = str(rule.get("orientation", "++")) if isinstance(rule.get("orientation"), str) else "++"
-    # a filter named in the rule table (motif_*_name, #14) already has its strands in that motif's frame;
-    # an unnamed one reads its own strand, flipped when it matches the planted motif's reverse complement
-    named = [isinstance(rule.get(c), str) and rule.get(c) != "" for c in ("motif_a_name", "motif_b_name")]
-    plus_a = (orient[0] == "+") == (sa == "+" or named[0])
-    plus_b = (orient[1] == "+") == (sb == "+" or named[1])
     d = float(rule["distance"]) if pd.notna(rule.get("distance")) else 0.0
-    a, b, dd, xa, xb = canonical_arrangements([order.index(pa)], [order.index(pb)], [d], [plus_a], [plus_b])
+    plus = []
+    for k, (motif, s, col) in enumerate(((rule["motif_a"], sa, "motif_a_name"), (rule["motif_b"], sb, "motif_b_name"))):
+        name = rule.get(col)
+        named = isinstance(name, str) and name != ""
+        frame = frames.get(motif)
+        if named and frame is not None and frame[0] == name:
+            # strands and center in the match's frame: the planted motif's strand is the match's, flipped when the
+            # match aligns to its reverse complement; its center sits `shift` columns of it away, against the strand
+            flip, shift = frame[1], frame[2]
+            on_plus = (orient[k] == "+") != flip
+            d += (shift if on_plus else -shift) * (1 if k == 0 else -1)
+        else:
+            # a motif named by a match not placed on the planted one reads the match's strands as its own; an
+            # unnamed one reads its filter's strand, flipped when the filter matches the planted reverse complement
+            on_plus = (orient[k] == "+") == (s == "+" or named)
+        plus.append(on_plus)
+    a, b, dd, xa, xb = canonical_arrangements([order.index(pa)], [order.index(pb)], [d], [plus[0]], [plus[1]])
     return order[a[0]], order[b[0]], float(dd[0]), ("+" if xa[0] else "-") + ("+" if xb[0] else "-")
 
 
@@ -279,8 +316,9 @@ def evaluate(model: str, ckpt: str, table: Path, sim, background, out: Path) -> 
     order = [m.name for m in sim.motifs]
     names = {m.name: m.altname for m in sim.motifs}
     ident = identities(learned, sim.motifs, background) if learned else {}
+    frames = named_frames(learned, sim.motifs, background) if learned else {}
     top = sig.iloc[0]
-    found = translate(top, ident, order)
+    found = translate(top, ident, order, frames)
     effect = float(top["effect"]) if "effect" in top and pd.notna(top["effect"]) else None
     sym = palindromic(sim.motifs)
     res["top_is_planted"] = bool(any(planted_match(found, effect, t, order, sym) for t in truths))
@@ -296,7 +334,7 @@ def evaluate(model: str, ckpt: str, table: Path, sim, background, out: Path) -> 
         res["top_rule"] = (f"{top['motif_a']} {top['motif_b']} {top.get('distance', '')} {top.get('orientation', '')}"
                            f"{kind}{eff} (unnamed)")
     hits = [i + 1 for i, (_, r) in enumerate(sig.iterrows())
-            if any(planted_match(translate(r, ident, order),
+            if any(planted_match(translate(r, ident, order, frames),
                                  float(r["effect"]) if "effect" in r and pd.notna(r["effect"]) else None, t, order,
                                  sym)
                    for t in truths)]
