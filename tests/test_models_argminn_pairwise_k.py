@@ -86,3 +86,47 @@ def test_bad_k_arguments_are_named():
         small(pair_scale=0.0)
     with pytest.raises(ValueError, match="pair_burn_in"):
         small(pair_burn_in=-1)
+
+
+def test_pair_ramp_switches_k_on_log_linearly_after_the_burn_in():
+    """K = f * pair_scale * pair, f from ramp_start to 1 over pair_ramp epochs after pair_burn_in (#15)."""
+    m = small(pair_burn_in=2, pair_ramp=4, pair_scale=0.5, ramp_start=1e-3)
+    with torch.no_grad():
+        m.pair.fill_(1.0)
+    on = m.pair_mask.expand_as(m.pair) > 0
+    for epoch, f in ((2, 1e-3), (4, 1e-3 ** 0.5), (6, 1.0), (9, 1.0)):
+        m.regularization(epoch)
+        k = m.pair_weights()[on]
+        assert torch.allclose(k, torch.full_like(k, 0.5 * f), rtol=1e-5), epoch
+    # the same K reaches the outputs: f scales the pairwise term itself
+    maps = torch.rand(3, 6, 36)
+    m.regularization(4)
+    mid = m.pairwise_term(maps)
+    m.regularization(6)
+    assert torch.allclose(mid, m.pairwise_term(maps) * 1e-3 ** 0.5, rtol=1e-4)
+
+
+def test_the_epoch_is_saved_so_a_checkpoint_taken_during_the_ramp_predicts_as_validated(tmp_path):
+    import motifzoo
+    m = small(pair_burn_in=1, pair_ramp=4)
+    with torch.no_grad():
+        m.pair.normal_()
+    m.regularization(3)
+    m.eval()
+    x = one_hot(4, 40)
+    want = m(x)
+    motifzoo.save(m, tmp_path / "mid_ramp.pt")
+    back = motifzoo.load(tmp_path / "mid_ramp.pt").eval()
+    assert int(back.epoch) == 3
+    assert torch.allclose(back(x), want, atol=1e-6)
+    # a state dict from before the epoch was saved still loads (no ramp then: the epoch only matters for resuming)
+    old = {k: v for k, v in small().state_dict().items() if k != "epoch"}
+    fresh = small()
+    fresh.load_state_dict(old)
+    assert int(fresh.epoch) == 0
+
+
+def test_bad_pair_ramp_is_named():
+    import pytest
+    with pytest.raises(ValueError, match="pair_ramp"):
+        small(pair_ramp=-1)

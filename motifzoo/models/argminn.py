@@ -712,6 +712,14 @@ class ArgminnPairwise(_PenalisedScannerModel):
         cannot outrun the motifs (#14: with K switched on after ``pair_burn_in`` at the full rate, the train
         loss jumped from 0.34 to 8.4), and the entries that ``pair_l1`` holds near zero jitter less.
         ``pair_l1`` and ``pair_smooth`` act on K itself, so their meaning does not change.
+    pair_ramp : int
+        Epochs after ``pair_burn_in`` over which K is switched on gradually: ``K = f * pair_scale * pair`` with
+        ``f`` growing log-linearly from ``ramp_start`` to 1 (:func:`schedule_weight`), then 1. Adam's first
+        steps move every entry of K by about the learning rate whatever its gradient, and with hundreds of
+        thousands of entries (10 targets) their sum swamps the outputs at the switch (``multilabel``: validation
+        auROC 0.87 -> 0.59 in one epoch; #15); under the ramp those steps change the outputs ``f`` times less
+        while Adam's moment estimates settle. 0 (default): switched on at once, as before. The epoch is stored
+        with the model (the buffer ``epoch``), so a checkpoint saved during the ramp predicts as it was validated.
 
     Shapes: (N, 4, L) -> (N, T); ``pair_weights()`` is (T, C, C, max_distance + 1), C = S F,
     channel ``s * F + f`` = filter f on strand s (0 forward, 1 reverse).
@@ -723,12 +731,12 @@ class ArgminnPairwise(_PenalisedScannerModel):
                  l1_weight: float = 0.05, l1_burn_in: int = 2, l1_ramp: int = 4,
                  overlap_weight: float = 0.5, overlap_burn_in: int = 2, overlap_ramp: int = 4,
                  ramp_start: float = 1e-3, overlap_batch: int = 0, scanner_init_std: float | None = None,
-                 pair_burn_in: int = 0, pair_scale: float = 1.0):
+                 pair_burn_in: int = 0, pair_scale: float = 1.0, pair_ramp: int = 0):
         super().__init__()
         if pair_scale <= 0:
             raise ValueError(f"pair_scale must be > 0, got {pair_scale}")
-        if pair_burn_in < 0:
-            raise ValueError(f"pair_burn_in must be >= 0, got {pair_burn_in}")
+        if pair_burn_in < 0 or pair_ramp < 0:
+            raise ValueError(f"pair_burn_in and pair_ramp must be >= 0, got {pair_burn_in}, {pair_ramp}")
         if input_length < filter_width:
             raise ValueError(f"input_length={input_length} is shorter than filter_width={filter_width}")
         if max_distance < 0:
@@ -751,10 +759,29 @@ class ArgminnPairwise(_PenalisedScannerModel):
         self.overlap_batch = overlap_batch
         self.pair_burn_in = pair_burn_in
         self.pair_scale = pair_scale
-        self._epoch = 0  # the training epoch, as last passed to regularization()
+        self.pair_ramp = pair_ramp
+        # the training epoch, as last passed to regularization(): saved, so that a resumed run or a checkpoint
+        # taken during the burn-in or the ramp sees the K it was trained with
+        self.register_buffer("epoch", torch.zeros((), dtype=torch.long))
+
+    @property
+    def _epoch(self) -> int:
+        return int(self.epoch)
 
     def _pair_frozen(self) -> bool:
         return self._epoch < self.pair_burn_in
+
+    def _pair_factor(self) -> float:
+        """The switch-on factor f of K at the stored epoch (``pair_ramp``); 1 without a ramp."""
+        if self.pair_ramp == 0:
+            return 1.0
+        return schedule_weight(max(self._epoch, self.pair_burn_in), 1.0, self.pair_burn_in, self.pair_ramp,
+                               self.ramp_start)
+
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
+        # checkpoints from before the epoch was saved: no ramp then, so only resumed training reads it
+        state_dict.setdefault(prefix + "epoch", torch.zeros((), dtype=torch.long))
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
 
     @staticmethod
     def _pair_mask(channels: int, n_filters: int, width: int, max_distance: int) -> torch.Tensor:
@@ -768,8 +795,9 @@ class ArgminnPairwise(_PenalisedScannerModel):
 
     def pair_weights(self) -> torch.Tensor:
         """K with masked entries zeroed: (T, C, C, max_distance + 1)."""
-        if self.pair_scale != 1.0:
-            return self.pair * (self.pair_mask * self.pair_scale)
+        scale = self.pair_scale * self._pair_factor()
+        if scale != 1.0:
+            return self.pair * (self.pair_mask * scale)
         return self.pair * self.pair_mask
 
     def pairwise_term(self, maps: torch.Tensor) -> torch.Tensor:
@@ -802,7 +830,7 @@ class ArgminnPairwise(_PenalisedScannerModel):
         return self.additive.weight.detach().T.clone()
 
     def regularization(self, epoch: int) -> torch.Tensor | float:
-        self._epoch = epoch
+        self.epoch.fill_(epoch)
         total = self._filter_penalties(epoch)
         if self._pair_frozen():
             return total
