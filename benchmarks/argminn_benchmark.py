@@ -201,9 +201,9 @@ def identities(learned, planted, background) -> dict[str, tuple[str, str]]:
     return {r.query: (r.target, r.strand) for r in best.itertuples()}
 
 
-def named_frames(learned, planted, background) -> dict[str, tuple[str, bool, float]]:
-    """Exported motif name -> (JASPAR id, flip, shift) of the JASPAR match ``motifzoo syntax`` names it by, placed on
-    the planted motif it is identified with (:func:`identities`): ``align_to(match, planted)``.
+def named_frames(learned, ident: dict, planted, background) -> dict[str, tuple[str, bool, float]]:
+    """Exported motif name -> (JASPAR name, flip, shift) of the JASPAR match ``motifzoo syntax`` names it by, placed on
+    the planted motif ``ident`` (:func:`identities`) names it by: ``align_to(match, planted)``.
 
     A rule table gives strands and centers in the frame of each motif's JASPAR match (``motif_*_name``). The
     planted rule's distance is between the planted motifs' centers, so a motif named by a relative of the planted
@@ -212,7 +212,6 @@ def named_frames(learned, planted, background) -> dict[str, tuple[str, bool, flo
     """
     from motifzoo.interpret.annotate import annotate
     from motifzoo.interpret.syntax import align_to
-    ident = identities(learned, planted, background)
     by_id = {m.name: m for m in list(planted) + list(background)}
     best = annotate(learned, background, significant_only=True)
     out = {}
@@ -316,7 +315,7 @@ def evaluate(model: str, ckpt: str, table: Path, sim, background, out: Path) -> 
     order = [m.name for m in sim.motifs]
     names = {m.name: m.altname for m in sim.motifs}
     ident = identities(learned, sim.motifs, background) if learned else {}
-    frames = named_frames(learned, sim.motifs, background) if learned else {}
+    frames = named_frames(learned, ident, sim.motifs, background) if learned else {}
     top = sig.iloc[0]
     found = translate(top, ident, order, frames)
     effect = float(top["effect"]) if "effect" in top and pd.notna(top["effect"]) else None

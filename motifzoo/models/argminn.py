@@ -763,10 +763,7 @@ class ArgminnPairwise(_PenalisedScannerModel):
         # the training epoch, as last passed to regularization(): saved, so that a resumed run or a checkpoint
         # taken during the burn-in or the ramp sees the K it was trained with
         self.register_buffer("epoch", torch.zeros((), dtype=torch.long))
-
-    @property
-    def _epoch(self) -> int:
-        return int(self.epoch)
+        self._epoch = 0  # the buffer as a Python int: read on every step without a device sync
 
     def _pair_frozen(self) -> bool:
         return self._epoch < self.pair_burn_in
@@ -782,6 +779,7 @@ class ArgminnPairwise(_PenalisedScannerModel):
         # checkpoints from before the epoch was saved: no ramp then, so only resumed training reads it
         state_dict.setdefault(prefix + "epoch", torch.zeros((), dtype=torch.long))
         super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
+        self._epoch = int(self.epoch)
 
     @staticmethod
     def _pair_mask(channels: int, n_filters: int, width: int, max_distance: int) -> torch.Tensor:
@@ -830,6 +828,7 @@ class ArgminnPairwise(_PenalisedScannerModel):
         return self.additive.weight.detach().T.clone()
 
     def regularization(self, epoch: int) -> torch.Tensor | float:
+        self._epoch = epoch
         self.epoch.fill_(epoch)
         total = self._filter_penalties(epoch)
         if self._pair_frozen():
