@@ -178,17 +178,18 @@ def main() -> None:
     ours, fimo = [], []
     fimo_all = fimo_calls(out / "exported.meme", sim.sequences, geometry, max(P_GRID))
     loosest = {}  # both callers' motif-level calls at the loosest p, reused by --motif-level
+    # one scan at the loosest p: a call at a stricter p (or q) is a call of that scan with p (or q) below it, as
+    # the score cut is monotone in p and q does not depend on it; motif-level merging follows the filtering
+    ours_all = call_instances(model, x, geometry, max(P_GRID), null=null, attention_threshold=args.attention_threshold)
     for p in P_GRID:
-        calls = motif_instances(call_instances(model, x, geometry, p, null=null,
-                                                attention_threshold=args.attention_threshold), groups)
+        calls = motif_instances(ours_all[ours_all["p"] <= p], groups)
         ours.append({"p": p, **evaluate(calls, sites, match)})
         f = motif_instances(fimo_all[fimo_all["p"] <= p], groups)
         fimo.append({"p": p, **evaluate(f, sites, match)})
         if p == max(P_GRID):
             loosest = {"motifzoo": calls, "FIMO": f}
     for q in Q_GRID:
-        calls = motif_instances(call_instances(model, x, geometry, max(P_GRID), null=null, q_threshold=q,
-                                                attention_threshold=args.attention_threshold), groups)
+        calls = motif_instances(ours_all[ours_all["q"] <= q], groups)
         ours.append({"q": q, **evaluate(calls, sites, match)})
         f = motif_instances(fimo_all[fimo_all["q"] <= q], groups)
         fimo.append({"q": q, **evaluate(f, sites, match)})
