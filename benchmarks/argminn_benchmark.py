@@ -13,8 +13,9 @@ For each preset (``motifzoo.data.simulate_argminn`` plus the older ``spacing``/`
    against themselves plus JASPAR, so that p-values are calibrated);
 4. ``motifzoo syntax CKPT --data`` gives the rule table; the *top rule* is the first rule with q < 0.05
    when the table has a ``q`` column (else the first row). It is translated into planted-motif terms
-   (each filter named by its most significant planted TOMTOM match at q < 0.05; strands are already in the
-   named motif's frame when the table names the filter, else flipped for a filter matching the reverse
+   (each filter named by its most significant planted TOMTOM match at q < 0.05; where the table names the
+   filter by a JASPAR match, its strand and center are moved from that match's frame to the planted motif's
+   by their alignment, ``named_frames``; an unnamed filter's strand is flipped when it matches the reverse
    complement) and compared with the planted rules: same two motifs; for spacing rules also orientation
    (not for a palindromic motif such as JUND's AP-1 site) and distance (``spacing``: within 2 bp as in
    syntax.md; hard spacing: within 1 bp, closer than the 1-3 bp near misses; exactly 0 is not required
