@@ -117,6 +117,18 @@ def test_a_raw_enospc_is_one_line_too():
     assert user_message(OSError(errno.EIO, "Input/output error")) is None  # not the user's: a traceback
 
 
+def test_last_checkpoint_is_the_last_epoch_after_the_best_one(tiny_table, tmp_path):
+    """last.ckpt is rewritten after every epoch, not only when the monitored score improves (Lightning
+    >= 2.5 skips it then): `--ckpt_path last` must resume where training stopped. Monitoring `epoch` in
+    min mode makes epoch 0 the best, so any later epoch is one without a new best checkpoint."""
+    best = Path(fit(FIT[1:] + SMALL + ["--data.path", str(tiny_table), "--trainer.default_root_dir", str(tmp_path),
+                                       "--trainer.max_epochs", "3", "--checkpoint.monitor", "epoch",
+                                       "--checkpoint.mode", "min"]))
+    assert torch.load(best, weights_only=True)["epoch"] == 0
+    last = torch.load(best.with_name("last.ckpt"), weights_only=True)
+    assert last["epoch"] == 2 and last["global_step"] > torch.load(best, weights_only=True)["global_step"]
+
+
 # ---------------------------------------------------------------------------------------------
 # two runs sharing one default_root_dir
 # ---------------------------------------------------------------------------------------------

@@ -328,9 +328,34 @@ def run_lightning(argv: list[str]) -> FitResult | None:
                                                    default={"class_path": "motifzoo.training.datamodule.SequenceDataModule"})
             return super().add_lightning_class_args(lightning_class, nested_key, subclass_mode, required)
 
+    class EveryEpochLastCheckpoint(ModelCheckpoint):
+        """ModelCheckpoint whose ``last.ckpt`` is the last epoch's. Lightning >= 2.5 writes ``last.ckpt`` only
+        in a step that also wrote a top-k checkpoint, so after the best epoch it froze there and
+        ``--ckpt_path last`` silently resumed from the best epoch, not the last."""
+
+        @property
+        def state_key(self) -> str:
+            # as ModelCheckpoint's: older checkpoints resume with their best score, and readers of the
+            # checkpoint (the report) find it under the usual key
+            return super().state_key.replace(type(self).__qualname__, "ModelCheckpoint", 1)
+
+        def on_validation_end(self, trainer, pl_module):
+            super().on_validation_end(trainer, pl_module)
+            if not self._should_save_on_train_epoch_end(trainer):
+                self._save_last_every_epoch(trainer)
+
+        def on_train_epoch_end(self, trainer, pl_module):
+            super().on_train_epoch_end(trainer, pl_module)
+            if self._should_save_on_train_epoch_end(trainer):
+                self._save_last_every_epoch(trainer)
+
+        def _save_last_every_epoch(self, trainer):
+            if self.save_last and not self._should_skip_saving_checkpoint(trainer):
+                self._save_last_checkpoint(trainer, self._monitor_candidates(trainer))
+
     class MotifZooCLI(LightningCLI):
         def add_arguments_to_parser(self, parser):
-            parser.add_lightning_class_args(ModelCheckpoint, "checkpoint")
+            parser.add_lightning_class_args(EveryEpochLastCheckpoint, "checkpoint")
             parser.set_defaults({"checkpoint.monitor": "val/score", "checkpoint.mode": "max",
                                  "checkpoint.filename": "best", "checkpoint.save_last": True})
             parser.add_lightning_class_args(EarlyStopping, "early_stopping")
