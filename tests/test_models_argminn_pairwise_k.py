@@ -130,3 +130,60 @@ def test_bad_pair_ramp_is_named():
     import pytest
     with pytest.raises(ValueError, match="pair_ramp"):
         small(pair_ramp=-1)
+
+
+def _adam_step_output_change(model, maps, lr=1e-2):
+    """Change of the pairwise term on ``maps`` after one Adam step on K from zero (loss = the term's sum)."""
+    opt = torch.optim.Adam([model.pair], lr=lr)
+    model.pairwise_term(maps).sum().backward()
+    opt.step()
+    with torch.no_grad():
+        return model.pairwise_term(maps).abs().max().item()
+
+
+def test_pair_norm_makes_k_steps_independent_of_the_map_scale():
+    """With pair_norm, an Adam step on K changes the outputs equally for maps c times larger (exp maps: sites
+    hundreds of times their background); without it the change grows as c^2 (the switch-on shock, #15)."""
+    g = torch.Generator().manual_seed(1)
+    maps = torch.rand(8, 6, 36, generator=g) ** 4  # (N, C = 2 strands x 3 filters, L'): peaky, non-negative
+    change = {}
+    for norm in (False, True):
+        for c in (1.0, 100.0):
+            m = small(pair_norm=norm, pair_l1=0.0, pair_smooth=0.0)
+            m.train()
+            for _ in range(200):  # running peak converges (lerp 0.1 per training call)
+                with torch.no_grad():
+                    m.pairwise_term(c * maps)
+            change[norm, c] = _adam_step_output_change(m, c * maps)
+    assert abs(change[True, 100.0] / change[True, 1.0] - 1) < 1e-3
+    assert abs(change[False, 100.0] / change[False, 1.0] - 1e4) < 10
+
+
+def test_pair_norm_reads_k_per_unit_of_the_maps_and_keeps_old_checkpoints():
+    """pair_weights() is K per unit of the maps (the stored peak-unit K over peak_a * peak_b), the
+    penalties act on the peak-unit K, the peak is updated in training only, and a state dict from before
+    pair_norm (no map_peak) loads."""
+    m = small(pair_norm=True, pair_scale=0.5, pair_smooth=0.0, pair_l1=1.0)
+    with torch.no_grad():
+        m.pair.fill_(2.0)
+        m.map_peak.copy_(torch.arange(1.0, 7.0))
+    k, peak = m.pair_weights(), m.map_peak
+    mask = m.pair_mask.expand_as(k) > 0
+    expected = (1.0 / (peak[:, None, None] * peak[None, :, None])).expand_as(k)
+    assert torch.allclose(k[mask], expected[mask])
+    pair_penalty = (m.regularization(epoch=0) - m._filter_penalties(0)).item()
+    assert abs(pair_penalty - mask.sum().item()) < 1e-3 * mask.sum().item()
+    m.eval()
+    m(one_hot(4, 40))
+    assert torch.equal(m.map_peak, torch.arange(1.0, 7.0))
+    m.train()
+    m(one_hot(4, 40))
+    assert not torch.equal(m.map_peak, torch.arange(1.0, 7.0))
+    old = {k: v for k, v in small().state_dict().items() if k != "map_peak"}
+    small().load_state_dict(old)
+
+
+def test_bad_pair_norm_is_named():
+    import pytest
+    with pytest.raises(ValueError, match="pair_norm"):
+        small(pair_norm="yes")

@@ -720,6 +720,15 @@ class ArgminnPairwise(_PenalisedScannerModel):
         auROC 0.87 -> 0.59 in one epoch; #15); under the ramp those steps change the outputs ``f`` times less
         while Adam's moment estimates settle. 0 (default): switched on at once, as before. The epoch is stored
         with the model (the buffer ``epoch``), so a checkpoint saved during the ramp predicts as it was validated.
+    pair_norm : bool
+        Learn K per unit of each channel's typical peak: ``pair`` stores ``K[a, b, k] * peak_a * peak_b``, where
+        ``peak`` (the buffer ``map_peak``) is a running mean over sequences of each channel's strongest
+        instance, updated in training like batch norm's statistics. ``pair_weights()`` still returns K per unit
+        of the motif maps, so rules read the same; ``pair_l1`` and ``pair_smooth`` act on the peak-unit K. Under
+        Adam, which moves every stored entry by about the learning rate, an entry of K then moves in proportion
+        to ``1 / (peak_a * peak_b)``: with ``exp`` maps, whose sites are hundreds of times their background,
+        the many products of background activity cannot swamp the outputs when K switches on (#15). False
+        (default): as before.
 
     Shapes: (N, 4, L) -> (N, T); ``pair_weights()`` is (T, C, C, max_distance + 1), C = S F,
     channel ``s * F + f`` = filter f on strand s (0 forward, 1 reverse).
@@ -731,10 +740,12 @@ class ArgminnPairwise(_PenalisedScannerModel):
                  l1_weight: float = 0.05, l1_burn_in: int = 2, l1_ramp: int = 4,
                  overlap_weight: float = 0.5, overlap_burn_in: int = 2, overlap_ramp: int = 4,
                  ramp_start: float = 1e-3, overlap_batch: int = 0, scanner_init_std: float | None = None,
-                 pair_burn_in: int = 0, pair_scale: float = 1.0, pair_ramp: int = 0):
+                 pair_burn_in: int = 0, pair_scale: float = 1.0, pair_ramp: int = 0, pair_norm: bool = False):
         super().__init__()
         if pair_scale <= 0:
             raise ValueError(f"pair_scale must be > 0, got {pair_scale}")
+        if not isinstance(pair_norm, bool):
+            raise ValueError(f"pair_norm must be true or false, got {pair_norm!r}")
         if pair_burn_in < 0 or pair_ramp < 0:
             raise ValueError(f"pair_burn_in and pair_ramp must be >= 0, got {pair_burn_in}, {pair_ramp}")
         if input_length < filter_width:
@@ -764,6 +775,9 @@ class ArgminnPairwise(_PenalisedScannerModel):
         # taken during the burn-in or the ramp sees the K it was trained with
         self.register_buffer("epoch", torch.zeros((), dtype=torch.long))
         self._epoch = 0  # the buffer as a Python int: read on every step without a device sync
+        self.pair_norm = pair_norm
+        # running mean over sequences of each channel's strongest instance (pair_norm)
+        self.register_buffer("map_peak", torch.ones(channels))
 
     def _pair_frozen(self) -> bool:
         return self._epoch < self.pair_burn_in
@@ -778,6 +792,8 @@ class ArgminnPairwise(_PenalisedScannerModel):
     def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
         # checkpoints from before the epoch was saved: no ramp then, so only resumed training reads it
         state_dict.setdefault(prefix + "epoch", torch.zeros((), dtype=torch.long))
+        if not self.pair_norm:  # unused then: checkpoints from before it load
+            state_dict.setdefault(prefix + "map_peak", torch.ones_like(self.map_peak))
         super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
         self._epoch = int(self.epoch)
 
@@ -791,16 +807,28 @@ class ArgminnPairwise(_PenalisedScannerModel):
         same_site = (a % n_filters == b % n_filters) & (k < width)
         return (keep & ~same_site).float()
 
-    def pair_weights(self) -> torch.Tensor:
-        """K with masked entries zeroed: (T, C, C, max_distance + 1)."""
+    def _peak_kernel(self) -> torch.Tensor:
+        """K in units of the channels' typical peaks (``pair_norm``), masked: (T, C, C, max_distance + 1). The
+        penalties act on it."""
         scale = self.pair_scale * self._pair_factor()
         if scale != 1.0:
             return self.pair * (self.pair_mask * scale)
         return self.pair * self.pair_mask
 
+    def pair_weights(self) -> torch.Tensor:
+        """K with masked entries zeroed, per unit of the motif maps: (T, C, C, max_distance + 1)."""
+        kernel = self._peak_kernel()
+        if self.pair_norm:
+            peak = self.map_peak.clamp_min(1e-6)
+            kernel = kernel / (peak[:, None, None] * peak[None, :, None])
+        return kernel
+
     def pairwise_term(self, maps: torch.Tensor) -> torch.Tensor:
         """sum_{a,b,k} K[t,a,b,k] sum_i m_a(i) m_b(i + k): (N, C, L') -> (N, T)."""
         n, channels, length = maps.shape
+        if self.pair_norm and self.training:
+            with torch.no_grad():  # as batch norm's running statistics
+                self.map_peak.lerp_(maps.amax(dim=2).mean(dim=0), 0.1)
         kernel = self.pair_weights()
         if self.training and self._pair_frozen():
             kernel = kernel.detach()
@@ -833,7 +861,7 @@ class ArgminnPairwise(_PenalisedScannerModel):
         total = self._filter_penalties(epoch)
         if self._pair_frozen():
             return total
-        kernel = self.pair_weights()
+        kernel = self._peak_kernel()
         if self.pair_l1 > 0:
             total = total + self.pair_l1 * kernel.abs().sum()
         if self.pair_smooth > 0 and kernel.shape[-1] > 1:
