@@ -96,6 +96,35 @@ def geometry_of(m, x=None):
     return geo
 
 
+def test_weights_rules_read_k_in_the_units_the_pairwise_layer_multiplies():
+    """With pair_input="log" the pairwise layer multiplies max(log m, 0): a rule's effect from a site
+    activation s is the one an activation-input model gives for log s (not s, which for exp maps would
+    inflate every effect)."""
+    rng = np.random.default_rng(0)
+    spikes = [(a, b, k, float(rng.laplace(0, 0.01))) for a in range(4) for b in range(4) for k in range(21)]
+    spikes.append((0, 3, OFFSET, 1.0))
+    plain, logged = hand_built_model(spikes), hand_built_model(spikes)
+    logged.pair_input = "log"
+    geo = geometry_of(plain)
+    want = rules_from_weights(plain, geo, site_activation=np.full(2, 2.0), target_names=["y"])
+    got = rules_from_weights(logged, geo, site_activation=np.full(2, np.exp(2.0)), target_names=["y"])
+    pd.testing.assert_frame_equal(got, want, check_exact=False, rtol=1e-9)
+    assert 1.9 < want.iloc[0]["effect"] < 2.1  # 1.0 x 2 x 2, averaged with its unset reverse-complement reading
+
+
+def test_log_pair_input_is_the_positive_part_of_the_exp_score_and_has_finite_gradients():
+    torch.manual_seed(0)
+    m = get_model("argminn_pairwise", n_targets=1, input_length=LENGTH, n_filters=2, filter_width=8,
+                  max_distance=20, activation="exp", pair_input="log")
+    z = torch.tensor([-200.0, -1.0, 0.5, 3.0], requires_grad=True)
+    out = m.pair_inputs(torch.exp(z))  # exp(-200) underflows to 0
+    torch.testing.assert_close(out, torch.relu(z.detach()))
+    out.sum().backward()
+    assert torch.isfinite(z.grad).all() and z.grad.tolist() == [0.0, 0.0, 1.0, 1.0]
+    with pytest.raises(ValueError, match="pair_input"):
+        get_model("argminn_pairwise", n_targets=1, input_length=LENGTH, pair_input="sqrt")
+
+
 def test_weights_test_calls_a_sharp_spacing_peak_but_not_a_broad_profile():
     rng = np.random.default_rng(0)
     noise = [(a, b, k, float(v)) for a in range(4) for b in range(4) for k in range(21)

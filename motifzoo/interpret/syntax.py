@@ -506,6 +506,7 @@ def rules_from_weights(model, geometry: pd.DataFrame | None = None, groups: pd.D
     stranded = channels > n_filters
     scale = np.asarray(site_activation if site_activation is not None else _max_activation_from_weights(model),
                        dtype=np.float64)
+    scale = model.pair_inputs(torch.as_tensor(scale)).numpy()  # in the units the pairwise layer multiplies
     targets = _targets(model, n_targets, target_names)
     margin = target_margins(model, n_targets, min_effect, outputs)
     # every offset of each channel pair the layer uses (a pair whose entries are all exactly 0 is masked or unused)

@@ -729,6 +729,12 @@ class ArgminnPairwise(_PenalisedScannerModel):
         to ``1 / (peak_a * peak_b)``: with ``exp`` maps, whose sites are hundreds of times their background,
         the many products of background activity cannot swamp the outputs when K switches on (#15). False
         (default): as before.
+    pair_input : {"activation", "log"}
+        What the pairwise term multiplies: the motif maps (default), or ``max(log m, 0)``. With ``exp``
+        activations that is the positive part of the scanner's normalised score: the additive term keeps exp's
+        fast forming of weak motifs, while the pairwise products stay as sparse and bounded as a ReLU's (a
+        product of two exp maps is heavy-tailed, and their dense background swamped the outputs when K switched
+        on; #15). :meth:`pair_inputs` gives the map, so rules read from the weights use the same units.
 
     Shapes: (N, 4, L) -> (N, T); ``pair_weights()`` is (T, C, C, max_distance + 1), C = S F,
     channel ``s * F + f`` = filter f on strand s (0 forward, 1 reverse).
@@ -740,10 +746,13 @@ class ArgminnPairwise(_PenalisedScannerModel):
                  l1_weight: float = 0.05, l1_burn_in: int = 2, l1_ramp: int = 4,
                  overlap_weight: float = 0.5, overlap_burn_in: int = 2, overlap_ramp: int = 4,
                  ramp_start: float = 1e-3, overlap_batch: int = 0, scanner_init_std: float | None = None,
-                 pair_burn_in: int = 0, pair_scale: float = 1.0, pair_ramp: int = 0, pair_norm: bool = False):
+                 pair_burn_in: int = 0, pair_scale: float = 1.0, pair_ramp: int = 0, pair_norm: bool = False,
+                 pair_input: str = "activation"):
         super().__init__()
         if pair_scale <= 0:
             raise ValueError(f"pair_scale must be > 0, got {pair_scale}")
+        if pair_input not in ("activation", "log"):
+            raise ValueError(f"pair_input must be 'activation' or 'log', got {pair_input!r}")
         if not isinstance(pair_norm, bool):
             raise ValueError(f"pair_norm must be true or false, got {pair_norm!r}")
         if pair_burn_in < 0 or pair_ramp < 0:
@@ -776,6 +785,7 @@ class ArgminnPairwise(_PenalisedScannerModel):
         self.register_buffer("epoch", torch.zeros((), dtype=torch.long))
         self._epoch = 0  # the buffer as a Python int: read on every step without a device sync
         self.pair_norm = pair_norm
+        self.pair_input = pair_input
         # running mean over sequences of each channel's strongest instance (pair_norm)
         self.register_buffer("map_peak", torch.ones(channels))
 
@@ -849,7 +859,13 @@ class ArgminnPairwise(_PenalisedScannerModel):
         n, s, f, length = maps.shape
         self._cache = {"activations": acts} if self.training else {}
         pooled = maps.amax(dim=(1, 3))  # (N, F): strongest instance of each motif, either strand
-        return self.additive(self.dropout(pooled)) + self.pairwise_term(maps.reshape(n, s * f, length))
+        pair_maps = self.pair_inputs(maps).reshape(n, s * f, length)
+        return self.additive(self.dropout(pooled)) + self.pairwise_term(pair_maps)
+
+    def pair_inputs(self, activations: torch.Tensor) -> torch.Tensor:
+        if self.pair_input == "log":
+            return torch.log(activations.clamp_min(1.0))  # max(log m, 0), with no NaN gradient where m = 0
+        return activations
 
     def motif_target_weights(self) -> torch.Tensor:
         """(F, T) weight of each filter's strongest instance on each target (the additive part)."""

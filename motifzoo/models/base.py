@@ -158,6 +158,12 @@ class MotifModel(nn.Module):
         ``s * F + f`` = filter f on strand s) and window offsets 0..D; ``None`` for models without one."""
         return None
 
+    def pair_inputs(self, activations: torch.Tensor) -> torch.Tensor:
+        """What a pairwise syntax layer multiplies, from first-layer activations (elementwise, any shape):
+        ``pair_weights()[t, a, b, k] * pair_inputs(s_a) * pair_inputs(s_b)`` is the change in output from two
+        sites of activations s_a and s_b in that arrangement. The activations themselves by default."""
+        return activations
+
     def forward_from_activations(self, stranded: torch.Tensor) -> torch.Tensor | None:
         """The outputs computed from first-layer activations instead of sequences, (N, S, F, L') -> (N, T):
         equals ``model(x)`` for ``stranded_activations(x)`` in eval mode, so readers can ask what the
