@@ -216,7 +216,8 @@ def test_relative_bias_enters_the_second_layer_logits():
     assert torch.allclose(shift, shift[..., :1].expand_as(shift), atol=1e-4)  # equal up to the softmax constant
 
 
-@pytest.mark.parametrize("shape", [(3, 4, 50, 5, 7, 3), (2, 3, 20, 4, 41, 20), (1, 1, 5, 1, 3, 0), (2, 3, 17, 2, 9, 0)])
+@pytest.mark.parametrize("shape", [(3, 4, 50, 5, 7, 3), (2, 3, 20, 4, 41, 20), (1, 1, 5, 1, 3, 0), (2, 3, 17, 2, 9, 0),
+                                   (2, 3, 10, 2, 15, 10), (1, 2, 8, 2, 15, 12), (2, 5, 486, 3, 61, 30), (1, 2, 97, 2, 29, 14)])
 def test_fft_conv1d_and_its_gradients_equal_conv1d(shape):
     """Values and both gradients of the FFT convolution (issue #15: custom backward) are conv1d's."""
     n, c, length, o, k, pad = shape
@@ -230,6 +231,11 @@ def test_fft_conv1d_and_its_gradients_equal_conv1d(shape):
         assert torch.allclose(a, b, atol=1e-10)
     small = (x[:1, :, :12].detach().clone().requires_grad_(), w[:2, :, :5].detach().clone().requires_grad_())
     assert torch.autograd.gradcheck(lambda x, w: fft_conv1d(x, w, min(pad, 4)), small)
+
+
+def test_fft_conv1d_rejects_padding_beyond_the_kernel():
+    with pytest.raises(ValueError, match="padding"):
+        fft_conv1d(torch.randn(1, 1, 10), torch.randn(1, 1, 3), 3)
 
 
 def test_factored_tokens_give_the_materialised_attention():
