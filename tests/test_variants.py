@@ -214,8 +214,13 @@ def test_batches_give_the_same_result_as_one_batch():
     x = torch.nn.functional.one_hot(torch.randint(0, 4, (10, L)), 4).float().transpose(1, 2)
     one = variant_effects(model, x[:5], x[5:], batch_size=64)
     many = variant_effects(model, x[:5], x[5:], batch_size=2)
-    # float32 batched maths: explained (a ratio of small differences) agrees to ~1e-4 relative
-    pd.testing.assert_frame_equal(one, many, rtol=2e-3, atol=1e-5)
+    # float32 batched maths differ in the last bits. explained = unit effect / delta is ill-conditioned where delta
+    # is small (a 1e-6 change in delta moved one ratio by 2e-3 in CI), so compare its numerator instead
+    rest = [c for c in one.columns if c != "explained"]
+    pd.testing.assert_frame_equal(one[rest], many[rest], rtol=2e-3, atol=1e-5)
+    assert one["explained"].isna().equals(many["explained"].isna())
+    np.testing.assert_allclose((one["explained"] * one["delta"]).fillna(0), (many["explained"] * many["delta"]).fillna(0),
+                               rtol=2e-3, atol=1e-5)
 
 
 def test_indel_windows_are_padded_to_the_input_length():
