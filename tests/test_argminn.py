@@ -1,5 +1,6 @@
 """ARGMINN-like models: shapes, strands, penalty schedules and values, the pairwise head, configs."""
 import math
+from pathlib import Path
 
 import pytest
 import torch
@@ -363,3 +364,43 @@ def test_pair_skip_adds_the_strongest_pair_feature_to_the_outputs():
         model(x).sum().backward()
     assert with_skip.pair_context.grad.abs().sum() > 0
     assert without.pair_context.grad.abs().sum() == 0
+
+
+# ------------------------------------------------------------------------------------------------
+# checkpoint selection and early stopping after the penalty warm-up
+# ------------------------------------------------------------------------------------------------
+SMALL_ARGMINN = ["--model.arch_kwargs.n_filters", "3", "--model.arch_kwargs.filter_width", "7",
+                 "--model.arch_kwargs.stream_dim", "16", "--model.arch_kwargs.pair_range", "5",
+                 "--model.arch_kwargs.l1_burn_in", "1", "--model.arch_kwargs.l1_ramp", "1",
+                 "--model.arch_kwargs.overlap_burn_in", "1", "--model.arch_kwargs.overlap_ramp", "1"]
+
+
+def test_warmup_epochs_is_where_every_penalty_reaches_full_weight():
+    kw = dict(n_targets=1, input_length=60, n_filters=3, filter_width=7)
+    assert get_model("argminn", l1_burn_in=2, l1_ramp=3, overlap_burn_in=6, overlap_ramp=4, **kw).warmup_epochs() == 10
+    assert get_model("argminn", l1_burn_in=2, l1_ramp=3, overlap_weight=0.0, **kw).warmup_epochs() == 5
+    assert get_model("argminn", l1_weight=0.0, overlap_weight=0.0, entropy_weight=0.1, entropy_burn_in=7,
+                     entropy_ramp=1, **kw).warmup_epochs() == 8
+    assert get_model("argminn_pairwise", l1_burn_in=0, l1_ramp=0, overlap_burn_in=0, overlap_ramp=0, pair_burn_in=4,
+                     pair_ramp=2, **kw).warmup_epochs() == 6
+    assert get_model("expcnn_shallow", **kw).warmup_epochs() == 0
+
+
+@pytest.mark.parametrize("after_warmup, max_epochs, best_epoch, last_epoch", [
+    ("false", 6, 0, 1),  # epoch 0 is best (monitor `epoch`, min) and no later epoch improves: stop after epoch 1
+    ("true", 6, 2, 3),   # warm-up of 2 epochs: epoch 2 is the first that counts; patience 1 stops after epoch 3
+    ("true", 2, 0, 1),   # a run that cannot leave the warm-up selects as usual
+])
+def test_after_warmup_selects_and_stops_only_after_the_penalty_warmup(after_warmup, max_epochs, best_epoch,
+                                                                       last_epoch, spacing_table, tmp_path):
+    """`checkpoint.after_warmup` / `early_stopping.after_warmup`: with the model's penalties at full weight from
+    epoch 2 (`warmup_epochs`), neither the best checkpoint nor the early-stopping count comes from epochs 0-1."""
+    from clirun import fit
+    best = Path(fit(["--config", "configs/argminn.yaml", "--data.path", str(spacing_table), *SMALL_ARGMINN,
+                     "--trainer.max_epochs", str(max_epochs), "--trainer.default_root_dir", str(tmp_path),
+                     "--trainer.enable_model_summary", "false", "--checkpoint.monitor", "epoch",
+                     "--checkpoint.mode", "min", "--checkpoint.after_warmup", after_warmup,
+                     "--early_stopping.min_delta", "1e9",  # only the first epoch that counts improves
+                     "--early_stopping.patience", "1", "--early_stopping.after_warmup", after_warmup]))
+    assert torch.load(best, weights_only=True)["epoch"] == best_epoch
+    assert torch.load(best.with_name("last.ckpt"), weights_only=True)["epoch"] == last_epoch

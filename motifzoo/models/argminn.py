@@ -431,6 +431,14 @@ class _PenalisedScannerModel(ScannerModel, MotifModel):
         self.overlap_batch = 0  # 0: the overlap penalty sees the whole batch (set by the constructors)
         self._cache: dict[str, torch.Tensor] = {}
 
+    def _schedules(self) -> list[tuple[float, int, int]]:
+        """(weight, burn-in, ramp) of every penalty schedule of the model."""
+        return [self.l1_schedule, self.overlap_schedule]
+
+    def warmup_epochs(self) -> int:
+        """The epoch from which every penalty with a non-zero weight is at full weight (burn-in + ramp)."""
+        return max((burn_in + max(ramp, 0) for weight, burn_in, ramp in self._schedules() if weight > 0), default=0)
+
     def _filter_penalties(self, epoch: int) -> torch.Tensor | float:
         acts = self._cache.get("activations")
         total: torch.Tensor | float = 0.0
@@ -668,6 +676,9 @@ class Argminn(_PenalisedScannerModel):
         weight = kernel.norm(dim=0).amax(0)
         return weight / weight.max().clamp_min(1e-12)
 
+    def _schedules(self) -> list[tuple[float, int, int]]:
+        return [*super()._schedules(), self.entropy_schedule]
+
     def regularization(self, epoch: int) -> torch.Tensor | float:
         total = self._filter_penalties(epoch)
         w_ent = schedule_weight(epoch, *self.entropy_schedule, self.ramp_start)
@@ -797,6 +808,10 @@ class ArgminnPairwise(_PenalisedScannerModel):
         self.pair_input = pair_input
         # running mean over sequences of each channel's strongest instance (pair_norm)
         self.register_buffer("map_peak", torch.ones(channels))
+
+    def _schedules(self) -> list[tuple[float, int, int]]:
+        # K switched on after pair_burn_in and ramped over pair_ramp epochs
+        return [*super()._schedules(), (1.0, self.pair_burn_in, self.pair_ramp)]
 
     def _pair_frozen(self) -> bool:
         return self._epoch < self.pair_burn_in

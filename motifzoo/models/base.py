@@ -182,6 +182,15 @@ class MotifModel(nn.Module):
         return None
 
     # ------------------------------------------------------------------ training
+    def warmup_epochs(self) -> int:
+        """Epochs before :meth:`regularization` reaches its final form (penalty burn-ins and ramps); 0 by default.
+
+        A trainer may choose checkpoints and stop early only from this epoch on (``motifzoo fit`` with
+        ``checkpoint.after_warmup`` / ``early_stopping.after_warmup``), so that the kept model is one the
+        penalties have shaped, not one from before they acted.
+        """
+        return 0
+
     def regularization(self, epoch: int) -> torch.Tensor | float:
         """Extra loss terms (e.g. filter penalties), given the current epoch for schedules; added to
         the task loss by the trainer right after each training forward pass. 0 by default.

@@ -328,10 +328,39 @@ def run_lightning(argv: list[str]) -> FitResult | None:
                                                    default={"class_path": "motifzoo.training.datamodule.SequenceDataModule"})
             return super().add_lightning_class_args(lightning_class, nested_key, subclass_mode, required)
 
+    def in_warmup(trainer, pl_module, after_warmup: bool) -> int | None:
+        """The model's warm-up length (:meth:`~motifzoo.models.MotifModel.warmup_epochs`) when the current epoch
+        is inside it and selection waits for it (``after_warmup``, and the run is long enough to leave it); else
+        None."""
+        if not after_warmup:
+            return None
+        warmup = pl_module.model.warmup_epochs()
+        max_epochs = trainer.max_epochs if trainer.max_epochs is not None else -1
+        if 0 <= max_epochs <= warmup or trainer.current_epoch > warmup:
+            return None
+        return warmup
+
     class EveryEpochLastCheckpoint(ModelCheckpoint):
         """ModelCheckpoint whose ``last.ckpt`` is the last epoch's. Lightning >= 2.5 writes ``last.ckpt`` only
         in a step that also wrote a top-k checkpoint, so after the best epoch it froze there and
-        ``--ckpt_path last`` silently resumed from the best epoch, not the last."""
+        ``--ckpt_path last`` silently resumed from the best epoch, not the last.
+
+        ``after_warmup``: the best checkpoint is chosen among the epochs from the model's
+        :meth:`~motifzoo.models.MotifModel.warmup_epochs` on (the epochs before only hold it until then), so
+        a model whose penalties ramp up is kept as the penalties shaped it. Ignored when ``max_epochs`` does
+        not reach past the warm-up."""
+
+        def __init__(self, *args, after_warmup: bool = False, **kwargs):
+            super().__init__(*args, **kwargs)
+            if after_warmup and self.save_top_k != 1:
+                raise ConfigError(f"checkpoint.after_warmup needs checkpoint.save_top_k 1, got {self.save_top_k}")
+            self.after_warmup = after_warmup
+
+        def check_monitor_top_k(self, trainer, current=None) -> bool:
+            # during the warm-up and at its end every epoch replaces the held checkpoint, whatever its score
+            if current is not None and in_warmup(trainer, trainer.lightning_module, self.after_warmup) is not None:
+                return True
+            return super().check_monitor_top_k(trainer, current)
 
         @property
         def state_key(self) -> str:
@@ -353,12 +382,32 @@ def run_lightning(argv: list[str]) -> FitResult | None:
             if self.save_last and not self._should_skip_saving_checkpoint(trainer):
                 self._save_last_checkpoint(trainer, self._monitor_candidates(trainer))
 
+    class WarmupEarlyStopping(EarlyStopping):
+        """EarlyStopping that, with ``after_warmup``, starts counting at the end of the model's warm-up
+        (:meth:`~motifzoo.models.MotifModel.warmup_epochs`): scores from before the penalties reached full
+        weight neither stop the run nor set the best score to beat."""
+
+        def __init__(self, *args, after_warmup: bool = False, **kwargs):
+            super().__init__(*args, **kwargs)
+            self.after_warmup = after_warmup
+
+        @property
+        def state_key(self) -> str:
+            # as EarlyStopping's: runs saved before this subclass resume with their patience count
+            return super().state_key.replace(type(self).__qualname__, "EarlyStopping", 1)
+
+        def _run_early_stopping_check(self, trainer) -> None:
+            warmup = in_warmup(trainer, trainer.lightning_module, self.after_warmup)
+            if warmup is not None and trainer.current_epoch < warmup:
+                return
+            super()._run_early_stopping_check(trainer)
+
     class MotifZooCLI(LightningCLI):
         def add_arguments_to_parser(self, parser):
             parser.add_lightning_class_args(EveryEpochLastCheckpoint, "checkpoint")
             parser.set_defaults({"checkpoint.monitor": "val/score", "checkpoint.mode": "max",
                                  "checkpoint.filename": "best", "checkpoint.save_last": True})
-            parser.add_lightning_class_args(EarlyStopping, "early_stopping")
+            parser.add_lightning_class_args(WarmupEarlyStopping, "early_stopping")
             parser.set_defaults({"early_stopping.monitor": "val/score", "early_stopping.mode": "max",
                                  "early_stopping.patience": 5})
             for key in ("n_targets", "input_length", "task", "target_names"):
