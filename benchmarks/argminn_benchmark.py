@@ -120,7 +120,7 @@ def step_times(variants: list[str], length: int, batch: int, repeats: int, epoch
     """Best-of-``repeats`` wall and CPU seconds of one training step (forward, BCE + ``regularization(epoch)``, backward, AdamW)
     of each variant (the shipped config's model with arch_kwargs overridden) on one random batch; the variants
     alternate so that they share the load. ``epoch`` 1000: every penalty at full weight. A variant written
-    ``before:argminn[:...]`` uses the ``Argminn`` class of git revision ``before``."""
+    ``before:argminn[:...]`` (or ``before:argminn_pairwise[:...]``) uses the class of git revision ``before``."""
     import yaml
     from motifzoo.models.registry import get_model
     from motifzoo.models.registry import coerce_hyperparameters
@@ -136,7 +136,8 @@ def step_times(variants: list[str], length: int, batch: int, repeats: int, epoch
         kwargs = coerce_hyperparameters(cfg["arch"], {**cfg.get("arch_kwargs", {}), **over})
         kwargs = {k: v for k, v in kwargs.items() if v is not None}  # `key=null` removes a key
         if at_rev:
-            net = old.Argminn(n_targets=1, input_length=length, **kwargs)
+            cls = {"argminn": old.Argminn, "argminn_pairwise": old.ArgminnPairwise}[cfg["arch"]]
+            net = cls(n_targets=1, input_length=length, **kwargs)
         else:
             net = get_model(cfg["arch"], n_targets=1, input_length=length, **kwargs)
         net.train()
