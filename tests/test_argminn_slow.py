@@ -11,7 +11,8 @@ With ``overlap_batch: 32`` added to the config (evening of 2026-11-30) it passed
 machine, and the 4,000-sequence version again ranked the planted rule first on 3/3 seeds (syntax.md, "#15 third
 round").
 With the exp scanner, 16 filters and ``pair_skip`` (2026-12-01, seventh round) it passed in 8 min with two other
-runs on the machine.
+runs on the machine; with one attention layer and ``after_warmup`` selection (2026-12-02, twelfth round) in 4 min 39 s
+beside two other training runs.
 """
 from __future__ import annotations
 

@@ -1,0 +1,77 @@
+"""Paired bootstrap of the test-auROC difference between two checkpoints on one table's test split.
+
+A "test auROC at least the other model's" target compares two numbers measured on a few hundred test
+sequences; this says whether the test set can tell them apart. Both models predict the same test rows
+(``split == "test"``); the rows are resampled with replacement ``--n-boot`` times (seeded), and the
+difference A - B of the mean per-target auROC is recomputed on each resample.
+
+    OMP_NUM_THREADS=1 python benchmarks/auroc_difference.py TABLE.tsv.gz A.ckpt B.ckpt [--n-boot 1000]
+
+Prints the two auROCs, the difference, its 95 % percentile interval and the fraction of resamples in
+which A >= B.
+"""
+from __future__ import annotations
+
+import argparse
+
+import numpy as np
+import pandas as pd
+import torch
+
+import motifzoo
+from motifzoo.data.tables import read_onehot
+from motifzoo.interpret.metrics import auroc
+
+
+@torch.no_grad()
+def test_predictions(ckpt: str, x: torch.Tensor) -> np.ndarray:
+    """(N, T) outputs of the checkpoint's model on one-hot ``x`` (N, 4, L)."""
+    model = motifzoo.load(ckpt)
+    model.eval()
+    return torch.cat([model(x[i:i + 512]) for i in range(0, len(x), 512)]).numpy()
+
+
+def mean_auroc(y: np.ndarray, pred: np.ndarray) -> float:
+    """Mean over targets of the auROC; (N, T), (N, T) -> float."""
+    return float(np.mean([auroc(y[:, t], pred[:, t]) for t in range(y.shape[1])]))
+
+
+def paired_bootstrap(y: np.ndarray, a: np.ndarray, b: np.ndarray, n_boot: int, seed: int = 0) -> np.ndarray:
+    """Differences mean_auroc(a) - mean_auroc(b) over row resamples in which every target has both classes."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for _ in range(n_boot):
+        rows = rng.integers(0, len(y), len(y))
+        yb = y[rows]
+        if (yb.min(axis=0) == yb.max(axis=0)).any():
+            continue
+        out.append(mean_auroc(yb, a[rows]) - mean_auroc(yb, b[rows]))
+    return np.asarray(out)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("table", help="TSV(.gz) with sequence, target columns and a split column")
+    ap.add_argument("a", help="checkpoint A")
+    ap.add_argument("b", help="checkpoint B")
+    ap.add_argument("--n-boot", type=int, default=1000)
+    ap.add_argument("--seed", type=int, default=0)
+    args = ap.parse_args()
+    torch.set_num_threads(1)
+    frame = pd.read_csv(args.table, sep="\t")
+    if "split" not in frame.columns or not (frame["split"] == "test").any():
+        raise SystemExit(f"{args.table}: needs a split column with test rows")
+    test = (frame["split"] == "test").to_numpy()
+    targets = [c for c in frame.columns if c not in ("sequence", "split", "name", "id")]
+    y = frame.loc[test, targets].to_numpy()
+    x = read_onehot(args.table)[torch.as_tensor(test.copy())]
+    a, b = test_predictions(args.a, x), test_predictions(args.b, x)
+    diffs = paired_bootstrap(y, a, b, args.n_boot, args.seed)
+    low, high = np.percentile(diffs, [2.5, 97.5])
+    print(f"{args.table}: {len(y)} test rows; auROC A {mean_auroc(y, a):.4f}, B {mean_auroc(y, b):.4f}; "
+          f"A - B {mean_auroc(y, a) - mean_auroc(y, b):+.4f} (95 % CI {low:+.4f} .. {high:+.4f}, "
+          f"A >= B in {np.mean(diffs >= 0):.2f} of {len(diffs)} resamples)")
+
+
+if __name__ == "__main__":
+    main()
