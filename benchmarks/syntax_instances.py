@@ -22,8 +22,8 @@
 p is k x the best filter's p (Bonferroni), for both callers, thresholded after merging.
 
 ``--checkpoint`` reads any zoo model trained on the same simulation (``--seed``, ``-n``); for models with
-attention (``argminn``) a call also needs the attention at its position (``--attention-threshold``, as
-``motifzoo instances``; 0 turns that gate off).
+attention (``argminn``) ``--attention-threshold`` T > 0 also asks for attention >= T x uniform at a call's position
+(as ``motifzoo instances --attention-threshold``; both default to 0, no gate).
 
 Prints Markdown tables and writes results.json in --out.
 """
@@ -140,9 +140,10 @@ def main() -> None:
     ap.add_argument("--epochs", type=int, default=10)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("-n", type=int, default=8000, help="sequences to simulate")
-    ap.add_argument("--attention-threshold", type=float, default=2.0,
+    ap.add_argument("--attention-threshold", type=float, default=0.0,
                     help="models with attention: a call's position needs this attention relative to uniform "
-                         "(`motifzoo instances --attention-threshold`; 0 turns the gate off)")
+                         "(`motifzoo instances --attention-threshold`; 0, the default since #15's twelfth round, "
+                         "turns the gate off)")
     ap.add_argument("--motif-level", action="store_true",
                     help="also threshold motif-level p = k x the best of the motif's k filters' p, for both callers")
     args = ap.parse_args()

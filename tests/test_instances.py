@@ -63,3 +63,25 @@ def test_streamed_counts_of_real_windows_equal_a_direct_count():
     best = torch.tensor(rng.normal(size=(7, 3, 40)) * 1.5, dtype=torch.float32)
     direct = np.array([[(best[:, f].double().numpy() >= tail[f, j]).sum() for j in range(50)] for f in range(3)])
     assert np.array_equal(null.real_counts(best[:4]) + null.real_counts(best[4:]), direct)
+
+
+def test_instances_gate_by_attention_only_when_asked():
+    """`motifzoo instances` calls every window the filter scores (attention_threshold 0, the default); a gate keeps only
+    attended positions of attention models; `motifzoo syntax` keeps its gate of 2 by default."""
+    import torch
+    from motifzoo.cli.main import build_parser
+    from motifzoo.interpret.syntax import motif_geometry
+    from motifzoo.models import get_model
+    torch.manual_seed(0)
+    model = get_model("argminn", n_targets=1, input_length=60, n_filters=3, filter_width=7, scanner_init_std=0.5).eval()
+    x = codes_to_one_hot(torch.randint(0, 4, (200, 60)))
+    geometry = motif_geometry(model, x, min_sites=1, min_site_fraction=0.0, min_ic=0.0)
+    null = score_null(model, x)
+    free = call_instances(model, x, geometry, p_threshold=0.01, null=null, keep_all=True)
+    gated = call_instances(model, x, geometry, p_threshold=0.01, null=null, keep_all=True, attention_threshold=2.0)
+    shut = call_instances(model, x, geometry, p_threshold=0.01, null=null, keep_all=True, attention_threshold=1e9)
+    assert len(free) > len(gated) >= len(shut) == 0
+    assert (gated["attention"] >= 2.0).all() and free["attention"].notna().all()
+    parser = build_parser()
+    assert parser.parse_args(["instances", "m.ckpt", "--data", "d.tsv", "-o", "o.tsv"]).attention_threshold == 0.0
+    assert parser.parse_args(["syntax", "m.ckpt", "-o", "r.tsv"]).attention_threshold == 2.0

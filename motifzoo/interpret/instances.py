@@ -174,7 +174,7 @@ def score_null(model, data, max_sequences: int = 4000, keep_fraction: float = 0.
 
 @torch.no_grad()
 def call_instances(model, data, geometry: pd.DataFrame, p_threshold: float = DEFAULT_P, null: ScoreNull | None = None,
-                   attention_threshold: float = 2.0, keep_all: bool = False, batch_size: int = 256,
+                   attention_threshold: float = 0.0, keep_all: bool = False, batch_size: int = 256,
                    progress: bool = False, q_threshold: float | None = None) -> pd.DataFrame:
     """Motif instances: windows whose score has p <= ``p_threshold`` against the shuffled null, best within +-W/2.
 
@@ -194,7 +194,8 @@ def call_instances(model, data, geometry: pd.DataFrame, p_threshold: float = DEF
         Default: :func:`score_null` on ``data``.
     attention_threshold : float
         Models with attention (``position_attention`` not None) also need the window's attention,
-        relative to uniform, to reach this.
+        relative to uniform, to reach this (0, the default: no gate; :func:`motifzoo.interpret.syntax.syntax_rules`
+        uses 2).
     keep_all : bool
         Also call filters that ``motifzoo motifs`` does not export.
     progress : bool
