@@ -329,9 +329,8 @@ def run_lightning(argv: list[str]) -> FitResult | None:
             return super().add_lightning_class_args(lightning_class, nested_key, subclass_mode, required)
 
     def in_warmup(trainer, pl_module, after_warmup: bool) -> int | None:
-        """The model's warm-up length (:meth:`~motifzoo.models.MotifModel.warmup_epochs`) when the current epoch
-        is inside it and selection waits for it (``after_warmup``, and the run is long enough to leave it); else
-        None."""
+        """The model's warm-up length W (:meth:`~motifzoo.models.MotifModel.warmup_epochs`) while the current epoch
+        is at most W and selection waits for it (``after_warmup``, and ``max_epochs`` goes past W); else None."""
         if not after_warmup:
             return None
         warmup = pl_module.model.warmup_epochs()
