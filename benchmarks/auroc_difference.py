@@ -21,14 +21,7 @@ import torch
 import motifzoo
 from motifzoo.data.tables import read_onehot
 from motifzoo.interpret.metrics import auroc
-
-
-@torch.no_grad()
-def test_predictions(ckpt: str, x: torch.Tensor) -> np.ndarray:
-    """(N, T) outputs of the checkpoint's model on one-hot ``x`` (N, 4, L)."""
-    model = motifzoo.load(ckpt)
-    model.eval()
-    return torch.cat([model(x[i:i + 512]) for i in range(0, len(x), 512)]).numpy()
+from motifzoo.interpret.syntax import predict_outputs
 
 
 def mean_auroc(y: np.ndarray, pred: np.ndarray) -> float:
@@ -65,7 +58,7 @@ def main() -> None:
     targets = [c for c in frame.columns if c not in ("sequence", "split", "name", "id")]
     y = frame.loc[test, targets].to_numpy()
     x = read_onehot(args.table)[torch.as_tensor(test.copy())]
-    a, b = test_predictions(args.a, x), test_predictions(args.b, x)
+    a, b = (predict_outputs(motifzoo.load(ckpt), x, batch_size=512) for ckpt in (args.a, args.b))
     diffs = paired_bootstrap(y, a, b, args.n_boot, args.seed)
     low, high = np.percentile(diffs, [2.5, 97.5])
     print(f"{args.table}: {len(y)} test rows; auROC A {mean_auroc(y, a):.4f}, B {mean_auroc(y, b):.4f}; "
