@@ -97,14 +97,15 @@ def test_auroc(model, table: Path) -> float:
     return auroc(frame.loc[test, "bound"].to_numpy(), pred)
 
 
-def train(model_name: str, table: Path, run_dir: Path, epochs: int, seed: int) -> tuple[Path, float]:
+def train(model_name: str, table: Path, run_dir: Path, epochs: int, seed: int,
+          config: str | None = None) -> tuple[Path, float]:
     """Best checkpoint (found under ``run_dir`` or trained now) and the training seconds (nan when found)."""
     found = sorted(run_dir.glob("**/checkpoints/best.ckpt"))
     if found:
         return found[-1], float("nan")
     t0 = time.time()
     with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
-        fit = motifzoo.fit(CONFIGS[model_name], args=[
+        fit = motifzoo.fit(config or CONFIGS[model_name], args=[
             "--data.path", str(table), "--trainer.default_root_dir", str(run_dir),
             "--trainer.max_epochs", str(epochs), "--seed_everything", str(seed),
             "--trainer.enable_model_summary", "false"])
@@ -158,7 +159,12 @@ def main() -> None:
     ap.add_argument("--only", nargs="+", help="run only these tasks (e.g. 'oct4_peaks vs shuffles')")
     ap.add_argument("--epochs", type=int, default=10)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--config", nargs="+", default=[], metavar="MODEL=YAML",
+                    help="train MODEL from another config (a candidate) instead of its shipped one; use a fresh --out")
     args = ap.parse_args()
+    configs = dict(c.split("=", 1) for c in args.config)
+    if set(configs) - set(args.models):
+        ap.error(f"--config names models not in --models: {sorted(set(configs) - set(args.models))}")
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     torch.set_num_threads(1)
@@ -171,7 +177,7 @@ def main() -> None:
             continue
         for model_name in args.models:
             run_dir = out / "runs" / f"{task.replace(' ', '_')}_{model_name}"
-            ckpt, train_s = train(model_name, table, run_dir, args.epochs, args.seed)
+            ckpt, train_s = train(model_name, table, run_dir, args.epochs, args.seed, configs.get(model_name))
             row = evaluate(task, factors, model_name, ckpt, table, jaspar)
             row.update(train_s=round(train_s, 1), epochs=args.epochs, checkpoint=str(ckpt))
             results = [r for r in results if (r["task"], r["model"]) != (task, model_name)] + [row]
