@@ -114,28 +114,6 @@ def fimo_calls(meme: Path, sequences: list[str], geometry: pd.DataFrame, thresho
     return merge_instances(calls, {f: f for f in calls["filter"].unique()}, radius=None)
 
 
-def evaluate(calls: pd.DataFrame, sites: pd.DataFrame, match: dict) -> dict:
-    matched = calls[calls["motif"].isin(match)]
-    recovered = sites[sites["motif"].isin(set(match.values()))]
-    call_hit, _ = site_overlap(matched, sites, match)
-    _, site_hit = site_overlap(matched, recovered, match)
-    any_hit, _ = site_overlap(calls, sites, None)
-    return {"calls": int(len(calls)), "calls_matched": int(len(matched)),
-            "precision": float(call_hit.mean()) if len(matched) else float("nan"),
-            "recall": float(site_hit.mean()) if len(recovered) else float("nan"),
-            "precision_any_site": float(any_hit.mean()) if len(calls) else float("nan"),
-            "sites_of_recovered_motifs": int(len(recovered)), "sites": int(len(sites))}
-
-
-def precision_at_recall(curve: list[dict], recall: float) -> float:
-    """Precision interpolated (linearly in recall) at ``recall`` along a threshold curve; NaN outside it."""
-    pts = sorted((c["recall"], c["precision"]) for c in curve)
-    r, p = np.array([a for a, _ in pts]), np.array([b for _, b in pts])
-    if recall < r.min() or recall > r.max():
-        return float("nan")
-    return float(np.interp(recall, r, p))
-
-
 def per_sequence_counts(calls: pd.DataFrame, sites: pd.DataFrame, match: dict, n_sequences: int) -> np.ndarray:
     """(4, n_sequences) counts behind :func:`evaluate`'s precision and recall: calls of matched motifs, correct ones
     among them, planted sites of recovered motifs, and those hit."""
@@ -146,6 +124,26 @@ def per_sequence_counts(calls: pd.DataFrame, sites: pd.DataFrame, match: dict, n
     seq_calls, seq_sites = matched["sequence"].to_numpy(int), recovered["sequence"].to_numpy(int)
     return np.stack([np.bincount(seq_calls, minlength=n_sequences), np.bincount(seq_calls[call_hit], minlength=n_sequences),
                      np.bincount(seq_sites, minlength=n_sequences), np.bincount(seq_sites[site_hit], minlength=n_sequences)])
+
+
+def evaluate(calls: pd.DataFrame, sites: pd.DataFrame, match: dict) -> dict:
+    n_sequences = 1 + int(max(calls["sequence"].max() if len(calls) else 0, sites["sequence"].max()))
+    n_matched, n_correct, n_recovered, n_hit = per_sequence_counts(calls, sites, match, n_sequences).sum(axis=1)
+    any_hit, _ = site_overlap(calls, sites, None)
+    return {"calls": int(len(calls)), "calls_matched": int(n_matched),
+            "precision": float(n_correct / n_matched) if n_matched else float("nan"),
+            "recall": float(n_hit / n_recovered) if n_recovered else float("nan"),
+            "precision_any_site": float(any_hit.mean()) if len(calls) else float("nan"),
+            "sites_of_recovered_motifs": int(n_recovered), "sites": int(len(sites))}
+
+
+def precision_at_recall(curve: list[dict], recall: float) -> float:
+    """Precision interpolated (linearly in recall) at ``recall`` along a threshold curve; NaN outside it."""
+    pts = sorted((c["recall"], c["precision"]) for c in curve)
+    r, p = np.array([a for a, _ in pts]), np.array([b for _, b in pts])
+    if recall < r.min() or recall > r.max():
+        return float("nan")
+    return float(np.interp(recall, r, p))
 
 
 def paired_bootstrap(ours_all: pd.DataFrame, fimo_all: pd.DataFrame, groups: pd.DataFrame, sites: pd.DataFrame,
