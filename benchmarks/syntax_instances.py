@@ -156,14 +156,14 @@ def paired_bootstrap(ours_all: pd.DataFrame, fimo_all: pd.DataFrame, groups: pd.
     fine = np.unique(np.concatenate([np.logspace(-6, -3, 37), P_GRID]))
     counts = {}
     for name, calls_all, grid in (("motifzoo", ours_all, np.array(P_GRID)), ("FIMO", fimo_all, fine)):
-        counts[name] = (grid, np.stack([per_sequence_counts(motif_instances(calls_all[calls_all["p"] <= t], groups),
-                                                            sites, match, n_sequences) for t in grid]))  # (G, 4, S)
+        counts[name] = np.stack([per_sequence_counts(motif_instances(calls_all[calls_all["p"] <= t], groups),
+                                                     sites, match, n_sequences) for t in grid])  # (G, 4, S)
     rng = np.random.default_rng(seed)
     weights = np.vstack([np.ones(n_sequences), rng.multinomial(n_sequences, np.full(n_sequences, 1 / n_sequences),
                                                                 size=n_boot)])  # row 0: the data itself
 
     def curves(name):
-        c = np.einsum("bs,gks->kbg", weights, counts[name][1].astype(float))  # (4, B + 1, G)
+        c = np.einsum("bs,gks->kbg", weights, counts[name].astype(float))  # (4, B + 1, G)
         with np.errstate(invalid="ignore", divide="ignore"):
             return c[1] / c[0], c[3] / c[2]  # precision, recall: (B + 1, G)
 
