@@ -61,8 +61,9 @@ def main() -> None:
     a, b = (predict_outputs(motifzoo.load(ckpt), x, batch_size=512) for ckpt in (args.a, args.b))
     diffs = paired_bootstrap(y, a, b, args.n_boot, args.seed)
     low, high = np.percentile(diffs, [2.5, 97.5])
-    print(f"{args.table}: {len(y)} test rows; auROC A {mean_auroc(y, a):.4f}, B {mean_auroc(y, b):.4f}; "
-          f"A - B {mean_auroc(y, a) - mean_auroc(y, b):+.4f} (95 % CI {low:+.4f} .. {high:+.4f}, "
+    auroc_a, auroc_b = mean_auroc(y, a), mean_auroc(y, b)
+    print(f"{args.table}: {len(y)} test rows; auROC A {auroc_a:.4f}, B {auroc_b:.4f}; "
+          f"A - B {auroc_a - auroc_b:+.4f} (95 % CI {low:+.4f} .. {high:+.4f}, "
           f"A >= B in {np.mean(diffs >= 0):.2f} of {len(diffs)} resamples)")
 
 
