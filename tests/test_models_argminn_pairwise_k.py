@@ -2,6 +2,7 @@
 
 The defaults must reproduce the old model exactly (old checkpoints load and give the same outputs).
 """
+import pytest
 import torch
 
 from motifzoo.models import get_model
@@ -81,7 +82,6 @@ def test_pair_burn_in_holds_k_at_zero():
 
 
 def test_bad_k_arguments_are_named():
-    import pytest
     with pytest.raises(ValueError, match="pair_scale"):
         small(pair_scale=0.0)
     with pytest.raises(ValueError, match="pair_burn_in"):
@@ -127,7 +127,6 @@ def test_the_epoch_is_saved_so_a_checkpoint_taken_during_the_ramp_predicts_as_va
 
 
 def test_bad_pair_ramp_is_named():
-    import pytest
     with pytest.raises(ValueError, match="pair_ramp"):
         small(pair_ramp=-1)
 
@@ -184,6 +183,53 @@ def test_pair_norm_reads_k_per_unit_of_the_maps_and_keeps_old_checkpoints():
 
 
 def test_bad_pair_norm_is_named():
-    import pytest
     with pytest.raises(ValueError, match="pair_norm"):
         small(pair_norm="yes")
+
+
+def _consensus_model(dosage):
+    """One exp filter that scores the 5-mer ACGTT (+2 per matching base, batch norm as identity, threshold -6),
+    additive weights and K at zero: only the dosage term can make the output move."""
+    torch.manual_seed(0)
+    m = get_model("argminn_pairwise", n_targets=1, input_length=40, n_filters=1, filter_width=5, max_distance=8,
+                  activation="exp", strands="forward", dosage=dosage, pair_input="log").eval()
+    with torch.no_grad():
+        w = torch.zeros(1, 4, 5)
+        for i, c in enumerate("ACGTT"):
+            w[0, "ACGT".index(c), i] = 2.0
+        m.scanner.conv.weight.copy_(w)
+        m.scanner.bn.running_mean.zero_(), m.scanner.bn.running_var.fill_(1.0 - m.scanner.bn.eps)
+        m.scanner.bn.weight.fill_(1.0), m.scanner.bn.bias.fill_(-6.0)
+        m.additive.weight.zero_(), m.additive.bias.zero_()
+        if dosage:
+            m.dosage.weight.fill_(1.0)
+    return m
+
+
+def _with_sites(starts, length=40):
+    seq = ["G"] * length  # G never starts ACGTT, and scores at most +2 against it
+    for s in starts:
+        seq[s:s + 5] = "ACGTT"
+    idx = torch.tensor(["ACGT".index(c) for c in seq])
+    return torch.nn.functional.one_hot(idx, 4).float().T[None]
+
+
+def test_dosage_makes_every_further_site_count():
+    """With dosage each site adds B * max(log m, 0) = 1 * (10 - 6) = 4 to the output; the max-pool alone
+    (additive weights, here 0) cannot tell one site from three."""
+    m = _consensus_model(dosage=True)
+    outs = [m(_with_sites(starts)).item() for starts in ([], [3], [3, 20], [3, 20, 30])]
+    assert outs[0] == 0.0
+    assert [round(b - a, 4) for a, b in zip(outs, outs[1:])] == [4.0, 4.0, 4.0]
+    plain = _consensus_model(dosage=False)
+    assert plain(_with_sites([3])).item() == plain(_with_sites([3, 20, 30])).item()
+
+
+def test_dosage_starts_as_the_max_pool_model_and_is_named_when_bad():
+    """B starts at zero (the same outputs as without it); a model saved without dosage loads as before."""
+    x = one_hot(4, 40)
+    with_b, without = small(dosage=True).eval(), small().eval()
+    assert torch.equal(with_b(x), without(x))
+    assert without.dosage is None and "dosage.weight" in with_b.state_dict()
+    with pytest.raises(ValueError, match="dosage must be true or false"):
+        small(dosage="yes")

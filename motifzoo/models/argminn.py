@@ -692,6 +692,7 @@ class ArgminnPairwise(_PenalisedScannerModel):
     at i), the output for target t is
 
         y_t = bias_t + sum_f A[t, f] max_{i, strand} m_f(i) + sum_{a, b, k} K[t, a, b, k] sum_i m_a(i) m_b(i + k)
+              [+ sum_f B[t, f] sum_{i, strand} m_f(i)]   (``dosage``)
 
     with window offsets ``k = 0 .. max_distance``. Every arrangement of two instances is
     counted once: (a, b, -k) is (b, a, k), so only k >= 0 is stored, and at k = 0 only
@@ -752,6 +753,14 @@ class ArgminnPairwise(_PenalisedScannerModel):
         fast forming of weak motifs, while the pairwise products stay as sparse and bounded as a ReLU's (a
         product of two exp maps is heavy-tailed, and their dense background swamped the outputs when K switched
         on; #15). :meth:`pair_inputs` gives the map, so rules read from the weights use the same units.
+    dosage : bool
+        Add a per-site term: ``B[t, f]`` times the sum over positions and strands of filter f's map, in the
+        units the pairwise term multiplies (:meth:`pair_inputs`), so every further site of a motif adds to the
+        output, not only the strongest. ``B`` (the layer ``dosage``, no bias) starts at zero and is not
+        penalised. With it, site counts have their own weights instead of only the max-pool and ``K``'s
+        homotypic entries (real peaks with many weak sites; ``benchmarks/syntax.md``, #15 fourteenth round).
+        False (default, and in ``configs/argminn_pairwise.yaml``): as before. Not part of
+        :meth:`motif_target_weights`, which stays the weight of each motif's strongest instance.
 
     Shapes: (N, 4, L) -> (N, T); ``pair_weights()`` is (T, C, C, max_distance + 1), C = S F,
     channel ``s * F + f`` = filter f on strand s (0 forward, 1 reverse).
@@ -764,7 +773,7 @@ class ArgminnPairwise(_PenalisedScannerModel):
                  overlap_weight: float = 0.5, overlap_burn_in: int = 2, overlap_ramp: int = 4,
                  ramp_start: float = 1e-3, overlap_batch: int = 0, scanner_init_std: float | None = None,
                  pair_burn_in: int = 0, pair_scale: float = 1.0, pair_ramp: int = 0, pair_norm: bool = False,
-                 pair_input: str = "activation"):
+                 pair_input: str = "activation", dosage: bool = False):
         super().__init__()
         if pair_scale <= 0:
             raise ValueError(f"pair_scale must be > 0, got {pair_scale}")
@@ -772,6 +781,8 @@ class ArgminnPairwise(_PenalisedScannerModel):
             raise ValueError(f"pair_input must be 'activation' or 'log', got {pair_input!r}")
         if not isinstance(pair_norm, bool):
             raise ValueError(f"pair_norm must be true or false, got {pair_norm!r}")
+        if not isinstance(dosage, bool):
+            raise ValueError(f"dosage must be true or false, got {dosage!r}")
         if pair_burn_in < 0 or pair_ramp < 0:
             raise ValueError(f"pair_burn_in and pair_ramp must be >= 0, got {pair_burn_in}, {pair_ramp}")
         if input_length < filter_width:
@@ -786,6 +797,10 @@ class ArgminnPairwise(_PenalisedScannerModel):
         self.max_distance = max_distance
         channels = self.scanner.n_strands * n_filters
         self.additive = nn.Linear(n_filters, n_targets)
+        self.dosage = None
+        if dosage:
+            self.dosage = nn.Linear(n_filters, n_targets, bias=False)
+            nn.init.zeros_(self.dosage.weight)  # starts as the max-pool model
         self.dropout = nn.Dropout(dropout)
         self.pair = nn.Parameter(torch.zeros(n_targets, channels, channels, max_distance + 1))
         self.register_buffer("pair_mask", self._pair_mask(channels, n_filters, filter_width, max_distance),
@@ -884,7 +899,10 @@ class ArgminnPairwise(_PenalisedScannerModel):
         self._cache = {"activations": acts} if self.training else {}
         pooled = maps.amax(dim=(1, 3))  # (N, F): strongest instance of each motif, either strand
         pair_maps = self.pair_inputs(maps).reshape(n, s * f, length)
-        return self.additive(self.dropout(pooled)) + self.pairwise_term(pair_maps)
+        out = self.additive(self.dropout(pooled)) + self.pairwise_term(pair_maps)
+        if self.dosage is not None:
+            out = out + self.dosage(pair_maps.view(n, s, f, length).sum(dim=(1, 3)))
+        return out
 
     def pair_inputs(self, activations: torch.Tensor) -> torch.Tensor:
         if self.pair_input == "log":
