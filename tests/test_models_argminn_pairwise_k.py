@@ -5,6 +5,7 @@ The defaults must reproduce the old model exactly (old checkpoints load and give
 import pytest
 import torch
 
+from motifzoo import one_hot as one_hot_sequences
 from motifzoo.models import get_model
 
 
@@ -210,8 +211,7 @@ def _with_sites(starts, length=40):
     seq = ["G"] * length  # G never starts ACGTT, and scores at most +2 against it
     for s in starts:
         seq[s:s + 5] = "ACGTT"
-    idx = torch.tensor(["ACGT".index(c) for c in seq])
-    return torch.nn.functional.one_hot(idx, 4).float().T[None]
+    return one_hot_sequences(["".join(seq)])
 
 
 def test_dosage_makes_every_further_site_count():
