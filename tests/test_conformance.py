@@ -82,6 +82,8 @@ def test_forward_and_first_layer(model):
             assert pwms.shape == (n_filters, width, 4) and np.allclose(pwms.sum(-1), 1)
         targets = model.motif_target_weights()
         assert targets is None or targets.shape == (n_filters, N_TARGETS)
+        sites = model.motif_site_weights()
+        assert sites is None or sites.shape == (n_filters, N_TARGETS)
         attention = model.position_attention(x)
         assert (attention is not None) == model.has_position_attention
         assert attention is None or attention.shape == (5, positions)

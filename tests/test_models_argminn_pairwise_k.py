@@ -233,3 +233,14 @@ def test_dosage_starts_as_the_max_pool_model_and_is_named_when_bad():
     assert without.dosage is None and "dosage.weight" in with_b.state_dict()
     with pytest.raises(ValueError, match="dosage must be true or false"):
         small(dosage="yes")
+
+
+def test_site_weights_read_the_dosage_term():
+    """motif_site_weights() is B as (F, T), the weight the output gains per unit of each further site."""
+    m = _consensus_model(dosage=True)
+    torch.testing.assert_close(m.motif_site_weights(), torch.ones(1, 1))
+    with torch.no_grad():
+        m.dosage.weight.fill_(0.5)
+    before, after = m(_with_sites([3])).item(), m(_with_sites([3, 20])).item()
+    assert after - before == pytest.approx(m.motif_site_weights().item() * 4.0, abs=1e-4)
+    assert _consensus_model(dosage=False).motif_site_weights() is None

@@ -116,6 +116,10 @@ class ReadableModel(type(planted_model())):
     def motif_target_weights(self):
         return torch.tensor([[2.0, -0.5], [0.1, 1.5], [-1.0, 0.0], [0.0, 0.0]])
 
+    def motif_site_weights(self):
+        """per-site (dosage) weights, as argminn_pairwise(dosage=True) has them"""
+        return torch.tensor([[0.3, 0.0], [0.0, -0.7], [0.0, 0.0], [0.0, 0.0]])
+
     @property
     def pair_mask(self) -> torch.Tensor:
         """(C, C, D + 1): the one stored arrangement (as argminn_pairwise masks its kernel)."""
@@ -204,6 +208,11 @@ def test_report_sections_links_and_files(report, tiny_sim):
         assert name in local
     assert sorted(p.name for p in out.iterdir()) == sorted(set(local) | {"index.html"})  # no unused files
     assert pd.read_csv(out / "target_weights.tsv", sep="\t", index_col=0).shape == (4, 2)
+    # the dosage term's weights: downloadable and drawn beside the strongest-site weights
+    site = pd.read_csv(out / "site_weights.tsv", sep="\t", index_col=0)
+    assert site.loc["filter0", "cell_a"] == pytest.approx(0.3) and site.loc["filter1", "cell_b"] == pytest.approx(-0.7)
+    importance = page.split("id='importance'")[1].split("</section>")[0]
+    assert "site_weights.tsv" in importance and importance.count("<img") == 2
     # test metrics with the positives per target, from the labels' split column
     metrics = page.split("id='metrics-table'")[1].split("</table>")[0]
     n_test = int((np.arange(len(tiny_sim.sequences)) % 5 == 0).sum())
@@ -229,6 +238,7 @@ def test_report_without_readouts_says_why(tmp_path):
     assert "no readable motif -&gt; target weights" in importance and "pass --data" in importance
     assert "Test metrics need --data" in page
     assert not (tmp_path / "r" / "target_weights.tsv").exists() and not (tmp_path / "r" / "importance.tsv").exists()
+    assert not (tmp_path / "r" / "site_weights.tsv").exists() and "dosage" not in importance
 
 
 def test_report_measures_importance_for_models_without_weights(tmp_path, tiny_sim):

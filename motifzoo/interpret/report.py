@@ -210,16 +210,20 @@ def extraction_summary(motifs: list[Motif], filter_table: pd.DataFrame, data, da
 # --------------------------------------------------------------------------------------------
 # Readouts
 # --------------------------------------------------------------------------------------------
-def target_weights(model) -> pd.DataFrame | None:
-    """The model's (filter x target) weights as a DataFrame, or ``None`` when it has none."""
-    weights = model.motif_target_weights()
+def target_weights(model, per_site: bool = False) -> pd.DataFrame | None:
+    """The model's (filter x target) weights as a DataFrame, or ``None`` when it has none.
+
+    ``per_site``: the weights of each filter's summed site strength
+    (:meth:`~motifzoo.models.MotifModel.motif_site_weights`) instead of the strongest site's.
+    """
+    weights = model.motif_site_weights() if per_site else model.motif_target_weights()
     if weights is None:
         return None
     w = weights.detach().cpu().numpy()
     names = model.filter_names()
     targets = list(model.target_names) or [f"target{t}" for t in range(w.shape[1])]
     if w.shape != (len(names), len(targets)):
-        raise ReportError(f"motif_target_weights() has shape {w.shape}, expected ({len(names)}, {len(targets)}) "
+        raise ReportError(f"{'motif_site_weights' if per_site else 'motif_target_weights'}() has shape {w.shape}, expected ({len(names)}, {len(targets)}) "
                           "(filters x targets)")
     return pd.DataFrame(w, index=pd.Index(names, name="filter"), columns=targets)
 
@@ -639,6 +643,7 @@ def write_report(model, out_dir, data=None, *, checkpoint=None, data_path=None, 
     stages.set_description("report: importance")
     importance, importance_note = importance_table(model, data, motifs, threshold, batch_size, progress)
     weights = target_weights(model)
+    site_weights = target_weights(model, per_site=True)
     stages.update()
     stages.set_description("report: test metrics")
     metrics, metrics_note = split_metrics(model, data, labels, batch_size=batch_size, progress=progress)
@@ -662,7 +667,7 @@ def write_report(model, out_dir, data=None, *, checkpoint=None, data_path=None, 
     out = prepare_output(out_dir, force)  # only now: a failed report leaves an earlier one intact
 
     stages.set_description("report: figures")
-    files = write_downloads(out, labelled, table, filter_table, weights, rules, importance)
+    files = write_downloads(out, labelled, table, filter_table, weights, rules, importance, site_weights)
     # --- variants section (issue 18): motifzoo.interpret.variants_report ---
     extra_sections = []
     if variants is not None:
@@ -674,15 +679,22 @@ def write_report(model, out_dir, data=None, *, checkpoint=None, data_path=None, 
     # --- end variants section ---
     logos = write_logos(model, labelled, annotation, db, progress=progress)
     figures = {}
+    names = dict(zip(table["motif"], zip(table["match_name"], table["significant"])))
+
+    def row_labels(index) -> list[str]:
+        return [f"{m} · {names[m][0]}" if isinstance(names[m][0], str) and names[m][1] else m for m in index]
+
     if importance is not None:
         kept = importance.loc[[m for m in table["motif"] if m in importance.index]]
-        names = dict(zip(table["motif"], zip(table["match_name"], table["significant"])))
-        row_labels = [f"{m} · {names[m][0]}" if isinstance(names[m][0], str) and names[m][1] else m
-                      for m in kept.index]
         by_weights = weights is not None
         figures["heatmap"] = _embed(heatmap_figure(
-            kept, row_labels, label="weight" if by_weights else "Δ mean prediction",
+            kept, row_labels(kept.index), label="weight" if by_weights else "Δ mean prediction",
             title="motif -> target weights" if by_weights else "motif -> target (occlusion)"))
+    if site_weights is not None:
+        kept = site_weights.loc[[m for m in table["motif"] if m in site_weights.index]]
+        figures["site_heatmap"] = _embed(heatmap_figure(
+            kept, row_labels(kept.index), label="weight per unit of site strength",
+            title="motif -> target weights per site (dosage)"))
     _, run_metrics = run_files(checkpoint)
     curve = training_curve_figure(run_metrics)
     if curve is not None:
@@ -708,7 +720,8 @@ def write_report(model, out_dir, data=None, *, checkpoint=None, data_path=None, 
 
 def write_downloads(out: Path, motifs: list[Motif], table: pd.DataFrame, filter_table: pd.DataFrame,
                     weights: pd.DataFrame | None, rules: pd.DataFrame | None,
-                    importance: pd.DataFrame | None = None) -> dict[str, str]:
+                    importance: pd.DataFrame | None = None,
+                    site_weights: pd.DataFrame | None = None) -> dict[str, str]:
     """The data files behind the report; returns ``{file name: description}``."""
     files = {}
     atomic_write_text(out / "motifs.meme", format_meme(motifs))
@@ -724,10 +737,13 @@ def write_downloads(out: Path, motifs: list[Motif], table: pd.DataFrame, filter_
     if weights is not None:
         atomic_write_text(out / "target_weights.tsv", weights.to_csv(sep="\t"))
         files["target_weights.tsv"] = "filter x target weights (every filter)"
+    if site_weights is not None:
+        atomic_write_text(out / "site_weights.tsv", site_weights.to_csv(sep="\t"))
+        files["site_weights.tsv"] = "filter x target weights of each filter's summed site strength (dosage term)"
     if rules is not None:
         atomic_write_text(out / "syntax_rules.tsv", rules.to_csv(sep="\t", index=False, float_format="%.4g"))
         files["syntax_rules.tsv"] = "syntax rules read from the model"
-    for name in ("importance.tsv", "target_weights.tsv", "syntax_rules.tsv"):
+    for name in ("importance.tsv", "target_weights.tsv", "site_weights.tsv", "syntax_rules.tsv"):
         if name not in files and (out / name).exists():  # an earlier report's file this model has no data for
             (out / name).unlink()
     return files
@@ -933,7 +949,12 @@ def render_html(card: dict, table: pd.DataFrame, groups: pd.DataFrame, logos: di
         sections.append(("importance", "Which motif drives which target",
                          f"<p>Importance: {_e(importance_note)} (download: "
                          f"<a href='importance.tsv'>importance.tsv</a>).</p>"
-                         + _img(figures["heatmap"], "motif to target importance heatmap", css="figure")))
+                         + _img(figures["heatmap"], "motif to target importance heatmap", css="figure")
+                         + ("<p>This model also adds every further site: each motif's summed site strength has its "
+                            "own weight per target (the dosage term), beside the strongest site's weight above "
+                            "(download: <a href='site_weights.tsv'>site_weights.tsv</a>).</p>"
+                            + _img(figures["site_heatmap"], "motif to target per-site weight heatmap", css="figure")
+                            if "site_heatmap" in figures else "")))
     else:
         sections.append(("importance", "Which motif drives which target", f"<p class='muted'>{_e(importance_note)}</p>"))
     intro = (f"<p>{len(table)} informative filters form <b>{len(groups)}</b> distinct motifs "

@@ -758,9 +758,10 @@ class ArgminnPairwise(_PenalisedScannerModel):
         units the pairwise term multiplies (:meth:`pair_inputs`), so every further site of a motif adds to the
         output, not only the strongest. ``B`` (the layer ``dosage``, no bias) starts at zero and is not
         penalised. With it, site counts have their own weights instead of only the max-pool and ``K``'s
-        homotypic entries (real peaks with many weak sites; ``benchmarks/syntax.md``, #15 fourteenth round).
-        False (default, and in ``configs/argminn_pairwise.yaml``): as before. Not part of
-        :meth:`motif_target_weights`, which stays the weight of each motif's strongest instance.
+        homotypic entries (real peaks with many weak sites; ``benchmarks/syntax.md``, #15 fourteenth and
+        fifteenth rounds). False (default): as before; ``configs/argminn_pairwise.yaml`` turns it on. Not part of
+        :meth:`motif_target_weights`, which stays the weight of each motif's strongest instance;
+        :meth:`motif_site_weights` reads ``B`` (the report shows both).
 
     Shapes: (N, 4, L) -> (N, T); ``pair_weights()`` is (T, C, C, max_distance + 1), C = S F,
     channel ``s * F + f`` = filter f on strand s (0 forward, 1 reverse).
@@ -912,6 +913,10 @@ class ArgminnPairwise(_PenalisedScannerModel):
     def motif_target_weights(self) -> torch.Tensor:
         """(F, T) weight of each filter's strongest instance on each target (the additive part)."""
         return self.additive.weight.detach().T.clone()
+
+    def motif_site_weights(self) -> torch.Tensor | None:
+        """(F, T) ``B``, the weight of each filter's summed site strength (``dosage``); ``None`` without it."""
+        return None if self.dosage is None else self.dosage.weight.detach().T.clone()
 
     def regularization(self, epoch: int) -> torch.Tensor | float:
         self._epoch = epoch

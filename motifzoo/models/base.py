@@ -153,6 +153,12 @@ class MotifModel(nn.Module):
         readable (e.g. ExplaiNN's final linear layer); ``None`` otherwise."""
         return None
 
+    def motif_site_weights(self) -> torch.Tensor | None:
+        """(F, T) weight of each filter's summed site strength on each target, for architectures with a
+        per-site (dosage) term beside :meth:`motif_target_weights`: every further site adds this much per
+        unit of its strength; ``None`` otherwise."""
+        return None
+
     def pair_weights(self) -> torch.Tensor | None:
         """Weights of a pairwise syntax layer, (T, C, C, D + 1) with C = S F channels (channel
         ``s * F + f`` = filter f on strand s) and window offsets 0..D; ``None`` for models without one."""
