@@ -216,6 +216,7 @@ def target_weights(model, per_site: bool = False) -> pd.DataFrame | None:
     ``per_site``: the weights of each filter's summed site strength
     (:meth:`~motifzoo.models.MotifModel.motif_site_weights`) instead of the strongest site's.
     """
+    method = "motif_site_weights" if per_site else "motif_target_weights"
     weights = model.motif_site_weights() if per_site else model.motif_target_weights()
     if weights is None:
         return None
@@ -223,7 +224,7 @@ def target_weights(model, per_site: bool = False) -> pd.DataFrame | None:
     names = model.filter_names()
     targets = list(model.target_names) or [f"target{t}" for t in range(w.shape[1])]
     if w.shape != (len(names), len(targets)):
-        raise ReportError(f"{'motif_site_weights' if per_site else 'motif_target_weights'}() has shape {w.shape}, expected ({len(names)}, {len(targets)}) "
+        raise ReportError(f"{method}() has shape {w.shape}, expected ({len(names)}, {len(targets)}) "
                           "(filters x targets)")
     return pd.DataFrame(w, index=pd.Index(names, name="filter"), columns=targets)
 
