@@ -216,8 +216,8 @@ def target_weights(model, per_site: bool = False) -> pd.DataFrame | None:
     ``per_site``: the weights of each filter's summed site strength
     (:meth:`~motifzoo.models.MotifModel.motif_site_weights`) instead of the strongest site's.
     """
-    method = "motif_site_weights" if per_site else "motif_target_weights"
-    weights = model.motif_site_weights() if per_site else model.motif_target_weights()
+    weights, method = ((model.motif_site_weights(), "motif_site_weights") if per_site
+                       else (model.motif_target_weights(), "motif_target_weights"))
     if weights is None:
         return None
     w = weights.detach().cpu().numpy()
@@ -682,20 +682,21 @@ def write_report(model, out_dir, data=None, *, checkpoint=None, data_path=None, 
     figures = {}
     names = dict(zip(table["motif"], zip(table["match_name"], table["significant"])))
 
-    def row_labels(index) -> list[str]:
-        return [f"{m} · {names[m][0]}" if isinstance(names[m][0], str) and names[m][1] else m for m in index]
+    def motif_heatmap(frame: pd.DataFrame, label: str, title: str) -> dict:
+        """The rows of ``frame`` for the exported motifs, in the table's order, labelled by their match."""
+        kept = frame.loc[[m for m in table["motif"] if m in frame.index]]
+        row_labels = [f"{m} · {names[m][0]}" if isinstance(names[m][0], str) and names[m][1] else m
+                      for m in kept.index]
+        return _embed(heatmap_figure(kept, row_labels, label=label, title=title))
 
     if importance is not None:
-        kept = importance.loc[[m for m in table["motif"] if m in importance.index]]
         by_weights = weights is not None
-        figures["heatmap"] = _embed(heatmap_figure(
-            kept, row_labels(kept.index), label="weight" if by_weights else "Δ mean prediction",
-            title="motif -> target weights" if by_weights else "motif -> target (occlusion)"))
+        figures["heatmap"] = motif_heatmap(
+            importance, label="weight" if by_weights else "Δ mean prediction",
+            title="motif -> target weights" if by_weights else "motif -> target (occlusion)")
     if site_weights is not None:
-        kept = site_weights.loc[[m for m in table["motif"] if m in site_weights.index]]
-        figures["site_heatmap"] = _embed(heatmap_figure(
-            kept, row_labels(kept.index), label="weight per unit of site strength",
-            title="motif -> target weights per site (dosage)"))
+        figures["site_heatmap"] = motif_heatmap(site_weights, label="weight per unit of site strength",
+                                                title="motif -> target weights per site (dosage)")
     _, run_metrics = run_files(checkpoint)
     curve = training_curve_figure(run_metrics)
     if curve is not None:
