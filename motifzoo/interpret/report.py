@@ -694,9 +694,9 @@ def write_report(model, out_dir, data=None, *, checkpoint=None, data_path=None, 
         figures["heatmap"] = motif_heatmap(
             importance, label="weight" if by_weights else "Δ mean prediction",
             title="motif -> target weights" if by_weights else "motif -> target (occlusion)")
-    if site_weights is not None:
-        figures["site_heatmap"] = motif_heatmap(site_weights, label="weight per unit of site strength",
-                                                title="motif -> target weights per site (dosage)")
+        if site_weights is not None:  # shown only beside the importance heatmap (render_html)
+            figures["site_heatmap"] = motif_heatmap(site_weights, label="weight per unit of site strength",
+                                                    title="motif -> target weights per site (dosage)")
     _, run_metrics = run_files(checkpoint)
     curve = training_curve_figure(run_metrics)
     if curve is not None:
