@@ -7,8 +7,8 @@ import torch
 
 import motifzoo
 from motifzoo.interpret.syntax import (bh_qvalues, call_instances, canonical_arrangements, describe_rule, motif_geometry,
-                                       normal_two_sided, rule_columns, rules_from_weights, stratified_permutation_z,
-                                       syntax_rules)
+                                       combine_rules, minimum_effect_p, normal_two_sided, normal_upper, rule_columns, rule_size, rules_from_weights,
+                                       stratified_permutation_z, syntax_rules)
 from motifzoo.models import get_model
 from clirun import run
 
@@ -152,6 +152,54 @@ def test_weights_test_calls_a_sharp_spacing_peak_but_not_a_broad_profile():
     broad = hand_built_model([(a, b, k, v + 0.5 * ((a % 2) != (b % 2))) for a, b, k, v in noise])
     rules = rules_from_weights(broad, geo, site_activation=np.ones(2), target_names=["y"])
     assert (rules["q"] < 0.05).sum() == 0
+
+
+def test_normal_tails_do_not_underflow_before_float64_does():
+    """Strong rules of the data tests keep distinct p-values (their order is their strength), not a tie at 0."""
+    z = np.array([5.0, 8.0, 12.0, 20.0, 30.0])
+    want = np.array([2.866515718791946e-07, 6.220960574271785e-16, 1.7764821120776e-33, 2.7536241186062e-89,
+                     4.906713927148e-198])  # 0.5 erfc(z / sqrt 2), in extended precision
+    np.testing.assert_allclose(normal_upper(z), want, rtol=1e-9)
+    np.testing.assert_allclose(normal_upper(-z) + normal_upper(z), 1.0)
+    p = minimum_effect_p([10.0, 14.0, 30.0], [1.0, 1.0, 1.0], np.log(1.5))
+    assert 0 < p[2] < p[1] < p[0] < 1e-18
+
+
+def test_rules_whose_p_underflows_are_ranked_by_effect_over_margin():
+    """A weak copy of a motif with an otherwise empty row of weights must not outrank a strong planted rule.
+
+    Both spikes are far beyond any null (p underflows to 0). The homotypic one sits on an empty row, its
+    spread floored at that of all pairs, which is tiny (most weights are): its z is huge. The heterotypic
+    one sits on a noisy row (a smaller z) but is 20 times larger.
+    """
+    m = get_model("argminn_pairwise", n_targets=1, input_length=LENGTH, n_filters=3, filter_width=8, max_distance=20)
+    rng = np.random.default_rng(1)
+    with torch.no_grad():
+        w = torch.full((3, 4, 8), -1.0)
+        for f, cons in enumerate(CONSENSUS + ["TTAGGCAT"]):
+            w[f, codes(cons), np.arange(8)] = 3.0
+        m.scanner.conv.weight.copy_(w)
+        m.additive.weight.zero_()
+        m.pair.zero_()
+        for a in (0, 3):                 # channels: filter + 3 * (strand is -)
+            for b in (1, 4):
+                m.pair[0, a, b] = torch.as_tensor(rng.laplace(0, 0.01, size=21), dtype=torch.float32)
+        for a in range(6):               # pairs with filter2: tiny weights (as an L1 penalty leaves them)
+            for b in range(6):
+                if 2 in (a % 3, b % 3):
+                    m.pair[0, a, b] = torch.as_tensor(rng.laplace(0, 1e-5, size=21), dtype=torch.float32)
+        m.pair[0, 0, 4, OFFSET] = 20.0   # filter0 + then filter1 -: the strong rule
+        m.pair[0, 0, 0, 15] = 1.0        # filter0 twice: small, on an empty row
+    m.eval()
+    rules = rules_from_weights(m, motif_geometry(m), site_activation=np.ones(3), target_names=["y"])
+    top2 = rules.iloc[:2]
+    assert (top2["p"] == 0).all() and set(top2["kind"]) == {"heterotypic", "homotypic"}
+    assert top2.iloc[0]["kind"] == "heterotypic" and top2.iloc[0]["effect"] > 5
+    assert abs(top2.iloc[1]["z"]) > abs(top2.iloc[0]["z"])           # by |z| the weak rule would lead
+    np.testing.assert_allclose(rule_size(rules), rules["effect"].abs() / np.log(1.5))
+    # tables combined again (as spacing + co-occurrence are) are ranked by the same key
+    both = combine_rules(rules.iloc[::-1], stranded=True)
+    assert both.iloc[0]["kind"] == "heterotypic" and both["rank"].tolist() == list(range(1, len(rules) + 1))
 
 
 def test_pvalues_of_the_permutation_test_are_uniform_under_the_null():

@@ -29,7 +29,10 @@ Conventions (every table here):
 
 Two kinds of rule (column ``rule``), each with ``effect``, ``z`` (its standardised size), ``p`` and
 ``q``, the Benjamini-Hochberg q-value over every rule tested (both kinds, all pairs, distances,
-orientations and targets); tables are ranked by p, then |z|:
+orientations and targets); tables are ranked by p, then by the effect in multiples of its test's
+minimum effect (``|effect| / margin``, see below; |z| where the margin is 0). The second key decides
+among rules whose p underflows to 0: there ``z`` measures how tight the pair's null is more than how
+large the rule is, and a weak copy of a motif with a near-empty row of weights would come first:
 
 * ``spacing``: *does this arrangement of two motifs change the output more than the same two
   motifs in other arrangements?* ``effect`` is that difference (output units: log-odds for
@@ -137,8 +140,13 @@ def normal_two_sided(z) -> np.ndarray:
 
 
 def normal_upper(z) -> np.ndarray:
-    """One-sided upper normal tail P(Z > z), shape preserved."""
-    return torch.special.ndtr(-torch.as_tensor(np.asarray(z, dtype=np.float64))).numpy()
+    """One-sided upper normal tail P(Z > z), shape preserved; accurate down to float64's smallest (z ~ 37).
+
+    From ``erfc``: ``ndtr(-z)`` loses the tail beyond z ~ 8 (it returns 0 below ~1e-16), which tied every
+    strong rule at p = 0 and left their order to the tie-break.
+    """
+    z = np.asarray(z, dtype=np.float64)
+    return 0.5 * torch.special.erfc(torch.as_tensor(z / np.sqrt(2.0))).numpy()
 
 
 def minimum_effect_p(effect, se, margin) -> np.ndarray:
@@ -493,7 +501,7 @@ def rules_from_weights(model, geometry: pd.DataFrame | None = None, groups: pd.D
 
     Returns
     -------
-    pandas.DataFrame with :func:`rule_columns` (every rule tested, with p and q), ranked by p then |effect|.
+    pandas.DataFrame with :func:`rule_columns` (every rule tested, with p and q), ranked by p, then :func:`rule_size`.
     """
     kernel_t = model.pair_weights()
     if kernel_t is None:
@@ -557,7 +565,7 @@ def _offset_test(frame: pd.DataFrame, margin: float = 0.0) -> pd.DataFrame:
     plus Laplace(b) noise (``exp(-|effect| / b)`` at margin 0); ``n_null`` = arrangements of the pair.
     """
     if frame.empty:
-        return frame.assign(effect=[], z=[], p=[], n=[], n_null=[])
+        return frame.assign(effect=[], z=[], p=[], n=[], n_null=[], margin=[])
     pair = frame.groupby(["a", "b"])["total"]
     center = pair.transform("median")
     resid = frame["total"] - center
@@ -572,16 +580,16 @@ def _offset_test(frame: pd.DataFrame, margin: float = 0.0) -> pd.DataFrame:
     upper = np.where(e >= margin, half, 1.0 - half)
     p = np.minimum(upper + 0.5 * np.exp(-(e + margin) / b), 1.0)
     return frame.assign(effect=resid.to_numpy(), z=resid.to_numpy() / (b * np.log(2) * 1.4826), p=p,
-                        n=np.nan, n_null=pair.transform("size").to_numpy() - 1)
+                        n=np.nan, n_null=pair.transform("size").to_numpy() - 1, margin=float(margin))
 
 
 def _finish_rules(table: pd.DataFrame, geometry: pd.DataFrame, groups: pd.DataFrame, method: str,
                   stranded: bool) -> pd.DataFrame:
-    """Name motifs, add kind and q (over every rule tested), rank by p then |z|.
+    """Name motifs, add kind and q (over every rule tested), rank (:func:`_ranked`).
 
     ``table`` holds ``a, b`` (motif units), ``distance`` (NaN for co-occurrence rules), ``sa, sb``,
-    ``target, effect, z, p, n, n_null`` and optionally ``rule`` (default spacing), ``effect_fwd``,
-    ``effect_rc`` and :data:`CELL_COLUMNS`.
+    ``target, effect, z, p, n, n_null``, ``margin`` (the test's minimum effect) and optionally ``rule``
+    (default spacing), ``effect_fwd``, ``effect_rc`` and :data:`CELL_COLUMNS`.
     """
     if table is None or table.empty:
         return _ranked(None, stranded)
@@ -600,7 +608,11 @@ def _finish_rules(table: pd.DataFrame, geometry: pd.DataFrame, groups: pd.DataFr
 
 
 def _ranked(table: pd.DataFrame | None, stranded: bool) -> pd.DataFrame:
-    """BH q over every row, rank by p then |z|, the columns of :func:`rule_columns` (``attrs["n_tested"]``)."""
+    """BH q over every row, ranked, the columns of :func:`rule_columns` (``attrs["n_tested"]``).
+
+    Ranked by p, then by :func:`rule_size`. ``attrs["margins"]`` maps (rule, target) to the test's margin, so
+    that :func:`combine_rules` can rank tables again after the ``margin`` column is dropped.
+    """
     columns = rule_columns(stranded)
     if table is None or table.empty:
         out = pd.DataFrame(columns=columns)
@@ -613,21 +625,44 @@ def _ranked(table: pd.DataFrame | None, stranded: bool) -> pd.DataFrame:
     spacing = table["rule"] == SPACING
     if not stranded and (table.loc[spacing, "orientation"] != "++").any():  # a filter reads its motif's other strand
         columns = columns[:columns.index("distance") + 1] + ["orientation"] + columns[columns.index("distance") + 1:]
-    # p first; where p underflows to 0 the standardised size decides (effects differ in units between tests)
-    order = np.lexsort((-table["z"].abs().to_numpy(), table["p"].to_numpy()))
+    order = np.lexsort((-rule_size(table), table["p"].to_numpy()))
     table = table.iloc[order].reset_index(drop=True)
     table["rank"] = np.arange(1, len(table) + 1)
     out = table[columns]
     out.attrs["n_tested"] = len(out)
+    if "margin" in table:
+        out.attrs["margins"] = {(str(r), str(t)): float(m) for r, t, m in
+                                table[["rule", "target", "margin"]].drop_duplicates().itertuples(index=False)}
     return out
 
 
+def rule_size(table: pd.DataFrame) -> np.ndarray:
+    """(n,) how large each rule is, comparable across tests: ``|effect| / margin``, |z| where there is no margin.
+
+    Effects differ in units between tests (log-odds for spacing, probability for co-occurrence on binary
+    targets); each test's ``margin`` (the smallest effect it calls, :func:`target_margins`) is in its own
+    units, so their ratio is not. The margin is the ``margin`` column, else the table's ``attrs["margins"]``
+    (a rule table as returned); rows without a positive margin (``min_effect=0``) fall back to |z|.
+    """
+    effect = np.abs(table["effect"].to_numpy(np.float64))
+    if "margin" in table:
+        margin = table["margin"].to_numpy(np.float64)
+    else:
+        known = table.attrs.get("margins", {})
+        margin = np.array([known.get((str(r), str(t)), np.nan) for r, t in zip(table["rule"], table["target"])],
+                          dtype=np.float64)
+    usable = np.isfinite(margin) & (margin > 0)
+    return np.where(usable, effect / np.where(usable, margin, 1.0), np.abs(table["z"].to_numpy(np.float64)))
+
+
 def combine_rules(*tables: pd.DataFrame, stranded: bool) -> pd.DataFrame:
-    """Rule tables of several tests as one: q (BH) again over every rule of all of them, ranked by p then |z|."""
+    """Rule tables of several tests as one: q (BH) again over every rule of all of them, ranked as :func:`_ranked`."""
     full = [t for t in tables if t is not None and len(t)]
     if not full:
         return _ranked(None, stranded)
+    margins = {k: v for t in full for k, v in t.attrs.get("margins", {}).items()}
     table = pd.concat(full, ignore_index=True).drop(columns=["q", "rank"])
+    table["margin"] = [margins.get((str(r), str(t)), np.nan) for r, t in zip(table["rule"], table["target"])]
     # single-strand tables leave out orientation: spacing rules there read ++
     fill = pd.Series(np.where(table["rule"] == SPACING, "++", ""), index=table.index)
     table["orientation"] = table["orientation"].fillna(fill) if "orientation" in table else fill
@@ -741,7 +776,7 @@ def rules_from_data(model, data, instances: pd.DataFrame, geometry: pd.DataFrame
 
     Returns
     -------
-    pandas.DataFrame with :func:`rule_columns`, ranked by p then |effect|.
+    pandas.DataFrame with :func:`rule_columns`, ranked by p, then :func:`rule_size`.
     """
     stranded = n_strands(model) == 2
     groups = groups if groups is not None else motif_groups(geometry, merge=False, names=False)
@@ -788,6 +823,7 @@ def rules_from_data(model, data, instances: pd.DataFrame, geometry: pd.DataFrame
         effect, z = frame["effect"].to_numpy(float), frame["z"].to_numpy(float)
         se = np.abs(effect) / np.where(z != 0, np.abs(z), np.nan)  # z = 0: no information (p = 1)
         frame["p"] = minimum_effect_p(effect, np.where(z != 0, se, np.inf), margin[t])
+        frame["margin"] = float(margin[t])
         frame = frame[frame["n"] > 0]
         for name, tw in twins.items():
             frame[name] = tw[f"effect{t}"].to_numpy()[frame.index] if tw is not None else np.nan
@@ -1069,6 +1105,7 @@ def rules_from_cooccurrence(model, instances: pd.DataFrame, geometry: pd.DataFra
         means[swap] = means[swap][:, [0, 2, 1, 3]]
         frame = pd.DataFrame({"a": a, "b": b, "distance": np.nan, "sa": True, "sb": True, "target": target,
                               "effect": effect, "z": z, "p": p, "n": n_both, "n_null": n_other, "rule": CO_OCCURRENCE,
+                              "margin": float(margin[t]),
                               **{c: means[:, k] for k, c in enumerate(CELL_COLUMNS)}})
         frames.append(frame[np.isfinite(p) & (n_both >= min_support)])
     return _finish_rules(pd.concat(frames, ignore_index=True), geometry, groups, method, stranded)
