@@ -645,14 +645,16 @@ def rule_size(table: pd.DataFrame) -> np.ndarray:
     (a rule table as returned); rows without a positive margin (``min_effect=0``) fall back to |z|.
     """
     effect = np.abs(table["effect"].to_numpy(np.float64))
-    if "margin" in table:
-        margin = table["margin"].to_numpy(np.float64)
-    else:
-        known = table.attrs.get("margins", {})
-        margin = np.array([known.get((str(r), str(t)), np.nan) for r, t in zip(table["rule"], table["target"])],
-                          dtype=np.float64)
+    margin = (table["margin"].to_numpy(np.float64) if "margin" in table
+              else _row_margins(table, table.attrs.get("margins", {})))
     usable = np.isfinite(margin) & (margin > 0)
     return np.where(usable, effect / np.where(usable, margin, 1.0), np.abs(table["z"].to_numpy(np.float64)))
+
+
+def _row_margins(table: pd.DataFrame, margins: dict) -> np.ndarray:
+    """(n,) each row's test margin from a (rule, target) -> margin map (NaN where unknown)."""
+    return np.array([margins.get((str(r), str(t)), np.nan) for r, t in zip(table["rule"], table["target"])],
+                    dtype=np.float64)
 
 
 def combine_rules(*tables: pd.DataFrame, stranded: bool) -> pd.DataFrame:
@@ -662,7 +664,7 @@ def combine_rules(*tables: pd.DataFrame, stranded: bool) -> pd.DataFrame:
         return _ranked(None, stranded)
     margins = {k: v for t in full for k, v in t.attrs.get("margins", {}).items()}
     table = pd.concat(full, ignore_index=True).drop(columns=["q", "rank"])
-    table["margin"] = [margins.get((str(r), str(t)), np.nan) for r, t in zip(table["rule"], table["target"])]
+    table["margin"] = _row_margins(table, margins)
     # single-strand tables leave out orientation: spacing rules there read ++
     fill = pd.Series(np.where(table["rule"] == SPACING, "++", ""), index=table.index)
     table["orientation"] = table["orientation"].fillna(fill) if "orientation" in table else fill
