@@ -18,6 +18,9 @@
 5. "Better than FIMO at equal recall" is a paired comparison: for each motifzoo p, FIMO's precision at
    motifzoo's recall (interpolated along FIMO's p curve), and a 95 % interval of the difference from
    ``--bootstrap`` resamples of the sequences (both callers on each resample).
+6. #14's target as one comparison per run, fixed before looking at FIMO: the *operating point* is motifzoo's
+   loosest p, on a grid of 21 log-spaced values from 1e-5 to 1e-3 plus those of step 3, whose precision
+   reaches 0.9; its recall (target >= 0.6) and the paired difference with FIMO there are printed last.
 
     OMP_NUM_THREADS=1 python benchmarks/syntax_instances.py --out benchmarks/out/syntax_instances [--epochs 10]
 
@@ -52,6 +55,9 @@ from motifzoo.interpret.syntax import motif_geometry, motif_groups, motif_instan
 from motifzoo.motifs import load_jaspar, write_meme
 
 P_GRID = (1e-3, 3e-4, 1e-4, 5e-5, 3e-5, 1e-5)
+#: the operating point: motifzoo's loosest p (on ``DENSE_GRID``) whose precision reaches this (#14's target)
+TARGET_PRECISION = 0.9
+DENSE_GRID = tuple(sorted(set(np.round(np.logspace(-5, -3, 21), 12).tolist()) | set(P_GRID), reverse=True))
 #: false discovery rates: motifzoo's ``--q`` and, for FIMO, the same Benjamini-Hochberg q over its windows
 Q_GRID = (0.3, 0.2, 0.1, 0.05, 0.02)
 
@@ -147,17 +153,17 @@ def precision_at_recall(curve: list[dict], recall: float) -> float:
 
 
 def paired_bootstrap(ours_all: pd.DataFrame, fimo_all: pd.DataFrame, groups: pd.DataFrame, sites: pd.DataFrame,
-                     match: dict, n_sequences: int, n_boot: int, seed: int = 0) -> list[dict]:
-    """motifzoo's precision minus FIMO's at motifzoo's recall, for each p of ``P_GRID``, with a 95 % interval from
+                     match: dict, n_sequences: int, n_boot: int, seed: int = 0, grid=P_GRID) -> list[dict]:
+    """motifzoo's precision minus FIMO's at motifzoo's recall, for each p of ``grid``, with a 95 % interval from
     resampling sequences (both callers on the same resample, so the interval is that of the paired difference).
 
     FIMO's precision at a given recall is interpolated along its curve on a fine grid of p thresholds (37 points,
     1e-6 .. 1e-3), recomputed on every resample, as is motifzoo's recall."""
     fine = np.unique(np.concatenate([np.logspace(-6, -3, 37), P_GRID]))
     counts = {}
-    for name, calls_all, grid in (("motifzoo", ours_all, np.array(P_GRID)), ("FIMO", fimo_all, fine)):
+    for name, calls_all, thresholds in (("motifzoo", ours_all, np.array(grid)), ("FIMO", fimo_all, fine)):
         counts[name] = np.stack([per_sequence_counts(motif_instances(calls_all[calls_all["p"] <= t], groups),
-                                                     sites, match, n_sequences) for t in grid])  # (G, 4, S)
+                                                     sites, match, n_sequences) for t in thresholds])  # (G, 4, S)
     rng = np.random.default_rng(seed)
     weights = np.vstack([np.ones(n_sequences), rng.multinomial(n_sequences, np.full(n_sequences, 1 / n_sequences),
                                                                 size=n_boot)])  # row 0: the data itself
@@ -169,7 +175,7 @@ def paired_bootstrap(ours_all: pd.DataFrame, fimo_all: pd.DataFrame, groups: pd.
 
     (prec_o, rec_o), (prec_f, rec_f) = curves("motifzoo"), curves("FIMO")
     rows = []
-    for i, p in enumerate(P_GRID):
+    for i, p in enumerate(grid):
         diff = np.full(len(weights), np.nan)
         for b in range(len(weights)):
             order = np.argsort(rec_f[b])
@@ -178,7 +184,7 @@ def paired_bootstrap(ours_all: pd.DataFrame, fimo_all: pd.DataFrame, groups: pd.
                 diff[b] = prec_o[b, i] - np.interp(rec_o[b, i], r, pr)
         boot = diff[1:][~np.isnan(diff[1:])]
         lo, hi = np.percentile(boot, [2.5, 97.5]) if len(boot) else (np.nan, np.nan)
-        rows.append({"p": p, "recall": float(rec_o[0, i]), "precision": float(prec_o[0, i]),
+        rows.append({"p": float(p), "recall": float(rec_o[0, i]), "precision": float(prec_o[0, i]),
                      "fimo_precision": float(prec_o[0, i] - diff[0]), "difference": float(diff[0]),
                      "ci_low": float(lo), "ci_high": float(hi),
                      "fraction_motifzoo_higher": float((boot > 0).mean()) if len(boot) else float("nan"),
@@ -257,15 +263,19 @@ def main() -> None:
             curve = ours if name == "motifzoo" else fimo
             for p in P_GRID:
                 curve.append({"p_motif": p, **evaluate(calls[p_motif <= p], sites, match)})
-    paired = (paired_bootstrap(ours_all, fimo_all, groups, sites, match, len(sim.sequences), args.bootstrap, args.seed)
-              if args.bootstrap > 0 else [])
+    dense = (paired_bootstrap(ours_all, fimo_all, groups, sites, match, len(sim.sequences), args.bootstrap, args.seed,
+                              grid=DENSE_GRID) if args.bootstrap > 0 else [])
+    paired = [r for r in dense if np.isclose(P_GRID, r["p"], rtol=1e-9, atol=0).any()]
+    # #14's target as one pre-set comparison per run: the loosest p at which motifzoo's precision reaches the target
+    reaching = [r for r in dense if r["precision"] >= TARGET_PRECISION]
+    operating = max(reaching, key=lambda r: r["p"]) if reaching else None
     recall_ours = next(r["recall"] for r in ours if r.get("p") == 1e-4)
     p_curve = [r for r in fimo if "p" in r]
     result = {"checkpoint": ckpt, "attention_threshold": args.attention_threshold, "train_seconds": train_s, "null_seconds": null_s, "null_windows": null.n,
               "motifs_recovered": sorted(set(match.values())), "n_motifs": int(groups.loc[geometry["status"] == "kept", "motif"].nunique()),
               "n_exported_filters": len(exported), "motifzoo": ours, "fimo": fimo,
               "fimo_precision_at_motifzoo_recall_1e-4": precision_at_recall(p_curve, recall_ours),
-              "paired_bootstrap": paired}
+              "paired_bootstrap": paired, "paired_bootstrap_dense": dense, "operating_point": operating}
     (out / "results.json").write_text(json.dumps(result, indent=1))
     print(f"checkpoint {ckpt}; {len(exported)} exported filters in {result['n_motifs']} motifs; "
           f"{len(result['motifs_recovered'])}/10 planted motifs recovered; null {null.n} windows ({null_s:.1f} s)")
@@ -288,6 +298,14 @@ def main() -> None:
             print(f"| {r['p']:g} | {r['recall']:.3f} | {r['precision']:.3f} | {r['fimo_precision']:.3f} | "
                   f"{r['difference']:+.4f} ({r['ci_low']:+.4f} .. {r['ci_high']:+.4f}) | "
                   f"{r['fraction_motifzoo_higher']:.2f} |")
+        if operating:
+            r = operating
+            print(f"\noperating point (the loosest p of {len(DENSE_GRID)}, 1e-5 .. 1e-3, with motifzoo precision >= "
+                  f"{TARGET_PRECISION}): p = {r['p']:.3g}, recall {r['recall']:.3f}, precision {r['precision']:.3f}, "
+                  f"FIMO {r['fimo_precision']:.3f}; difference {r['difference']:+.4f} ({r['ci_low']:+.4f} .. "
+                  f"{r['ci_high']:+.4f}), motifzoo higher in {r['fraction_motifzoo_higher']:.2f} of the resamples")
+        else:
+            print(f"\nno p on the grid gives motifzoo precision >= {TARGET_PRECISION}")
 
 
 if __name__ == "__main__":
