@@ -265,7 +265,7 @@ def main() -> None:
                 curve.append({"p_motif": p, **evaluate(calls[p_motif <= p], sites, match)})
     dense = (paired_bootstrap(ours_all, fimo_all, groups, sites, match, len(sim.sequences), args.bootstrap, args.seed,
                               grid=DENSE_GRID) if args.bootstrap > 0 else [])
-    paired = [r for r in dense if np.isclose(P_GRID, r["p"], rtol=1e-9, atol=0).any()]
+    paired = [r for r in dense if r["p"] in P_GRID]  # DENSE_GRID holds P_GRID's values exactly
     # #14's target as one pre-set comparison per run: the loosest p at which motifzoo's precision reaches the target
     reaching = [r for r in dense if r["precision"] >= TARGET_PRECISION]
     operating = max(reaching, key=lambda r: r["p"]) if reaching else None

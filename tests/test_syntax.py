@@ -6,9 +6,9 @@ import pytest
 import torch
 
 import motifzoo
-from motifzoo.interpret.syntax import (bh_qvalues, call_instances, canonical_arrangements, describe_rule, motif_geometry,
-                                       combine_rules, minimum_effect_p, normal_two_sided, normal_upper, rule_columns, rule_size, rules_from_weights,
-                                       stratified_permutation_z, syntax_rules)
+from motifzoo.interpret.syntax import (bh_qvalues, call_instances, canonical_arrangements, combine_rules, describe_rule,
+                                       minimum_effect_p, motif_geometry, normal_two_sided, normal_upper, rule_columns,
+                                       rule_size, rules_from_weights, stratified_permutation_z, syntax_rules)
 from motifzoo.models import get_model
 from clirun import run
 

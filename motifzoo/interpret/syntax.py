@@ -135,8 +135,7 @@ def bh_qvalues(p) -> np.ndarray:
 
 def normal_two_sided(z) -> np.ndarray:
     """Two-sided normal tail p-values of z-scores, shape preserved."""
-    z = torch.as_tensor(np.abs(np.asarray(z, dtype=np.float64)))
-    return torch.special.erfc(z / np.sqrt(2.0)).numpy()
+    return 2.0 * normal_upper(np.abs(np.asarray(z, dtype=np.float64)))
 
 
 def normal_upper(z) -> np.ndarray:
