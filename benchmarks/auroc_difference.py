@@ -9,6 +9,11 @@ difference A - B of the mean per-target auROC is recomputed on each resample.
 
 Prints the two auROCs, the difference, its 95 % percentile interval and the fraction of resamples in
 which A >= B.
+
+A or B may list several checkpoints, comma-separated (one model trained with several seeds on the same split):
+the difference is then between the two means over seeds, each resample recomputing every checkpoint's auROC, so
+that the interval is that of the test set for the seed-averaged difference (the training seeds are taken as
+given, not resampled). Each checkpoint's own auROC is printed too.
 """
 from __future__ import annotations
 
@@ -29,8 +34,16 @@ def mean_auroc(y: np.ndarray, pred: np.ndarray) -> float:
     return float(np.mean([auroc(y[:, t], pred[:, t]) for t in range(y.shape[1])]))
 
 
-def paired_bootstrap(y: np.ndarray, a: np.ndarray, b: np.ndarray, n_boot: int, seed: int = 0) -> np.ndarray:
-    """Differences mean_auroc(a) - mean_auroc(b) over row resamples in which every target has both classes."""
+def seed_mean_auroc(y: np.ndarray, preds: list[np.ndarray]) -> float:
+    """Mean over checkpoints (training seeds) of :func:`mean_auroc`; (N, T), [(N, T), ...] -> float."""
+    return float(np.mean([mean_auroc(y, p) for p in preds]))
+
+
+def paired_bootstrap(y: np.ndarray, a, b, n_boot: int, seed: int = 0) -> np.ndarray:
+    """Differences mean_auroc(a) - mean_auroc(b) over row resamples in which every target has both classes.
+
+    ``a`` and ``b`` are (N, T) predictions, or lists of them (one per training seed: their mean auROC is used)."""
+    a, b = ([p] if isinstance(p, np.ndarray) else list(p) for p in (a, b))
     rng = np.random.default_rng(seed)
     out = []
     for _ in range(n_boot):
@@ -38,15 +51,15 @@ def paired_bootstrap(y: np.ndarray, a: np.ndarray, b: np.ndarray, n_boot: int, s
         yb = y[rows]
         if (yb.min(axis=0) == yb.max(axis=0)).any():
             continue
-        out.append(mean_auroc(yb, a[rows]) - mean_auroc(yb, b[rows]))
+        out.append(seed_mean_auroc(yb, [p[rows] for p in a]) - seed_mean_auroc(yb, [p[rows] for p in b]))
     return np.asarray(out)
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("table", help="TSV(.gz) with sequence, target columns and a split column")
-    ap.add_argument("a", help="checkpoint A")
-    ap.add_argument("b", help="checkpoint B")
+    ap.add_argument("a", help="checkpoint A (or several, comma-separated: their mean over seeds)")
+    ap.add_argument("b", help="checkpoint B (or several, comma-separated)")
     ap.add_argument("--n-boot", type=int, default=1000)
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args()
@@ -58,10 +71,14 @@ def main() -> None:
     targets = [c for c in frame.columns if c not in ("sequence", "split", "name", "id")]
     y = frame.loc[test, targets].to_numpy()
     x = read_onehot(args.table)[torch.as_tensor(test.copy())]
-    a, b = (predict_outputs(motifzoo.load(ckpt), x, batch_size=512) for ckpt in (args.a, args.b))
+    a, b = ([predict_outputs(motifzoo.load(ckpt), x, batch_size=512) for ckpt in arg.split(",") if ckpt]
+            for arg in (args.a, args.b))
     diffs = paired_bootstrap(y, a, b, args.n_boot, args.seed)
     low, high = np.percentile(diffs, [2.5, 97.5])
-    auroc_a, auroc_b = mean_auroc(y, a), mean_auroc(y, b)
+    auroc_a, auroc_b = seed_mean_auroc(y, a), seed_mean_auroc(y, b)
+    if len(a) > 1 or len(b) > 1:
+        for name, preds in (("A", a), ("B", b)):
+            print(f"{name}: " + " / ".join(f"{mean_auroc(y, p):.4f}" for p in preds) + f" ({len(preds)} checkpoints)")
     print(f"{args.table}: {len(y)} test rows; auROC A {auroc_a:.4f}, B {auroc_b:.4f}; "
           f"A - B {auroc_a - auroc_b:+.4f} (95 % CI {low:+.4f} .. {high:+.4f}, "
           f"A >= B in {np.mean(diffs >= 0):.2f} of {len(diffs)} resamples)")

@@ -20,7 +20,12 @@
    ``--bootstrap`` resamples of the sequences (both callers on each resample).
 6. #14's target as one comparison per run, fixed before looking at FIMO: the *operating point* is motifzoo's
    loosest p, on a grid of 21 log-spaced values from 1e-5 to 1e-3 plus those of step 3, whose precision
-   reaches 0.9; its recall (target >= 0.6) and the paired difference with FIMO there are printed last.
+   reaches 0.9; its recall (target >= 0.6) and the paired difference with FIMO there are printed.
+7. The ceiling: the planted sites are drawn from the planted PWMs, so FIMO scanning with those PWMs (not the
+   learned ones) scores each window by its true log-odds, the best a PWM scanner can do window by window.
+   Its best recall at precision >= 0.9, and its precision at motifzoo's operating recall, on the sites of the
+   same recovered motifs, are printed last, after a per-motif table of the three callers at the operating p
+   (which motifs the learned filters lose).
 
     OMP_NUM_THREADS=1 python benchmarks/syntax_instances.py --out benchmarks/out/syntax_instances [--epochs 10]
 
@@ -152,6 +157,38 @@ def precision_at_recall(curve: list[dict], recall: float) -> float:
     return float(np.interp(recall, r, p))
 
 
+def oracle_curve(oracle_all: pd.DataFrame, sites: pd.DataFrame, planted: list[str], recovered: set,
+                 grid=None) -> list[dict]:
+    """Precision and recall of calls by the planted PWMs themselves (``planted``: their ids in MEME order), on the
+    sites of the ``recovered`` planted motifs, at each p of ``grid`` (default: 37 log-spaced, 1e-6 .. 1e-3, plus
+    ``DENSE_GRID``)."""
+    grid = np.unique(np.concatenate([np.logspace(-6, -3, 37), DENSE_GRID])) if grid is None else grid
+    # fimo_calls' merging leaves each call's "motif" as the motif's index in the MEME file
+    match = {i: name for i, name in enumerate(planted) if name in recovered}
+    return [{"p": float(t), **evaluate(oracle_all[oracle_all["p"] <= t], sites, match)} for t in grid[::-1]]
+
+
+def per_motif(calls: dict, match: dict, planted: list[str], sites: pd.DataFrame) -> pd.DataFrame:
+    """Precision and recall for each recovered planted motif, one column pair per caller of ``calls`` (name ->
+    motif-level calls; ``"planted PWMs"`` is matched through ``planted``, the others through ``match``)."""
+    rows = []
+    for motif in sorted(set(match.values())):
+        row = {"motif": motif}
+        for name, c in calls.items():
+            own = ({i: n for i, n in enumerate(planted) if n == motif} if name == "planted PWMs"
+                   else {k: v for k, v in match.items() if v == motif})
+            e = evaluate(c, sites, own)
+            row[f"{name} precision"], row[f"{name} recall"] = e["precision"], e["recall"]
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def recall_at_precision(curve: list[dict], precision: float) -> dict | None:
+    """The point of a threshold curve with the largest recall among those whose precision reaches ``precision``."""
+    reaching = [c for c in curve if c["precision"] >= precision]
+    return max(reaching, key=lambda c: c["recall"]) if reaching else None
+
+
 def paired_bootstrap(ours_all: pd.DataFrame, fimo_all: pd.DataFrame, groups: pd.DataFrame, sites: pd.DataFrame,
                      match: dict, n_sequences: int, n_boot: int, seed: int = 0, grid=P_GRID) -> list[dict]:
     """motifzoo's precision minus FIMO's at motifzoo's recall, for each p of ``grid``, with a 95 % interval from
@@ -263,6 +300,11 @@ def main() -> None:
             curve = ours if name == "motifzoo" else fimo
             for p in P_GRID:
                 curve.append({"p_motif": p, **evaluate(calls[p_motif <= p], sites, match)})
+    # the ceiling of any PWM scanner: sites are drawn from the planted PWMs, so FIMO with those very PWMs scores a
+    # window by its true log-odds against the uniform background; read on the same sites (recovered motifs only)
+    planted_names = [m.name for m in sim.motifs]
+    oracle_all = fimo_calls(out / "planted.meme", sim.sequences, pd.DataFrame({"name": planted_names}), max(P_GRID))
+    oracle = oracle_curve(oracle_all, sites, planted_names, set(match.values()))
     dense = (paired_bootstrap(ours_all, fimo_all, groups, sites, match, len(sim.sequences), args.bootstrap, args.seed,
                               grid=DENSE_GRID) if args.bootstrap > 0 else [])
     paired = [r for r in dense if r["p"] in P_GRID]  # DENSE_GRID holds P_GRID's values exactly
@@ -275,7 +317,8 @@ def main() -> None:
               "motifs_recovered": sorted(set(match.values())), "n_motifs": int(groups.loc[geometry["status"] == "kept", "motif"].nunique()),
               "n_exported_filters": len(exported), "motifzoo": ours, "fimo": fimo,
               "fimo_precision_at_motifzoo_recall_1e-4": precision_at_recall(p_curve, recall_ours),
-              "paired_bootstrap": paired, "paired_bootstrap_dense": dense, "operating_point": operating}
+              "paired_bootstrap": paired, "paired_bootstrap_dense": dense, "operating_point": operating,
+              "planted_pwms": oracle}
     (out / "results.json").write_text(json.dumps(result, indent=1))
     print(f"checkpoint {ckpt}; {len(exported)} exported filters in {result['n_motifs']} motifs; "
           f"{len(result['motifs_recovered'])}/10 planted motifs recovered; null {null.n} windows ({null_s:.1f} s)")
@@ -306,6 +349,25 @@ def main() -> None:
                   f"{r['ci_high']:+.4f}), motifzoo higher in {r['fraction_motifzoo_higher']:.2f} of the resamples")
         else:
             print(f"\nno p on the grid gives motifzoo precision >= {TARGET_PRECISION}")
+    if operating:
+        # which motifs the operating point loses, for each caller at the same p
+        p = operating["p"]
+        table = per_motif({"motifzoo": motif_instances(ours_all[ours_all["p"] <= p], groups),
+                           "FIMO": motif_instances(fimo_all[fimo_all["p"] <= p], groups),
+                           "planted PWMs": oracle_all[oracle_all["p"] <= p]}, match, planted_names, sites)
+        table.insert(1, "TF", table["motif"].map({m.name: m.altname for m in sim.motifs}))
+        result["per_motif_at_operating_p"] = table.to_dict("records")
+        (out / "results.json").write_text(json.dumps(result, indent=1))
+        print(f"\nper planted motif at the operating p ({p:.3g}), each caller at that p:\n")
+        print("| " + " | ".join(table.columns) + " |\n|" + "---|" * len(table.columns))
+        for row in table.itertuples(index=False):
+            print("| " + " | ".join(f"{v:.3f}" if isinstance(v, float) else str(v) for v in row) + " |")
+    best = recall_at_precision(oracle, TARGET_PRECISION)
+    at_ours = operating["recall"] if operating else recall_ours
+    print(f"\nceiling, FIMO with the planted PWMs (sites of the recovered motifs): recall "
+          + (f"{best['recall']:.3f} at precision {best['precision']:.3f} (p = {best['p']:.3g}), the best with "
+             f"precision >= {TARGET_PRECISION}" if best else f"never at precision >= {TARGET_PRECISION}")
+          + f"; precision {precision_at_recall(oracle, at_ours):.3f} at motifzoo's recall {at_ours:.3f}")
 
 
 if __name__ == "__main__":
