@@ -319,6 +319,14 @@ def main() -> None:
               "fimo_precision_at_motifzoo_recall_1e-4": precision_at_recall(p_curve, recall_ours),
               "paired_bootstrap": paired, "paired_bootstrap_dense": dense, "operating_point": operating,
               "planted_pwms": oracle}
+    if operating:
+        # which motifs the operating point loses, for each caller at the same p
+        p = operating["p"]
+        table = per_motif({"motifzoo": motif_instances(ours_all[ours_all["p"] <= p], groups),
+                           "FIMO": motif_instances(fimo_all[fimo_all["p"] <= p], groups),
+                           "planted PWMs": oracle_all[oracle_all["p"] <= p]}, match, planted_names, sites)
+        table.insert(1, "TF", table["motif"].map({m.name: m.altname for m in sim.motifs}))
+        result["per_motif_at_operating_p"] = table.to_dict("records")
     (out / "results.json").write_text(json.dumps(result, indent=1))
     print(f"checkpoint {ckpt}; {len(exported)} exported filters in {result['n_motifs']} motifs; "
           f"{len(result['motifs_recovered'])}/10 planted motifs recovered; null {null.n} windows ({null_s:.1f} s)")
@@ -350,14 +358,7 @@ def main() -> None:
         else:
             print(f"\nno p on the grid gives motifzoo precision >= {TARGET_PRECISION}")
     if operating:
-        # which motifs the operating point loses, for each caller at the same p
         p = operating["p"]
-        table = per_motif({"motifzoo": motif_instances(ours_all[ours_all["p"] <= p], groups),
-                           "FIMO": motif_instances(fimo_all[fimo_all["p"] <= p], groups),
-                           "planted PWMs": oracle_all[oracle_all["p"] <= p]}, match, planted_names, sites)
-        table.insert(1, "TF", table["motif"].map({m.name: m.altname for m in sim.motifs}))
-        result["per_motif_at_operating_p"] = table.to_dict("records")
-        (out / "results.json").write_text(json.dumps(result, indent=1))
         print(f"\nper planted motif at the operating p ({p:.3g}), each caller at that p:\n")
         print("| " + " | ".join(table.columns) + " |\n|" + "---|" * len(table.columns))
         for row in table.itertuples(index=False):
