@@ -115,3 +115,16 @@ def test_enrichment_pvalues_are_the_binomial_upper_tail():
     p = enrichment_pvalues([7, 0, 30, 5], [3, 4, 2, 5])
     assert abs(p[0] - sum(comb(10, k) for k in range(7, 11)) / 2 ** 10) < 1e-12
     assert p[1] == 1.0 and p[2] < 1e-6 and abs(p[3] - sum(comb(10, k) for k in range(5, 11)) / 2 ** 10) < 1e-12
+
+
+def test_enrichment_pvalues_for_filters_that_fire_everywhere():
+    # a dead filter fires at every position: n ~ 10^7 sites. The tail is summed from where it matters, not over all
+    # n - k terms; at this n the binomial is normal to about 1e-4 (continuity-corrected)
+    from math import erfc, sqrt
+    n = 10_000_000
+    sd = sqrt(n) / 2
+    for z in (-2.0, 0.0, 1.0, 3.0, 6.0):
+        k = int(n / 2 + z * sd)
+        expected = 0.5 * erfc((k - 0.5 - n / 2) / sd / sqrt(2))
+        got = enrichment_pvalues([k], [n - k])[0]
+        assert abs(got - expected) < 1e-3 * expected, (z, got, expected)

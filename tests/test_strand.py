@@ -127,3 +127,43 @@ def test_scanner_keeps_parameter_names_and_strand_modes():
     assert Scanner(4, 7, strands="max").strands == "both-max"  # the earlier spellings still work
     with pytest.raises(ValueError, match="strands must be one of"):
         Scanner(4, 7, strands="reverse")
+
+
+def _counts_by_hand(m, x, threshold, flank):
+    """activation_counts' counts, one window at a time (the reference)."""
+    with torch.no_grad():
+        s = m.stranded_activations(x)  # (N, 2, F, L')
+    act = s.amax(dim=1)
+    cut = threshold * act.amax(dim=(0, 2))
+    width = m.motif_filters().shape[-1]
+    xp = torch.nn.functional.pad(x, (flank, width + flank))
+    counts = np.zeros((s.shape[2], width + 2 * flank, 4))
+    for n, f, i in zip(*np.nonzero((act > cut[None, :, None]).numpy())):
+        window = xp[n, :, i:i + width + 2 * flank].numpy()
+        counts[f] += (window[::-1, ::-1] if s[n, 1, f, i] > s[n, 0, f, i] else window).T
+    return counts
+
+
+@pytest.mark.parametrize("second_filter", ["motif", "dead", "weak"])
+def test_site_counts_equal_counting_window_by_window(second_filter):
+    # a filter that fires at most positions (dead: all-zero, both strands tied; weak: small random weights, either
+    # strand ahead) switches the counting from gathering sites to one product per column; both ways must count
+    # exactly what a window-by-window loop counts, on both strands and with flanks
+    seqs = _random_seqs(40, 60, 7)
+    for i in range(0, 40, 2):
+        site = MOTIF if i % 4 == 0 else _rc(MOTIF)
+        seqs[i] = seqs[i][:20] + site + seqs[i][20 + len(MOTIF):]
+    m = _plant_filter(_model("free", "max", n_filters=2))
+    with torch.no_grad():
+        second = {"motif": 3.0 * one_hot([_rc(MOTIF)])[0] - 1.0, "dead": torch.zeros(4, len(MOTIF)),
+                  "weak": 0.05 * torch.randn(4, len(MOTIF), generator=torch.Generator().manual_seed(0))}
+        m.scanner.conv.weight[1] = second[second_filter]
+    x = one_hot(seqs)
+    windows = 40 * (60 - len(MOTIF) + 1)
+    for flank in (0, 2):
+        counts, nsites, _, _, minus = activation_counts(m, x, threshold=0.5, batch_size=16, flank=flank,
+                                                        return_strands=True)
+        np.testing.assert_array_equal(counts, _counts_by_hand(m, x, 0.5, flank))
+    assert nsites[0] < windows / 8  # the motif's filter: a few sites, on both strands
+    assert (nsites[1] > windows / 2) == (second_filter != "motif")  # the product path was taken
+    assert (minus[1] > windows / 4) == (second_filter == "weak")

@@ -91,7 +91,8 @@ def _add_common(p) -> None:
     from .common import add_device_argument
     from .errors import add_seq_len_argument
     add_seq_len_argument(p)
-    p.add_argument("--batch-size", type=int, default=256, help="sequences per forward pass")
+    # 128, not 256: an attention model's (batch, heads, L, L) maps took `syntax` past 500 MB on 8,000 x 200 bp
+    p.add_argument("--batch-size", type=int, default=128, help="sequences per forward pass (default: 128)")
     add_device_argument(p)
     p.add_argument("--force", action="store_true", help="overwrite existing output files")
 

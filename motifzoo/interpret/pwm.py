@@ -16,6 +16,7 @@ Both only use the model interface of :class:`motifzoo.models.MotifModel`.
 """
 from __future__ import annotations
 
+import math
 from typing import Iterable
 
 import numpy as np
@@ -168,30 +169,43 @@ def activation_counts(model, data, threshold: float = 0.5, batch_size: int = 256
         if not mask.any():
             continue
         xp = F.pad(x, (flank, width + flank))  # zero columns: windows past either end count nothing
-        windows = xp.unfold(2, span, 1)[:, :, : act.shape[-1]]  # (B, 4, L', W + 2 flank), a view
         if stranded.shape[1] == 2:
             minus = mask & (stranded[:, 1] > stranded[:, 0])
             # ACGT order: flipping letters and columns reverse-complements a window
-            _add_sites(counts, minus, windows, reverse=True)
+            _add_sites(counts, minus, xp, reverse=True)
             nsites_minus += minus.sum(dim=(0, 2)).double()
             mask = mask & ~minus
-        _add_sites(counts, mask, windows)
+        _add_sites(counts, mask, xp)
         nsites += mask.sum(dim=(0, 2)).double()
     nsites = nsites + nsites_minus
     out = (counts.permute(0, 2, 1).cpu().numpy(), nsites.cpu().numpy().astype(int), maxima.cpu().numpy(), n_seqs)
     return out + (nsites_minus.cpu().numpy().astype(int),) if return_strands else out
 
 
-def _add_sites(counts: torch.Tensor, mask: torch.Tensor, windows: torch.Tensor, reverse: bool = False) -> None:
+def _add_sites(counts: torch.Tensor, mask: torch.Tensor, xp: torch.Tensor, reverse: bool = False) -> None:
     """Add the windows where ``mask`` (B, F, L') is set to ``counts`` (F, 4, W) of their filter, in place.
 
-    Only the sites are gathered (a few per filter and sequence), so the cost follows the number of
-    sites, not B x F x L' x 4W. ``reverse`` adds each window reverse-complemented."""
-    b, f, pos = mask.nonzero(as_tuple=True)
-    if not len(b):
+    ``xp`` (B, 4, >= L' + W - 1): the padded sequences, window i being ``xp[..., i:i + W]``. Where sites
+    are few (a trained filter fires at a few positions per sequence) they are gathered one by one; where
+    they are many (a flat or dead filter fires nearly everywhere, and gathering its windows took most of
+    ``motifzoo syntax``'s time and memory for such models) column j of the counts is one product of the
+    mask with the sequences shifted by j, whose cost does not grow with the number of sites.
+    ``reverse`` adds each window reverse-complemented."""
+    n, n_filters, length = mask.shape
+    width = counts.shape[-1]
+    n_sites = int(mask.sum())
+    if n_sites == 0:
         return
-    sites = windows[b, :, pos, :]  # (S, 4, W)
-    counts.index_add_(0, f, (sites.flip(1, 2) if reverse else sites).to(counts.dtype))
+    if 8 * n_sites < mask.numel():
+        b, f, pos = mask.nonzero(as_tuple=True)
+        sites = xp.unfold(2, width, 1)[b, :, pos, :]  # (S, 4, W)
+        counts.index_add_(0, f, (sites.flip(1, 2) if reverse else sites).to(counts.dtype))
+        return
+    m = mask.to(xp.dtype).transpose(0, 1).reshape(n_filters, n * length)  # (F, B L')
+    # one-hot sums below 2^24 per batch are exact in float32
+    cols = torch.stack([m @ xp[:, :, j:j + length].transpose(1, 2).reshape(n * length, -1)
+                        for j in range(width)], dim=-1)  # (F, 4, W)
+    counts += (cols.flip(1, 2) if reverse else cols).to(counts.dtype)
 
 
 @torch.no_grad()
@@ -245,15 +259,31 @@ def enrichment_pvalues(n_real, n_null) -> np.ndarray:
     """
     n_real = np.asarray(n_real, dtype=np.int64)
     n_null = np.asarray(n_null, dtype=np.int64)
-    out = np.ones(len(n_real))
-    for f, (k, n) in enumerate(zip(n_real, n_real + n_null)):
-        if k == 0:
-            continue
-        i = torch.arange(k, n + 1, dtype=torch.float64)
-        log_pmf = (torch.lgamma(torch.tensor(n + 1.0)) - torch.lgamma(i + 1) - torch.lgamma(n - i + 1)
-                   - n * np.log(2.0))
-        out[f] = float(torch.logsumexp(log_pmf, 0).exp().clamp(max=1.0))
-    return out
+    return np.array([_binomial_half_upper(int(k), int(n)) for k, n in zip(n_real, n_real + n_null)])
+
+
+def _binomial_half_upper(k: int, n: int, block: int = 4096) -> float:
+    """P(X >= k) for X ~ Binomial(n, 1/2), summing only the terms that count.
+
+    The terms fall off geometrically away from n / 2, so the sum runs from k upwards (k > n / 2) or, for
+    the complement, from k - 1 downwards, a block at a time, until a block adds less than 1e-17 of the
+    sum. Summing all n - k + 1 terms at once took hundreds of MB and seconds for a filter that fires at
+    every position of 100,000 sequences (n ~ 10^7)."""
+    if k <= 0:
+        return 1.0
+    upper = 2 * k > n
+    log_norm = math.lgamma(n + 1.0) - n * math.log(2.0)
+    total, pos = -math.inf, k if upper else k - 1
+    while 0 <= pos <= n:
+        lo, hi = (pos, min(pos + block - 1, n)) if upper else (max(pos - block + 1, 0), pos)
+        i = torch.arange(lo, hi + 1, dtype=torch.float64)
+        part = float(torch.logsumexp(log_norm - torch.lgamma(i + 1) - torch.lgamma(n - i + 1), 0))
+        total = float(np.logaddexp(total, part))
+        if part < total + math.log(1e-17):
+            break
+        pos = hi + 1 if upper else lo - 1
+    tail = math.exp(total)
+    return min(tail, 1.0) if upper else min(max(1.0 - tail, 0.0), 1.0)
 
 
 def counts_to_pwms(counts: np.ndarray, pseudocount: float = 1.0, background=UNIFORM) -> np.ndarray:
