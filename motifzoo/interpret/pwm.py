@@ -201,9 +201,10 @@ def _add_sites(counts: torch.Tensor, mask: torch.Tensor, xp: torch.Tensor, rever
         sites = xp.unfold(2, width, 1)[b, :, pos, :]  # (S, 4, W)
         counts.index_add_(0, f, (sites.flip(1, 2) if reverse else sites).to(counts.dtype))
         return
-    m = mask.to(xp.dtype).transpose(0, 1).reshape(n_filters, n * length)  # (F, B L')
-    # one-hot sums below 2^24 per batch are exact in float32
-    cols = torch.stack([m @ xp[:, :, j:j + length].transpose(1, 2).reshape(n * length, -1)
+    # float32 sums of one-hot columns are exact below 2^24 windows per batch; a larger batch sums in float64
+    dtype = xp.dtype if n * length < 2 ** 24 else torch.float64
+    m = mask.to(dtype).transpose(0, 1).reshape(n_filters, n * length)  # (F, B L')
+    cols = torch.stack([m @ xp[:, :, j:j + length].to(dtype).transpose(1, 2).reshape(n * length, -1)
                         for j in range(width)], dim=-1)  # (F, 4, W)
     counts += (cols.flip(1, 2) if reverse else cols).to(counts.dtype)
 
