@@ -84,6 +84,8 @@ def test_forward_and_first_layer(model):
         assert targets is None or targets.shape == (n_filters, N_TARGETS)
         sites = model.motif_site_weights()
         assert sites is None or sites.shape == (n_filters, N_TARGETS)
+        by_bin = model.motif_position_weights()
+        assert by_bin is None or (by_bin.dim() == 3 and by_bin.shape[:2] == (n_filters, N_TARGETS))
         attention = model.position_attention(x)
         assert (attention is not None) == model.has_position_attention
         assert attention is None or attention.shape == (5, positions)

@@ -188,12 +188,13 @@ def test_bad_pair_norm_is_named():
         small(pair_norm="yes")
 
 
-def _consensus_model(dosage):
+def _consensus_model(dosage, position_bins=1, position_burn_in=0):
     """One exp filter that scores the 5-mer ACGTT (+2 per matching base, batch norm as identity, threshold -6),
     additive weights and K at zero: only the dosage term can make the output move."""
     torch.manual_seed(0)
     m = get_model("argminn_pairwise", n_targets=1, input_length=40, n_filters=1, filter_width=5, max_distance=8,
-                  activation="exp", strands="forward", dosage=dosage, pair_input="log").eval()
+                  activation="exp", strands="forward", dosage=dosage, pair_input="log",
+                  position_bins=position_bins, position_burn_in=position_burn_in).eval()
     with torch.no_grad():
         w = torch.zeros(1, 4, 5)
         for i, c in enumerate("ACGTT"):
@@ -244,3 +245,85 @@ def test_site_weights_read_the_dosage_term():
     before, after = m(_with_sites([3])).item(), m(_with_sites([3, 20])).item()
     assert after - before == pytest.approx(m.motif_site_weights().item() * 4.0, abs=1e-4)
     assert _consensus_model(dosage=False).motif_site_weights() is None
+
+
+def test_position_bins_weigh_a_site_by_where_it_sits():
+    """36 windows in 4 bins of 9; A at 0 and P only on bin 2 (windows 18-26): the output is that bin's strongest
+    window, e^(10 - 6) with the site there, the background's with the same site in bin 0 or 3. Without bins the
+    same site gives the same output wherever it is."""
+    m = _consensus_model(dosage=False, position_bins=4)
+    with torch.no_grad():
+        m.position.copy_(torch.tensor([[0.0, 0.0, 1.0, 0.0]]))
+    background = m(_with_sites([])).item()
+    assert 0 < background < 0.1
+    at = {start: m(_with_sites([start])).item() for start in (3, 20, 30)}
+    assert at[20] == pytest.approx(torch.e ** 4, rel=1e-5)
+    assert at[3] == pytest.approx(background) and at[30] == pytest.approx(background)
+    plain = _consensus_model(dosage=False)
+    with torch.no_grad():
+        plain.additive.weight.fill_(1.0)
+    assert len({round(plain(_with_sites([start])).item(), 4) for start in (3, 20, 30)}) == 1
+
+
+def test_position_bins_start_as_the_position_free_model_and_read_p():
+    """P starts at zero (the same outputs as without bins; old checkpoints load into position_bins=1);
+    motif_position_weights() is P as (F, T, bins), filter-major as the binned columns, beside A unchanged."""
+    x = one_hot(4, 40)
+    binned, plain = small(position_bins=3).eval(), small().eval()
+    assert torch.equal(binned(x), plain(x))
+    assert plain.position is None and plain.motif_position_weights() is None
+    # P draws no random numbers: every other parameter is initialised as without bins
+    for name, value in plain.state_dict().items():
+        assert torch.equal(binned.state_dict()[name], value), name
+    assert small(position_bins=1).load_state_dict(plain.state_dict()) is not None
+    with torch.no_grad():
+        binned.position.copy_(torch.arange(18.0).view(2, 9))  # (T, F * bins), column f * 3 + b
+    p = binned.motif_position_weights()
+    assert p.shape == (3, 2, 3)
+    assert p[1, 0].tolist() == [3.0, 4.0, 5.0] and p[2, 1].tolist() == [15.0, 16.0, 17.0]
+    torch.testing.assert_close(binned.motif_target_weights(), plain.motif_target_weights())
+
+
+def test_position_burn_in_leaves_the_per_bin_term_out():
+    """Before position_burn_in the outputs are the position-free model's whatever P holds (and P takes no step);
+    from that epoch on P counts. The warm-up waits for it."""
+    x = _with_sites([20])
+    binned, plain = _consensus_model(False, position_bins=4, position_burn_in=5), _consensus_model(False)
+    with torch.no_grad():
+        binned.position.copy_(torch.tensor([[0.0, 0.0, 1.0, 0.0]]))  # the site's bin only
+    binned.regularization(4)
+    assert torch.equal(binned(x), plain(x))
+    binned.regularization(5)
+    assert binned(x).item() == pytest.approx(plain(x).item() + torch.e ** 4, rel=1e-4)
+    assert small(position_bins=3, position_burn_in=25).warmup_epochs() == 25
+    assert small(position_burn_in=25).warmup_epochs() < 25  # no bins: nothing to wait for
+    with pytest.raises(ValueError, match="position_burn_in must be >= 0"):
+        small(position_bins=3, position_burn_in=-1)
+
+
+def test_training_is_the_position_free_models_until_the_burn_in_ends():
+    """Same seed, dropout on: Adam steps during position_burn_in give the position-free model's parameters exactly
+    (P draws no random numbers and, left out, no dropout mask)."""
+    x, y = one_hot(16, 40, seed=3), torch.rand(16, 2)
+    runs = []
+    for kw in ({}, {"position_bins": 3, "position_burn_in": 5}):
+        torch.manual_seed(1)
+        m = get_model("argminn_pairwise", n_targets=2, input_length=40, n_filters=3, filter_width=5, max_distance=8,
+                      dropout=0.3, **kw).train()
+        opt = torch.optim.Adam(m.parameters(), lr=1e-2)
+        for step in range(4):
+            opt.zero_grad()
+            loss = torch.nn.functional.mse_loss(m(x), y) + m.regularization(step)
+            loss.backward()
+            opt.step()
+        runs.append(m.state_dict())
+    plain, binned = runs
+    for name, value in plain.items():
+        assert torch.equal(binned[name], value), name
+    assert not binned["position"].any()
+
+
+@pytest.mark.parametrize("bad", [0, 37, 2.5, True, "5"])
+def test_bad_position_bins_are_named(bad):
+    with pytest.raises(ValueError, match="position_bins must be an integer from 1 to .* = 36"):
+        small(position_bins=bad)

@@ -120,6 +120,12 @@ class ReadableModel(type(planted_model())):
         """per-site (dosage) weights, as argminn_pairwise(dosage=True) has them"""
         return torch.tensor([[0.3, 0.0], [0.0, -0.7], [0.0, 0.0], [0.0, 0.0]])
 
+    def motif_position_weights(self):
+        """(F, T, 3) per-bin weights, as argminn_pairwise(position_bins=3) has them"""
+        w = self.motif_target_weights()[:, :, None].repeat(1, 1, 3)
+        w[0, 0] = torch.tensor([1.0, 4.0, 1.0])  # filter0 on cell_a: counts more when centred
+        return w
+
     @property
     def pair_mask(self) -> torch.Tensor:
         """(C, C, D + 1): the one stored arrangement (as argminn_pairwise masks its kernel)."""
@@ -212,7 +218,13 @@ def test_report_sections_links_and_files(report, tiny_sim):
     site = pd.read_csv(out / "site_weights.tsv", sep="\t", index_col=0)
     assert site.loc["filter0", "cell_a"] == pytest.approx(0.3) and site.loc["filter1", "cell_b"] == pytest.approx(-0.7)
     importance = page.split("id='importance'")[1].split("</section>")[0]
-    assert "site_weights.tsv" in importance and importance.count("<img") == 2
+    assert "site_weights.tsv" in importance
+    # the per-bin weights: columns named by target and the bp range of window starts (100 bp, width 19: 82 windows)
+    bins = pd.read_csv(out / "position_weights.tsv", sep="\t", index_col=0)
+    assert list(bins.columns) == ["cell_a 1-28", "cell_a 28-55", "cell_a 55-82", "cell_b 1-28", "cell_b 28-55",
+                                  "cell_b 55-82"]
+    assert list(bins.loc["filter0"])[:3] == [1.0, 4.0, 1.0] and bins.loc["filter1", "cell_b 55-82"] == 1.5
+    assert "position_weights.tsv" in importance and importance.count("<img") == 3
     # test metrics with the positives per target, from the labels' split column
     metrics = page.split("id='metrics-table'")[1].split("</table>")[0]
     n_test = int((np.arange(len(tiny_sim.sequences)) % 5 == 0).sum())
@@ -239,6 +251,7 @@ def test_report_without_readouts_says_why(tmp_path):
     assert "Test metrics need --data" in page
     assert not (tmp_path / "r" / "target_weights.tsv").exists() and not (tmp_path / "r" / "importance.tsv").exists()
     assert not (tmp_path / "r" / "site_weights.tsv").exists() and "dosage" not in importance
+    assert not (tmp_path / "r" / "position_weights.tsv").exists() and "position bin" not in importance
 
 
 def test_report_measures_importance_for_models_without_weights(tmp_path, tiny_sim):

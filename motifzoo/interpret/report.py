@@ -229,6 +229,30 @@ def target_weights(model, per_site: bool = False) -> pd.DataFrame | None:
     return pd.DataFrame(w, index=pd.Index(names, name="filter"), columns=targets)
 
 
+def position_weights(model) -> pd.DataFrame | None:
+    """The model's weights of each filter's strongest instance per position bin
+    (:meth:`~motifzoo.models.MotifModel.motif_position_weights`) as a (filter x target and bin) DataFrame, or
+    ``None`` when it has none. Columns ``"<target> <a>-<b>"``: the bin of windows starting at bp a to b (1-based;
+    ``"<target> bin <i>"`` when the model's input length is unknown)."""
+    weights = model.motif_position_weights()
+    if weights is None:
+        return None
+    w = weights.detach().cpu().numpy()
+    names = model.filter_names()
+    targets = list(model.target_names) or [f"target{t}" for t in range(w.shape[1])]
+    if w.ndim != 3 or w.shape[:2] != (len(names), len(targets)):
+        raise ReportError(f"motif_position_weights() has shape {w.shape}, expected ({len(names)}, {len(targets)}, "
+                          "bins) (filters x targets x bins)")
+    n_bins = w.shape[2]
+    windows = (model.input_length or 0) - model.motif_filters().shape[-1] + 1
+    if windows >= n_bins:  # adaptive_max_pool1d's bins: starts floor(i L / B) to ceil((i + 1) L / B) - 1
+        bins = [f"{i * windows // n_bins + 1}-{-(-(i + 1) * windows // n_bins)}" for i in range(n_bins)]
+    else:
+        bins = [f"bin {i + 1}" for i in range(n_bins)]
+    columns = [f"{target} {b}" for target in targets for b in bins]
+    return pd.DataFrame(w.reshape(len(names), -1), index=pd.Index(names, name="filter"), columns=columns)
+
+
 def importance_table(model, data=None, motifs: list[Motif] | None = None, threshold: float = 0.5,
                      batch_size: int = 256, progress: bool = False) -> tuple[pd.DataFrame | None, str]:
     """Motif x target importance and a sentence saying what it is (or why there is none).
@@ -645,6 +669,7 @@ def write_report(model, out_dir, data=None, *, checkpoint=None, data_path=None, 
     importance, importance_note = importance_table(model, data, motifs, threshold, batch_size, progress)
     weights = target_weights(model)
     site_weights = target_weights(model, per_site=True)
+    bin_weights = position_weights(model)
     stages.update()
     stages.set_description("report: test metrics")
     metrics, metrics_note = split_metrics(model, data, labels, batch_size=batch_size, progress=progress)
@@ -668,7 +693,7 @@ def write_report(model, out_dir, data=None, *, checkpoint=None, data_path=None, 
     out = prepare_output(out_dir, force)  # only now: a failed report leaves an earlier one intact
 
     stages.set_description("report: figures")
-    files = write_downloads(out, labelled, table, filter_table, weights, rules, importance, site_weights)
+    files = write_downloads(out, labelled, table, filter_table, weights, rules, importance, site_weights, bin_weights)
     # --- variants section (issue 18): motifzoo.interpret.variants_report ---
     extra_sections = []
     if variants is not None:
@@ -697,6 +722,9 @@ def write_report(model, out_dir, data=None, *, checkpoint=None, data_path=None, 
         if site_weights is not None:  # shown only beside the importance heatmap (render_html)
             figures["site_heatmap"] = motif_heatmap(site_weights, label="weight per unit of site strength",
                                                     title="motif -> target weights per site (dosage)")
+        if bin_weights is not None:
+            figures["position_heatmap"] = motif_heatmap(bin_weights, label="added weight of the strongest site in the bin",
+                                                        title="motif -> target weights by position (window start, bp)")
     _, run_metrics = run_files(checkpoint)
     curve = training_curve_figure(run_metrics)
     if curve is not None:
@@ -723,7 +751,8 @@ def write_report(model, out_dir, data=None, *, checkpoint=None, data_path=None, 
 def write_downloads(out: Path, motifs: list[Motif], table: pd.DataFrame, filter_table: pd.DataFrame,
                     weights: pd.DataFrame | None, rules: pd.DataFrame | None,
                     importance: pd.DataFrame | None = None,
-                    site_weights: pd.DataFrame | None = None) -> dict[str, str]:
+                    site_weights: pd.DataFrame | None = None,
+                    position_weights: pd.DataFrame | None = None) -> dict[str, str]:
     """The data files behind the report; returns ``{file name: description}``."""
     files = {}
     atomic_write_text(out / "motifs.meme", format_meme(motifs))
@@ -742,10 +771,15 @@ def write_downloads(out: Path, motifs: list[Motif], table: pd.DataFrame, filter_
     if site_weights is not None:
         atomic_write_text(out / "site_weights.tsv", site_weights.to_csv(sep="\t"))
         files["site_weights.tsv"] = "filter x target weights of each filter's summed site strength (dosage term)"
+    if position_weights is not None:
+        atomic_write_text(out / "position_weights.tsv", position_weights.to_csv(sep="\t"))
+        files["position_weights.tsv"] = ("filter x (target, position bin) weights each filter's strongest site in the "
+                                         "bin adds (bins named by the bp range of window starts)")
     if rules is not None:
         atomic_write_text(out / "syntax_rules.tsv", rules.to_csv(sep="\t", index=False, float_format="%.4g"))
         files["syntax_rules.tsv"] = "syntax rules read from the model"
-    for name in ("importance.tsv", "target_weights.tsv", "site_weights.tsv", "syntax_rules.tsv"):
+    for name in ("importance.tsv", "target_weights.tsv", "site_weights.tsv", "position_weights.tsv",
+                 "syntax_rules.tsv"):
         if name not in files and (out / name).exists():  # an earlier report's file this model has no data for
             (out / name).unlink()
     return files
@@ -956,7 +990,15 @@ def render_html(card: dict, table: pd.DataFrame, groups: pd.DataFrame, logos: di
                             "own weight per target (the dosage term), beside the strongest site's weight above "
                             "(download: <a href='site_weights.tsv'>site_weights.tsv</a>).</p>"
                             + _img(figures["site_heatmap"], "motif to target per-site weight heatmap", css="figure")
-                            if "site_heatmap" in figures else "")))
+                            if "site_heatmap" in figures else "")
+                         + ("<p>Where a motif sits counts too: on top of the weight above (its strongest site "
+                            "anywhere), this model adds a weight for each motif's strongest site in each position "
+                            "bin. A profile that is high in the middle bins is a motif that counts more when "
+                            "centred, as a factor's own site is in ChIP-seq peaks centred on their summits (download: "
+                            "<a href='position_weights.tsv'>position_weights.tsv</a>).</p>"
+                            + _img(figures["position_heatmap"], "motif to target weight by position heatmap",
+                                   css="figure")
+                            if "position_heatmap" in figures else "")))
     else:
         sections.append(("importance", "Which motif drives which target", f"<p class='muted'>{_e(importance_note)}</p>"))
     intro = (f"<p>{len(table)} informative filters form <b>{len(groups)}</b> distinct motifs "

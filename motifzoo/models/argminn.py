@@ -753,6 +753,21 @@ class ArgminnPairwise(_PenalisedScannerModel):
         fast forming of weak motifs, while the pairwise products stay as sparse and bounded as a ReLU's (a
         product of two exp maps is heavy-tailed, and their dense background swamped the outputs when K switched
         on; #15). :meth:`pair_inputs` gives the map, so rules read from the weights use the same units.
+    position_bins : int
+        Add a per-bin term: the positions are cut into this many equal bins (``adaptive_max_pool1d``) and
+        ``P[t, f, b]`` times filter f's strongest instance in bin b is added to the output, so where a motif sits
+        can count (ChIP-seq peaks centred on their summits hold the factor's site near the centre, while a
+        dinucleotide shuffle's chance match sits anywhere: ``benchmarks/syntax.md``, #15 nineteenth round).
+        ``P`` (the parameter ``position``) starts at zero, so the model starts as the position-free one,
+        and is not penalised; :meth:`motif_target_weights` stays ``A`` (the strongest instance anywhere) and
+        :meth:`motif_position_weights` reads ``P``. 1 (default): no per-bin term, as before. ``K`` and ``B``
+        stay position-free.
+    position_burn_in : int
+        Epochs at the start of training during which the per-bin term is left out (``P`` stays zero and takes
+        no step), so that training is the position-free model's, step for step, until then: with ``P`` trained
+        from the first step the hard-spacing preset at 500 bp formed no motif (#15 nineteenth round). 0
+        (default): from the first step. The epoch is the one passed to :meth:`regularization`, as for
+        ``pair_burn_in``.
     dosage : bool
         Add a per-site term: ``B[t, f]`` times the sum over positions and strands of filter f's map, in the
         units the pairwise term multiplies (:meth:`pair_inputs`), so every further site of a motif adds to the
@@ -762,6 +777,8 @@ class ArgminnPairwise(_PenalisedScannerModel):
         fifteenth rounds). False (default): as before; ``configs/argminn_pairwise.yaml`` turns it on. Not part of
         :meth:`motif_target_weights`, which stays the weight of each motif's strongest instance;
         :meth:`motif_site_weights` reads ``B`` (the report shows both).
+
+    With ``position_bins`` B > 1, ``+ sum_{f, b} P[t, f, b] max_{i in bin b, strand} m_f(i)``.
 
     Shapes: (N, 4, L) -> (N, T); ``pair_weights()`` is (T, C, C, max_distance + 1), C = S F,
     channel ``s * F + f`` = filter f on strand s (0 forward, 1 reverse).
@@ -774,7 +791,8 @@ class ArgminnPairwise(_PenalisedScannerModel):
                  overlap_weight: float = 0.5, overlap_burn_in: int = 2, overlap_ramp: int = 4,
                  ramp_start: float = 1e-3, overlap_batch: int = 0, scanner_init_std: float | None = None,
                  pair_burn_in: int = 0, pair_scale: float = 1.0, pair_ramp: int = 0, pair_norm: bool = False,
-                 pair_input: str = "activation", dosage: bool = False):
+                 pair_input: str = "activation", dosage: bool = False, position_bins: int = 1,
+                 position_burn_in: int = 0):
         super().__init__()
         if pair_scale <= 0:
             raise ValueError(f"pair_scale must be > 0, got {pair_scale}")
@@ -784,10 +802,15 @@ class ArgminnPairwise(_PenalisedScannerModel):
             raise ValueError(f"pair_norm must be true or false, got {pair_norm!r}")
         if not isinstance(dosage, bool):
             raise ValueError(f"dosage must be true or false, got {dosage!r}")
-        if pair_burn_in < 0 or pair_ramp < 0:
-            raise ValueError(f"pair_burn_in and pair_ramp must be >= 0, got {pair_burn_in}, {pair_ramp}")
+        if pair_burn_in < 0 or pair_ramp < 0 or position_burn_in < 0:
+            raise ValueError(f"pair_burn_in, pair_ramp and position_burn_in must be >= 0, got {pair_burn_in}, "
+                             f"{pair_ramp}, {position_burn_in}")
         if input_length < filter_width:
             raise ValueError(f"input_length={input_length} is shorter than filter_width={filter_width}")
+        if not isinstance(position_bins, int) or isinstance(position_bins, bool) or not (
+                1 <= position_bins <= input_length - filter_width + 1):
+            raise ValueError(f"position_bins must be an integer from 1 to input_length - filter_width + 1 = "
+                             f"{input_length - filter_width + 1}, got {position_bins!r}")
         if max_distance < 0:
             raise ValueError(f"max_distance must be >= 0, got {max_distance}")
         if pair_l1 < 0 or pair_smooth < 0:
@@ -798,6 +821,12 @@ class ArgminnPairwise(_PenalisedScannerModel):
         self.max_distance = max_distance
         channels = self.scanner.n_strands * n_filters
         self.additive = nn.Linear(n_filters, n_targets)
+        self.position_bins, self.position_burn_in = position_bins, position_burn_in
+        self.position = None
+        if position_bins > 1:  # (T, F * bins), column f * position_bins + b: filter f's strongest instance in bin b
+            # zeros, drawn from no random generator: with position_burn_in, training is the position-free model's
+            # step for step until the burn-in ends
+            self.position = nn.Parameter(torch.zeros(n_targets, n_filters * position_bins))
         self.dosage = None
         if dosage:
             self.dosage = nn.Linear(n_filters, n_targets, bias=False)
@@ -823,8 +852,9 @@ class ArgminnPairwise(_PenalisedScannerModel):
         self.register_buffer("map_peak", torch.ones(channels))
 
     def _schedules(self) -> list[tuple[float, int, int]]:
-        # K switched on after pair_burn_in and ramped over pair_ramp epochs
-        return [*super()._schedules(), (1.0, self.pair_burn_in, self.pair_ramp)]
+        # K switched on after pair_burn_in and ramped over pair_ramp epochs; the per-bin term after position_burn_in
+        return [*super()._schedules(), (1.0, self.pair_burn_in, self.pair_ramp),
+                (1.0 if self.position is not None else 0.0, self.position_burn_in, 0)]
 
     def _pair_frozen(self) -> bool:
         return self._epoch < self.pair_burn_in
@@ -901,6 +931,11 @@ class ArgminnPairwise(_PenalisedScannerModel):
         pooled = maps.amax(dim=(1, 3))  # (N, F): strongest instance of each motif, either strand
         pair_maps = self.pair_inputs(maps).reshape(n, s * f, length)
         out = self.additive(self.dropout(pooled)) + self.pairwise_term(pair_maps)
+        # left out during its burn-in (P is zero then): the same outputs, and dropout draws as without it
+        if self.position is not None and self._epoch >= self.position_burn_in:
+            # (N, F * bins): strongest instance per position bin, either strand
+            binned = F.adaptive_max_pool1d(maps.amax(dim=1), self.position_bins).reshape(n, -1)
+            out = out + F.linear(self.dropout(binned), self.position)
         if self.dosage is not None:
             out = out + self.dosage(pair_maps.view(n, s, f, length).sum(dim=(1, 3)))
         return out
@@ -913,6 +948,14 @@ class ArgminnPairwise(_PenalisedScannerModel):
     def motif_target_weights(self) -> torch.Tensor:
         """(F, T) weight of each filter's strongest instance on each target (the additive part)."""
         return self.additive.weight.detach().T.clone()
+
+    def motif_position_weights(self) -> torch.Tensor | None:
+        """(F, T, position_bins) ``P[t, f, b]``, what filter f's strongest instance in position bin b adds on
+        top of :meth:`motif_target_weights`' weight of its strongest instance anywhere; ``None`` without bins."""
+        if self.position is None:
+            return None
+        weight = self.position.detach()  # (T, F * bins), column f * bins + b
+        return weight.view(weight.shape[0], -1, self.position_bins).permute(1, 0, 2).clone()
 
     def motif_site_weights(self) -> torch.Tensor | None:
         """(F, T) ``B``, the weight of each filter's summed site strength (``dosage``); ``None`` without it."""

@@ -159,6 +159,14 @@ class MotifModel(nn.Module):
         unit of its strength; ``None`` otherwise."""
         return None
 
+    def motif_position_weights(self) -> torch.Tensor | None:
+        """(F, T, B) weight of each filter's strongest instance in each of B position bins on each target, for
+        architectures with a per-bin term beside :meth:`motif_target_weights` (``argminn_pairwise`` with
+        ``position_bins``): a site that is the filter's strongest in bin b adds this much per unit of its
+        strength on top of the position-free weight. The bins cut the window starts 0 .. L - W into B equal
+        parts as ``torch.nn.functional.adaptive_max_pool1d`` does. ``None`` otherwise."""
+        return None
+
     def pair_weights(self) -> torch.Tensor | None:
         """Weights of a pairwise syntax layer, (T, C, C, D + 1) with C = S F channels (channel
         ``s * F + f`` = filter f on strand s) and window offsets 0..D; ``None`` for models without one."""
