@@ -327,3 +327,4 @@ def test_training_is_the_position_free_models_until_the_burn_in_ends():
 def test_bad_position_bins_are_named(bad):
     with pytest.raises(ValueError, match="position_bins must be an integer from 1 to .* = 36"):
         small(position_bins=bad)
+
