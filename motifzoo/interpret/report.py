@@ -220,13 +220,21 @@ def target_weights(model, per_site: bool = False) -> pd.DataFrame | None:
                        else (model.motif_target_weights(), "motif_target_weights"))
     if weights is None:
         return None
+    w, names, targets = _filter_target_weights(model, weights, method, 2)
+    return pd.DataFrame(w, index=pd.Index(names, name="filter"), columns=targets)
+
+
+def _filter_target_weights(model, weights, method: str, ndim: int) -> tuple[np.ndarray, list[str], list[str]]:
+    """``weights`` as numpy with the model's filter and target names, after checking it is (filters, targets[, ...])
+    with ``ndim`` dimensions."""
     w = weights.detach().cpu().numpy()
     names = model.filter_names()
     targets = list(model.target_names) or [f"target{t}" for t in range(w.shape[1])]
-    if w.shape != (len(names), len(targets)):
-        raise ReportError(f"{method}() has shape {w.shape}, expected ({len(names)}, {len(targets)}) "
-                          "(filters x targets)")
-    return pd.DataFrame(w, index=pd.Index(names, name="filter"), columns=targets)
+    if w.ndim != ndim or w.shape[:2] != (len(names), len(targets)):
+        expected = ", ".join([str(len(names)), str(len(targets))] + ["bins"] * (ndim - 2))
+        what = " x ".join(["filters", "targets"] + ["bins"] * (ndim - 2))
+        raise ReportError(f"{method}() has shape {w.shape}, expected ({expected}) ({what})")
+    return w, names, targets
 
 
 def position_weights(model) -> pd.DataFrame | None:
@@ -237,12 +245,7 @@ def position_weights(model) -> pd.DataFrame | None:
     weights = model.motif_position_weights()
     if weights is None:
         return None
-    w = weights.detach().cpu().numpy()
-    names = model.filter_names()
-    targets = list(model.target_names) or [f"target{t}" for t in range(w.shape[1])]
-    if w.ndim != 3 or w.shape[:2] != (len(names), len(targets)):
-        raise ReportError(f"motif_position_weights() has shape {w.shape}, expected ({len(names)}, {len(targets)}, "
-                          "bins) (filters x targets x bins)")
+    w, names, targets = _filter_target_weights(model, weights, "motif_position_weights", 3)
     n_bins = w.shape[2]
     windows = (model.input_length or 0) - model.motif_filters().shape[-1] + 1
     if windows >= n_bins:  # adaptive_max_pool1d's bins: starts floor(i L / B) to ceil((i + 1) L / B) - 1
